@@ -1,0 +1,95 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "monitoring-agent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "monitoring-agent", targets: ["monitoring-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        // Pure core: wire model, alerts, signing, /proc parsers, retry policy, configuration. No I/O.
+        .target(
+            name: "AgentCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Linux sources: /proc and statvfs readers, host metrics collector.
+        .target(
+            name: "AgentLinux",
+            dependencies: ["AgentCore"]
+        ),
+        // Shipping: HTTP sender, retry execution, bounded buffer, shipper service.
+        .target(
+            name: "AgentShipping",
+            dependencies: [
+                "AgentCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // HTTP servers: the agent's health/metrics endpoints and the verifying receiver.
+        .target(
+            name: "AgentServer",
+            dependencies: [
+                "AgentCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Wiring: command line, configuration resolution, buildAgent, collector service, demo.
+        .target(
+            name: "AgentApp",
+            dependencies: [
+                "AgentCore", "AgentLinux", "AgentShipping", "AgentServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ]
+        ),
+        .executableTarget(
+            name: "monitoring-agent",
+            dependencies: ["AgentApp"]
+        ),
+        .testTarget(
+            name: "AgentCoreTests",
+            dependencies: ["AgentCore"]
+        ),
+        .testTarget(
+            name: "AgentLinuxTests",
+            dependencies: ["AgentLinux", "AgentCore"]
+        ),
+        .testTarget(
+            name: "AgentIntegrationTests",
+            dependencies: [
+                "AgentApp", "AgentCore", "AgentShipping", "AgentServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

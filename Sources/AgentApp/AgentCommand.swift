@@ -1,0 +1,165 @@
+import AgentCore
+import AgentLinux
+import ArgumentParser
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `monitoring-agent [options]`: collect and ship every interval. Every flag has an
+/// environment variable; a flag wins over its variable.
+public struct AgentCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "monitoring-agent",
+        abstract: "Host security-monitoring agent: metrics, auth and Docker signals, signed payloads.",
+        discussion: "Every flag can also be set through the environment variable shown beside it; a flag wins over its variable.",
+        version: AgentVersion.current,
+        subcommands: [ReceiveCommand.self, DemoCommand.self])
+
+    @Option(name: .customLong("server-url"), help: .init(AgentOptions.serverURL.helpText, valueName: "url")) var serverURL: String?
+    @Option(name: .customLong("secret"), help: .init(AgentOptions.secret.helpText, valueName: "secret")) var secret: String?
+    @Option(name: .customLong("secret-file"), help: .init(AgentOptions.secretFile.helpText, valueName: "path")) var secretFile: String?
+    @Option(name: .customLong("interval"), help: .init(AgentOptions.interval.helpText, valueName: "seconds")) var interval: String?
+    @Option(name: .customLong("tail-lines"), help: .init(AgentOptions.tailLines.helpText, valueName: "n")) var tailLines: String?
+    @Option(name: .customLong("auth-window-seconds"), help: .init(AgentOptions.authWindowSeconds.helpText, valueName: "seconds")) var authWindowSeconds: String?
+    @Option(name: .customLong("cpu-spike-pct"), help: .init(AgentOptions.cpuSpikePct.helpText, valueName: "percent")) var cpuSpikePct: String?
+    @Option(name: .customLong("failed-auth-threshold"), help: .init(AgentOptions.failedAuthThreshold.helpText, valueName: "n")) var failedAuthThreshold: String?
+    @Option(name: .customLong("baseline-samples"), help: .init(AgentOptions.baselineSamples.helpText, valueName: "n")) var baselineSamples: String?
+    @Flag(name: .customLong("simulate-attack"), help: .init(AgentOptions.simulateAttack.helpText)) var simulateAttack = false
+    @Option(name: .customLong("env"), help: .init(AgentOptions.env.helpText, valueName: "env")) var env: String?
+    @Option(name: .customLong("owner-team"), help: .init(AgentOptions.ownerTeam.helpText, valueName: "team")) var ownerTeam: String?
+    @Option(name: .customLong("server-id"), help: .init(AgentOptions.serverID.helpText, valueName: "id")) var serverID: String?
+    @Option(name: .customLong("max-log-entries"), help: .init(AgentOptions.maxLogEntries.helpText, valueName: "n")) var maxLogEntries: String?
+    @Option(name: .customLong("health-addr"), help: .init(AgentOptions.healthAddr.helpText, valueName: "host:port")) var healthAddr: String?
+    @Option(name: .customLong("queue-dir"), help: .init(AgentOptions.queueDir.helpText, valueName: "dir")) var queueDir: String?
+    @Option(name: .customLong("auth-log"), help: .init(AgentOptions.authLog.helpText, valueName: "path")) var authLog: String?
+    @Option(name: .customLong("docker-socket"), help: .init(AgentOptions.dockerSocket.helpText, valueName: "path")) var dockerSocket: String?
+    @Option(name: .customLong("disk-path"), help: .init(AgentOptions.diskPath.helpText, valueName: "path")) var diskPath: String?
+    @Option(name: .customLong("proc-root"), help: .init(AgentOptions.procRoot.helpText, valueName: "path")) var procRoot: String?
+    @Option(name: .customLong("ca-file"), help: .init(AgentOptions.caFile.helpText, valueName: "path")) var caFile: String?
+    @Option(name: .customLong("send-timeout"), help: .init(AgentOptions.sendTimeout.helpText, valueName: "seconds")) var sendTimeout: String?
+    @Option(name: .customLong("max-buffered-payloads"), help: .init(AgentOptions.maxBufferedPayloads.helpText, valueName: "n")) var maxBufferedPayloads: String?
+    @Option(name: .customLong("log-level"), help: .init(AgentOptions.logLevel.helpText, valueName: "level")) var logLevel: String?
+
+    public init() {}
+
+    /// Entry point: like `main()`, but every command-line error is one line on stderr naming
+    /// the flag (argument-parser's own errors add usage text), with its exit code (64).
+    public static func runFromCommandLine() async {
+        do {
+            var command = try parseAsRoot(nil)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error)) // --help, --version
+            } else if !(error is ExitCode) {
+                let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                CLI.printError(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
+            }
+            Glibc.exit(code.rawValue)
+        }
+    }
+
+    /// Flag values given on the command line, keyed by flag name.
+    var givenFlags: [String: String] {
+        let pairs: [(OptionSpec, String?)] = [
+            (AgentOptions.serverURL, serverURL), (AgentOptions.secret, secret), (AgentOptions.secretFile, secretFile),
+            (AgentOptions.interval, interval), (AgentOptions.tailLines, tailLines),
+            (AgentOptions.authWindowSeconds, authWindowSeconds), (AgentOptions.cpuSpikePct, cpuSpikePct),
+            (AgentOptions.failedAuthThreshold, failedAuthThreshold), (AgentOptions.baselineSamples, baselineSamples),
+            (AgentOptions.simulateAttack, simulateAttack ? "true" : nil), (AgentOptions.env, env),
+            (AgentOptions.ownerTeam, ownerTeam), (AgentOptions.serverID, serverID),
+            (AgentOptions.maxLogEntries, maxLogEntries), (AgentOptions.healthAddr, healthAddr),
+            (AgentOptions.queueDir, queueDir), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
+            (AgentOptions.diskPath, diskPath), (AgentOptions.procRoot, procRoot), (AgentOptions.caFile, caFile),
+            (AgentOptions.sendTimeout, sendTimeout), (AgentOptions.maxBufferedPayloads, maxBufferedPayloads),
+            (AgentOptions.logLevel, logLevel),
+        ]
+        return Dictionary(uniqueKeysWithValues: pairs.compactMap { spec, v in v.map { (spec.flag, $0) } })
+    }
+
+    public mutating func run() async throws {
+        let configuration = try CLI.resolveOrExit(try ConfigResolver.live(flags: givenFlags).resolve())
+        let logger = CLI.bootstrapLogging(level: configuration.logLevel)
+        let agent = try CLI.orExit { try buildAgent(configuration: configuration, logger: logger) }
+        logger.info("monitoring-agent started", metadata: [
+            "version": "\(AgentVersion.current)", "server_url": "\(configuration.redactedServerURL)",
+            "interval": "\(configuration.interval)s", "health": "\(configuration.healthHost):\(configuration.healthPort)",
+            "metrics": "\(configuration.procRoot) + statvfs(\(configuration.diskPath))",
+        ])
+        try await CLI.orExit { try await agent.run() }
+        logger.info("monitoring-agent stopped")
+    }
+}
+
+/// Shared command-line plumbing: configuration errors exit 64 with one line on stderr.
+enum CLI {
+    static let usageExitCode: Int32 = 64
+
+    static func resolveOrExit<T>(_ body: @autoclosure () throws(ConfigError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(usageExitCode)
+        }
+    }
+
+    /// Runtime failures (port in use, bad CA file) exit 1 with one line naming the problem.
+    static func orExit<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    static func orExit<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    static func printError(_ line: String) {
+        writeStderr("monitoring-agent: \(line)\n")
+    }
+
+    static func printInfo(_ text: String) {
+        writeStderr(text + "\n")
+    }
+
+    static func writeStderr(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue } else { return } }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+
+    /// Logs go to stderr so stdout stays for data (the receiver prints payloads there).
+    static func bootstrapLogging(level: String) -> Logger {
+        let lvl = Logger.Level(rawValue: level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = lvl
+            return h
+        }
+        var logger = Logger(label: "monitoring-agent")
+        logger.logLevel = lvl
+        return logger
+    }
+}
+
+extension ConfigResolver {
+    /// A resolver over the real environment, host name and file system.
+    static func live(flags: [String: String]) -> ConfigResolver {
+        ConfigResolver(flags: flags, environment: System.environment(), hostname: System.hostname(),
+                       readFile: { try FileReading.readToEnd(path: $0, limit: 1 << 20) })
+    }
+}

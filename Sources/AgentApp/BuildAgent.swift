@@ -1,0 +1,60 @@
+import AgentCore
+import AgentLinux
+import AgentServer
+import AgentShipping
+import Logging
+import ServiceLifecycle
+
+/// The assembled agent: its services in start order and the shared status.
+public struct Agent: Sendable {
+    public let services: [any Service]
+    public let status: AgentStatus
+    let logger: Logger
+
+    /// Runs every service in one group until SIGTERM/SIGINT. Shutdown runs in reverse order:
+    /// collection stops first, the shipper (first in) flushes last.
+    public func run() async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// Wires the configuration into services: shipper, health server, collector.
+public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
+                       onHealthRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> Agent {
+    let wallClock: @Sendable () -> Int64 = { System.unixNow() }
+    let status = AgentStatus(startedAtUnix: wallClock())
+    let clock = ContinuousClock()
+    let interval = Duration.milliseconds(Int64(c.interval * 1000))
+
+    let transport = try HTTPTransport(url: c.serverURL, caFile: c.caFile, timeoutSeconds: c.sendTimeout)
+    let shipper = Shipper(
+        transport: transport, signer: PayloadSigner(secret: c.secret),
+        configuration: ShipperConfiguration(capacity: c.maxBufferedPayloads, cycleBudget: interval),
+        status: status, clock: clock, wallClock: wallClock, logger: logger.with(component: "shipper"))
+
+    let health = makeHealthServer(status: status, host: c.healthHost, port: c.healthPort,
+                                  wallClock: wallClock, logger: logger.with(component: "health"),
+                                  onRunning: onHealthRunning)
+
+    let identity = HostIdentity(host: System.hostname(), serverID: c.serverID, env: c.env,
+                                ownerTeam: c.ownerTeam, agentVersion: AgentVersion.current)
+    let collector = CollectorService(
+        identity: identity, interval: interval,
+        metrics: HostMetricsCollector(proc: ProcFS(root: c.procRoot), diskPath: c.diskPath),
+        shipper: shipper, status: status, clock: clock, wallClock: wallClock,
+        logger: logger.with(component: "collector"))
+
+    return Agent(services: [shipper, health, collector], status: status, logger: logger)
+}
+
+extension Logger {
+    func with(component: String) -> Logger {
+        var l = self
+        l[metadataKey: "component"] = "\(component)"
+        return l
+    }
+}

@@ -1,0 +1,74 @@
+import AgentCore
+import AgentLinux
+import AgentShipping
+import AsyncAlgorithms
+import Logging
+import ServiceLifecycle
+
+/// Who this host is, stamped on every payload.
+public struct HostIdentity: Sendable {
+    public var host: String
+    public var serverID: String
+    public var env: String
+    public var ownerTeam: String
+    public var agentVersion: String
+}
+
+/// Every interval: sample host metrics, build the payload, record it in the status, and hand
+/// it to the shipper. Runs on a timer sequence that ends on graceful shutdown.
+public struct CollectorService<C: Clock>: Service where C.Duration == Duration, C.Instant == ContinuousClock.Instant {
+    let identity: HostIdentity
+    let interval: Duration
+    let shipper: Shipper<C>
+    let status: AgentStatus
+    let clock: C
+    let wallClock: @Sendable () -> Int64
+    let logger: Logger
+    var metrics: HostMetricsCollector
+
+    public init(identity: HostIdentity, interval: Duration, metrics: HostMetricsCollector, shipper: Shipper<C>,
+                status: AgentStatus, clock: C, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.identity = identity
+        self.interval = interval
+        self.metrics = metrics
+        self.shipper = shipper
+        self.status = status
+        self.clock = clock
+        self.wallClock = wallClock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var metrics = self.metrics
+        metrics.prime(now: clock.now)
+        for await _ in AsyncTimerSequence(interval: interval, clock: clock).cancelOnGracefulShutdown() {
+            await cycle(&metrics)
+        }
+        logger.debug("collector stopped")
+    }
+
+    /// One collection cycle. Internal so tests can drive cycles without a timer.
+    func cycle(_ metrics: inout HostMetricsCollector) async {
+        let (sample, errors) = metrics.collect(now: clock.now)
+        for e in errors {
+            logger.warning("collector error", metadata: ["code": "\(e.code.rawValue)", "error": "\(e)"])
+        }
+        let payload = Payload(
+            payloadID: UUID().uuidString.lowercased(), agentVersion: identity.agentVersion, host: identity.host,
+            serverID: identity.serverID, env: identity.env, ownerTeam: identity.ownerTeam,
+            timestamp: RFC3339.format(unixSeconds: wallClock()), metrics: sample)
+        status.update {
+            $0.lastMetrics = sample
+            $0.lastAlerts = payload.localAlerts
+            $0.payloadsBuilt += 1
+            for e in errors { $0.collectorErrors[e.code.rawValue, default: 0] += 1 }
+        }
+        do {
+            let encoded = try EncodedPayload(payload)
+            logger.debug("payload built", metadata: ["payload_id": "\(payload.payloadID)", "bytes": "\(encoded.body.count)"])
+            await shipper.submit(encoded)
+        } catch {
+            logger.error("cannot encode payload", metadata: ["error": "\(error)"])
+        }
+    }
+}

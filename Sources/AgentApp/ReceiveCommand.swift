@@ -1,0 +1,48 @@
+import AgentCore
+import AgentServer
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+
+/// `monitoring-agent receive`: a verifying ingest server that prints each verified payload as
+/// one JSON line on stdout. For quick starts, tests, and as a reference for server authors.
+public struct ReceiveCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "receive",
+        abstract: "Accept signed payloads, verify them, print each verified payload as one JSON line.",
+        discussion: "The secret is given as for the agent, before 'receive': monitoring-agent --secret-file s receive --listen 127.0.0.1:9000 (or SECRET / SECRET_FILE).")
+
+    @Option(name: .customLong("listen"), help: .init(ReceiverOptions.listen.helpText, valueName: "host:port")) var listen: String?
+    @Option(name: .customLong("max-skew"), help: .init(ReceiverOptions.maxSkew.helpText, valueName: "seconds")) var maxSkew: String?
+    @Option(name: .customLong("body-limit"), help: .init(ReceiverOptions.bodyLimit.helpText, valueName: "bytes")) var bodyLimit: String?
+    /// `--secret`, `--secret-file` and `--log-level` are shared with the agent and go before `receive`.
+    @ParentCommand var shared: AgentCommand
+
+    public init() {}
+
+    public mutating func run() async throws {
+        var flags = [String: String]()
+        for (spec, value) in [(ReceiverOptions.listen, listen), (AgentOptions.secret, shared.secret), (AgentOptions.secretFile, shared.secretFile),
+                              (ReceiverOptions.maxSkew, maxSkew), (ReceiverOptions.bodyLimit, bodyLimit), (AgentOptions.logLevel, shared.logLevel)] {
+            if let value { flags[spec.flag] = value }
+        }
+        let resolver = ConfigResolver.live(flags: flags)
+        let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
+        let logger = CLI.bootstrapLogging(level: resolver.string(AgentOptions.logLevel))
+        let app = makeReceiver(configuration: configuration, sink: StdoutSink(), wallClock: { System.unixNow() }, logger: logger,
+                               onRunning: { port in logger.info("receiver listening", metadata: ["address": "\(configuration.host):\(port)"]) })
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await CLI.orExit { try await group.run() }
+    }
+}
+
+extension ConfigResolver {
+    /// The receiver's settings from its flags and variables.
+    func receiverConfiguration() throws(ConfigError) -> ReceiverConfiguration {
+        let (host, port) = try hostPort(ReceiverOptions.listen)
+        let secret = try resolveSecret()
+        let skew = try integer(ReceiverOptions.maxSkew, min: 1, what: "seconds")
+        let limit = try integer(ReceiverOptions.bodyLimit, min: 1, what: "bytes")
+        return ReceiverConfiguration(host: host, port: port, secret: secret, maxSkewSeconds: Int64(skew), bodyLimit: limit)
+    }
+}

@@ -1,0 +1,47 @@
+/// The detection rules this agent knows, with their weights in one typed table.
+public enum AlertRule: String, Sendable, CaseIterable, Codable {
+    case cpuSpike = "CPU_SPIKE"
+    case bruteForce = "BRUTE_FORCE"
+    case shellInContainer = "SHELL_IN_CONTAINER"
+    case http5xxSpike = "HTTP_5XX_SPIKE"
+
+    /// Severity weight; a payload's `score` is the sum over its alerts.
+    public var weight: Double {
+        switch self {
+        case .cpuSpike: 0.4
+        case .bruteForce: 0.5
+        case .shellInContainer: 0.6
+        case .http5xxSpike: 0.25
+        }
+    }
+}
+
+/// One raised alert: a rule and, for per-source rules, its subject (the attacking address).
+public struct Alert: Sendable, Hashable {
+    public let rule: AlertRule
+    public let subject: String?
+
+    public init(_ rule: AlertRule, subject: String? = nil) {
+        self.rule = rule
+        self.subject = subject
+    }
+
+    /// Spec wire form: `CPU_SPIKE`, `BRUTE_FORCE:192.168.1.100`.
+    public var wireValue: String {
+        guard let subject else { return rule.rawValue }
+        return rule.rawValue + ":" + subject
+    }
+
+    /// Parses the wire form back (used by the receiver and tests).
+    public init?(wireValue: String) {
+        let parts = wireValue.split(separator: ":", maxSplits: 1)
+        guard let first = parts.first, let rule = AlertRule(rawValue: String(first)) else { return nil }
+        self.init(rule, subject: parts.count > 1 ? String(parts[1]) : nil)
+    }
+
+    /// Sum of weights, rounded to 4 decimals so 0.4 + 0.25 prints as 0.65.
+    public static func score(of alerts: [Alert]) -> Double {
+        let sum = alerts.reduce(0.0) { $0 + $1.rule.weight }
+        return (sum * 10_000).rounded() / 10_000
+    }
+}

@@ -1,0 +1,83 @@
+/// The agent's validated settings. Built only by `ConfigResolver`, so every value here has
+/// passed validation.
+public struct AgentConfiguration: Sendable {
+    /// Where payloads go. May carry credentials; log `redactedServerURL` instead.
+    public var serverURL: String
+    public var secret: Secret
+    /// Seconds between payloads.
+    public var interval: Double
+    public var tailLines: Int
+    public var authWindowSeconds: Int
+    public var cpuSpikePct: Double
+    public var failedAuthThreshold: Int
+    public var baselineSamples: Int
+    public var simulateAttack: Bool
+    public var env: String
+    public var ownerTeam: String
+    public var serverID: String
+    public var maxLogEntries: Int
+    public var healthHost: String
+    public var healthPort: Int
+    public var queueDir: String
+    /// nil: auto-detect.
+    public var authLog: String?
+    public var dockerSocket: String
+    public var diskPath: String
+    public var procRoot: String
+    public var caFile: String?
+    public var sendTimeout: Double
+    public var maxBufferedPayloads: Int
+    public var logLevel: String
+
+    /// The server URL with any `user:password@` removed, for logs and endpoints.
+    public var redactedServerURL: String { URLText.redactingCredentials(serverURL) }
+
+    public init(serverURL: String, secret: Secret, interval: Double = 30, tailLines: Int = 100,
+                authWindowSeconds: Int = 300, cpuSpikePct: Double = 85, failedAuthThreshold: Int = 20,
+                baselineSamples: Int = 12, simulateAttack: Bool = false, env: String = "prod",
+                ownerTeam: String = "", serverID: String, maxLogEntries: Int = 500,
+                healthHost: String = "127.0.0.1", healthPort: Int = 8081, queueDir: String = "./queue",
+                authLog: String? = nil, dockerSocket: String = "/var/run/docker.sock", diskPath: String = "/",
+                procRoot: String = "/proc", caFile: String? = nil, sendTimeout: Double = 10,
+                maxBufferedPayloads: Int = 1000, logLevel: String = "info") {
+        self.serverURL = serverURL; self.secret = secret; self.interval = interval; self.tailLines = tailLines
+        self.authWindowSeconds = authWindowSeconds; self.cpuSpikePct = cpuSpikePct
+        self.failedAuthThreshold = failedAuthThreshold; self.baselineSamples = baselineSamples
+        self.simulateAttack = simulateAttack; self.env = env; self.ownerTeam = ownerTeam; self.serverID = serverID
+        self.maxLogEntries = maxLogEntries; self.healthHost = healthHost; self.healthPort = healthPort
+        self.queueDir = queueDir; self.authLog = authLog; self.dockerSocket = dockerSocket; self.diskPath = diskPath
+        self.procRoot = procRoot; self.caFile = caFile; self.sendTimeout = sendTimeout
+        self.maxBufferedPayloads = maxBufferedPayloads; self.logLevel = logLevel
+    }
+}
+
+/// Small URL text helpers that need no Foundation URL.
+public enum URLText {
+    /// Scheme ("http"/"https", lowercased) and host of an absolute URL, or nil.
+    public static func schemeAndHost(_ url: String) -> (scheme: String, host: String)? {
+        guard let sep = url.range(of: "://") else { return nil }
+        let scheme = url[..<sep.lowerBound].lowercased()
+        var rest = url[sep.upperBound...]
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        var host = rest
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            let port = host[host.index(after: colon)...]
+            guard !port.isEmpty, port.allSatisfy(\.isNumber), Int(port).map({ $0 > 0 && $0 < 65536 }) == true else { return nil }
+            host = host[..<colon]
+        }
+        guard !host.isEmpty, !host.contains(" ") else { return nil }
+        return (scheme, String(host))
+    }
+
+    public static func redactingCredentials(_ url: String) -> String {
+        guard let sep = url.range(of: "://") else { return url }
+        let rest = url[sep.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<sep.upperBound]) + "***@" + String(rest[rest.index(after: at)...])
+    }
+}

@@ -1,0 +1,95 @@
+/// One command-line flag: its environment variable, default and help. The single source for
+/// `--help`, configuration resolution and the README table.
+public struct OptionSpec: Sendable, Hashable {
+    /// Long flag name without dashes, e.g. `server-url`.
+    public let flag: String
+    /// Environment variable consulted when the flag is absent, e.g. `SERVER_URL`.
+    public let env: String
+    /// Default as shown to users; nil when there is none (required or optional without default).
+    public let defaultValue: String?
+    public let summary: String
+
+    public init(_ flag: String, env: String, default defaultValue: String?, _ summary: String) {
+        self.flag = flag
+        self.env = env
+        self.defaultValue = defaultValue
+        self.summary = summary
+    }
+
+    /// Help line: summary plus variable and default, as `--help` prints it.
+    public var helpText: String {
+        var s = summary + " (env: " + env
+        if let defaultValue { s += "; default: " + defaultValue }
+        return s + ")"
+    }
+}
+
+/// Every option of the agent. Later features add theirs here.
+public enum AgentOptions {
+    public static let serverURL = OptionSpec("server-url", env: "SERVER_URL", default: nil,
+        "Ingest URL payloads are POSTed to, http:// or https:// (required)")
+    public static let secret = OptionSpec("secret", env: "SECRET", default: nil,
+        "Shared HMAC secret (required unless --secret-file is set; prefer --secret-file to keep it out of ps)")
+    public static let secretFile = OptionSpec("secret-file", env: "SECRET_FILE", default: nil,
+        "File holding the shared secret; one trailing newline is ignored")
+    public static let interval = OptionSpec("interval", env: "INTERVAL", default: "30",
+        "Seconds between payloads (fractions allowed)")
+    public static let tailLines = OptionSpec("tail-lines", env: "TAIL_LINES", default: "100",
+        "Log lines to tail per container on first attach")
+    public static let authWindowSeconds = OptionSpec("auth-window-seconds", env: "AUTH_WINDOW_SECONDS", default: "300",
+        "Sliding window for counting failed logins per address, seconds")
+    public static let cpuSpikePct = OptionSpec("cpu-spike-pct", env: "CPU_SPIKE_PCT", default: "85.0",
+        "CPU percent at or above which a spike may be raised (0-100)")
+    public static let failedAuthThreshold = OptionSpec("failed-auth-threshold", env: "FAILED_AUTH_THRESHOLD", default: "20",
+        "Failed logins per address within the window that raise BRUTE_FORCE")
+    public static let baselineSamples = OptionSpec("baseline-samples", env: "BASELINE_SAMPLES", default: "12",
+        "CPU samples in the rolling baseline (at least 2)")
+    public static let simulateAttack = OptionSpec("simulate-attack", env: "SIMULATE_ATTACK", default: "false",
+        "Feed synthetic attacks through the detectors to test a pipeline end to end")
+    public static let env = OptionSpec("env", env: "ENV", default: "prod",
+        "Environment: prod, stage or dev")
+    public static let ownerTeam = OptionSpec("owner-team", env: "OWNER_TEAM", default: nil,
+        "Team that owns this host")
+    public static let serverID = OptionSpec("server-id", env: "SERVER_ID", default: "the host name",
+        "Server identifier")
+    public static let maxLogEntries = OptionSpec("max-log-entries", env: "MAX_LOG_ENTRIES", default: "500",
+        "Most container log lines per payload")
+    public static let healthAddr = OptionSpec("health-addr", env: "HEALTH_ADDR", default: "127.0.0.1:8081",
+        "host:port serving GET /healthz and GET /metrics")
+    public static let queueDir = OptionSpec("queue-dir", env: "QUEUE_DIR", default: "./queue",
+        "Directory for the payload queue and saved positions")
+    public static let authLog = OptionSpec("auth-log", env: "AUTH_LOG", default: "auto",
+        "Auth log path; auto tries /var/log/auth.log, then /var/log/secure")
+    public static let dockerSocket = OptionSpec("docker-socket", env: "DOCKER_SOCKET", default: "/var/run/docker.sock",
+        "Docker Engine API unix socket")
+    public static let diskPath = OptionSpec("disk-path", env: "DISK_PATH", default: "/",
+        "Filesystem whose usage is reported as disk_usage")
+    public static let procRoot = OptionSpec("proc-root", env: "PROC_ROOT", default: "/proc",
+        "procfs mount to read (e.g. /host/proc inside a container)")
+    public static let caFile = OptionSpec("ca-file", env: "CA_FILE", default: nil,
+        "PEM file of extra CA certificates to trust for https:// server URLs")
+    public static let sendTimeout = OptionSpec("send-timeout", env: "SEND_TIMEOUT", default: "10",
+        "Seconds one HTTP request may take, connect included")
+    public static let maxBufferedPayloads = OptionSpec("max-buffered-payloads", env: "MAX_BUFFERED_PAYLOADS", default: "1000",
+        "Payloads kept in memory while the server is unreachable; the oldest is dropped past this")
+    public static let logLevel = OptionSpec("log-level", env: "LOG_LEVEL", default: "info",
+        "trace, debug, info, notice, warning, error or critical")
+
+    public static let all: [OptionSpec] = [
+        serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
+        failedAuthThreshold, baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
+        healthAddr, queueDir, authLog, dockerSocket, diskPath, procRoot, caFile, sendTimeout,
+        maxBufferedPayloads, logLevel,
+    ]
+}
+
+/// Options of `monitoring-agent receive` beyond the shared secret ones.
+public enum ReceiverOptions {
+    public static let listen = OptionSpec("listen", env: "RECEIVER_LISTEN", default: "127.0.0.1:9000",
+        "host:port to accept payloads on (POST / or /ingest)")
+    public static let maxSkew = OptionSpec("max-skew", env: "MAX_SKEW", default: "300",
+        "Largest accepted difference between X-Agent-Timestamp and this host's clock, seconds")
+    public static let bodyLimit = OptionSpec("body-limit", env: "BODY_LIMIT", default: "4194304",
+        "Largest accepted body in bytes; larger bodies get 413")
+    public static let all: [OptionSpec] = [listen, AgentOptions.secret, AgentOptions.secretFile, maxSkew, bodyLimit]
+}

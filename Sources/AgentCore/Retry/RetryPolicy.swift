@@ -1,0 +1,62 @@
+/// What to do after one send attempt. Computed in one place, tested as a pure value.
+public enum SendOutcome: Sendable, Equatable {
+    /// Transport failed before a response (refused, reset, timeout, TLS).
+    case transportError
+    /// The server answered with this status and optional Retry-After seconds.
+    case status(Int, retryAfterSeconds: Double?)
+}
+
+public enum RetryDecision: Sendable, Equatable {
+    case done
+    /// Try again after this many seconds.
+    case retry(after: Double)
+    /// Retryable, but this cycle's attempts are used up: keep the payload for the next cycle.
+    case keep
+    /// The server rejected the payload for good (4xx other than 408/429): do not resend.
+    case reject
+}
+
+/// Capped exponential backoff with full jitter: attempt n waits a random time in
+/// [base*2^n / 2, min(cap, base*2^n)]. 2xx done; 408, 429, 5xx and transport errors retried,
+/// honouring Retry-After (capped); other statuses rejected.
+public struct RetryPolicy: Sendable, Equatable {
+    public var maxAttempts: Int
+    public var baseDelay: Double
+    public var maxDelay: Double
+
+    public init(maxAttempts: Int = 4, baseDelay: Double = 0.5, maxDelay: Double = 8) {
+        self.maxAttempts = maxAttempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// Whether this outcome is worth retrying at all.
+    public static func isRetryable(_ outcome: SendOutcome) -> Bool {
+        switch outcome {
+        case .transportError: true
+        case .status(let code, _): code == 408 || code == 429 || (500...599).contains(code)
+        }
+    }
+
+    /// `attempt` counts from 0 (the first send). `unitRandom` is in [0, 1), injected for tests.
+    public func decide(_ outcome: SendOutcome, attempt: Int, unitRandom: Double) -> RetryDecision {
+        if case .status(let code, _) = outcome, (200...299).contains(code) { return .done }
+        guard Self.isRetryable(outcome) else { return .reject }
+        guard attempt + 1 < maxAttempts else { return .keep }
+        if case .status(_, let retryAfter?) = outcome, retryAfter >= 0 {
+            return .retry(after: min(retryAfter, maxDelay))
+        }
+        let exp = min(maxDelay, baseDelay * Double(1 << min(attempt, 30)))
+        return .retry(after: exp / 2 + exp / 2 * unitRandom)
+    }
+
+    /// Parses a Retry-After header: delta-seconds (RFC 9110) or an HTTP-date relative to `now`.
+    public static func parseRetryAfter(_ value: String?, now: Int64) -> Double? {
+        guard let raw = value else { return nil }
+        let value = String(Substring(raw).trimmingSpaces())
+        guard !value.isEmpty else { return nil }
+        if let seconds = Double(value), seconds >= 0 { return seconds }
+        if let date = HTTPDate.parse(value) { return Double(max(0, date - now)) }
+        return nil
+    }
+}

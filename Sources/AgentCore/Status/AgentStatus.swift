@@ -1,0 +1,94 @@
+import Synchronization
+
+/// Counters and last-cycle values shared by the collector, the shipper and the health server.
+/// A snapshot is taken under one lock so endpoints never see half an update.
+public struct StatusSnapshot: Sendable, Equatable {
+    public var startedAtUnix: Int64 = 0
+    /// Wall time of the last 2xx, unix seconds.
+    public var lastSendOKUnix: Int64?
+    /// Payloads waiting to be delivered (buffered, not yet acknowledged).
+    public var queueLength: Int = 0
+    public var lastMetrics: HostMetrics?
+    public var lastAlerts: [String] = []
+    public var payloadsBuilt: Int = 0
+    public var payloadsSent: Int = 0
+    /// Failed attempts by reason (`status_503`, `transport`).
+    public var sendFailures: [String: Int] = [:]
+    public var retries: Int = 0
+    /// Payloads dropped because the buffer was full.
+    public var droppedPayloads: Int = 0
+    /// Payloads the server refused for good (4xx).
+    public var rejectedPayloads: Int = 0
+    /// Collector errors by code.
+    public var collectorErrors: [String: Int] = [:]
+}
+
+public final class AgentStatus: Sendable {
+    private let state: Mutex<StatusSnapshot>
+
+    public init(startedAtUnix: Int64) {
+        var s = StatusSnapshot()
+        s.startedAtUnix = startedAtUnix
+        state = Mutex(s)
+    }
+
+    public func snapshot() -> StatusSnapshot { state.withLock { $0 } }
+
+    public func update(_ body: (inout StatusSnapshot) -> Void) {
+        state.withLock { body(&$0) }
+    }
+}
+
+/// `GET /healthz` body.
+public struct HealthReport: Encodable, Sendable {
+    public var uptimeSeconds: Int64
+    public var lastSendOK: String?
+    public var queueLength: Int
+
+    public init(snapshot: StatusSnapshot, nowUnix: Int64) {
+        uptimeSeconds = max(0, nowUnix - snapshot.startedAtUnix)
+        lastSendOK = snapshot.lastSendOKUnix.map { RFC3339.format(unixSeconds: $0) }
+        queueLength = snapshot.queueLength
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uptimeSeconds = "uptime_seconds"
+        case lastSendOK = "last_send_ok"
+        case queueLength = "queue_length"
+    }
+
+    /// `last_send_ok` is written as null before the first success, as the spec shows.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(uptimeSeconds, forKey: .uptimeSeconds)
+        if let lastSendOK { try c.encode(lastSendOK, forKey: .lastSendOK) } else { try c.encodeNil(forKey: .lastSendOK) }
+        try c.encode(queueLength, forKey: .queueLength)
+    }
+}
+
+/// `GET /metrics` JSON body: the last cycle's values.
+public struct MetricsReport: Encodable, Sendable {
+    public var cpuUsage: Double
+    public var memoryUsage: Double
+    public var localAlerts: [String]
+
+    public init(snapshot: StatusSnapshot) {
+        cpuUsage = snapshot.lastMetrics?.cpuUsage ?? 0
+        memoryUsage = snapshot.lastMetrics?.memoryUsage ?? 0
+        localAlerts = snapshot.lastAlerts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case cpuUsage = "cpu_usage"
+        case memoryUsage = "memory_usage"
+        case localAlerts = "local_alerts"
+    }
+}
+
+public enum ReportCoding {
+    public static func encode(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    }
+}

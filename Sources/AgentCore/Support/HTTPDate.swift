@@ -1,0 +1,14 @@
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form servers send in `Date` and `Retry-After`.
+public enum HTTPDate {
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    public static func parse(_ text: String) -> Int64? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", let day = Int64(parts[1]), let year = Int64(parts[3]),
+              let monthIndex = months.firstIndex(of: String(parts[2])) else { return nil }
+        let hms = parts[4].split(separator: ":")
+        guard hms.count == 3, let h = Int64(hms[0]), let m = Int64(hms[1]), let s = Int64(hms[2]),
+              (1...31).contains(day), h < 24, m < 60, s < 61 else { return nil }
+        return RFC3339.days(fromCivil: year, Int64(monthIndex + 1), day) * 86_400 + h * 3600 + m * 60 + s
+    }
+}

@@ -1,0 +1,122 @@
+/// The JSON document sent to the server every interval. Field names follow the v2.0 spec
+/// exactly; `payload_id` and `agent_version` are additions that receivers may ignore.
+public struct Payload: Codable, Sendable, Equatable {
+    /// Unique per payload, unchanged across retries: receivers deduplicate on it.
+    public var payloadID: String
+    public var agentVersion: String
+    public var host: String
+    public var serverID: String
+    public var env: String
+    public var ownerTeam: String
+    /// Collection time, RFC 3339 UTC.
+    public var timestamp: String
+    public var metrics: HostMetrics
+    public var dockerEvents: [DockerEvent]
+    public var logs: [LogEntry]
+    /// Spec form of the alerts: `CPU_SPIKE`, `BRUTE_FORCE:<ip>`, ...
+    public var localAlerts: [String]
+    /// Sum of the weights of `localAlerts`.
+    public var score: Double
+
+    enum CodingKeys: String, CodingKey {
+        case payloadID = "payload_id"
+        case agentVersion = "agent_version"
+        case host
+        case serverID = "server_id"
+        case env
+        case ownerTeam = "owner_team"
+        case timestamp, metrics
+        case dockerEvents = "docker_events"
+        case logs
+        case localAlerts = "local_alerts"
+        case score
+    }
+
+    public init(payloadID: String, agentVersion: String, host: String, serverID: String, env: String,
+                ownerTeam: String, timestamp: String, metrics: HostMetrics, dockerEvents: [DockerEvent] = [],
+                logs: [LogEntry] = [], alerts: [Alert] = []) {
+        self.payloadID = payloadID
+        self.agentVersion = agentVersion
+        self.host = host
+        self.serverID = serverID
+        self.env = env
+        self.ownerTeam = ownerTeam
+        self.timestamp = timestamp
+        self.metrics = metrics
+        self.dockerEvents = dockerEvents
+        self.logs = logs
+        self.localAlerts = alerts.map(\.wireValue)
+        self.score = Alert.score(of: alerts)
+    }
+}
+
+/// Host metrics of one interval.
+public struct HostMetrics: Codable, Sendable, Equatable {
+    /// Percent busy over the last interval (from /proc/stat deltas), 0-100.
+    public var cpuUsage: Double
+    /// (MemTotal - MemAvailable) / MemTotal, percent.
+    public var memoryUsage: Double
+    /// Used percent of the configured filesystem, as `df` computes it.
+    public var diskUsage: Double
+    public var networkRxBytesPerSec: Double
+    public var networkTxBytesPerSec: Double
+    /// ESTABLISHED TCP sockets, IPv4 and IPv6.
+    public var tcpConnections: Int
+
+    enum CodingKeys: String, CodingKey {
+        case cpuUsage = "cpu_usage"
+        case memoryUsage = "memory_usage"
+        case diskUsage = "disk_usage"
+        case networkRxBytesPerSec = "network_rx_bytes_per_sec"
+        case networkTxBytesPerSec = "network_tx_bytes_per_sec"
+        case tcpConnections = "tcp_connections"
+    }
+
+    public init(cpuUsage: Double, memoryUsage: Double, diskUsage: Double,
+                networkRxBytesPerSec: Double, networkTxBytesPerSec: Double, tcpConnections: Int) {
+        self.cpuUsage = cpuUsage
+        self.memoryUsage = memoryUsage
+        self.diskUsage = diskUsage
+        self.networkRxBytesPerSec = networkRxBytesPerSec
+        self.networkTxBytesPerSec = networkTxBytesPerSec
+        self.tcpConnections = tcpConnections
+    }
+
+    /// Rounds to two decimals so payloads stay readable and stable.
+    public func rounded() -> HostMetrics {
+        func r(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+        return HostMetrics(cpuUsage: r(cpuUsage), memoryUsage: r(memoryUsage), diskUsage: r(diskUsage),
+                           networkRxBytesPerSec: r(networkRxBytesPerSec), networkTxBytesPerSec: r(networkTxBytesPerSec),
+                           tcpConnections: tcpConnections)
+    }
+}
+
+/// A container event as the spec shows it.
+public struct DockerEvent: Codable, Sendable, Equatable {
+    public var type: String
+    public var action: String
+    public var container: String
+    public var image: String
+    public var timestamp: String
+
+    public init(type: String, action: String, container: String, image: String, timestamp: String) {
+        self.type = type
+        self.action = action
+        self.container = container
+        self.image = image
+        self.timestamp = timestamp
+    }
+}
+
+/// One container log line, masked and truncated before it is put here.
+public struct LogEntry: Codable, Sendable, Equatable {
+    public var container: String
+    public var message: String
+    public var timestamp: String
+
+    public init(container: String, message: String, timestamp: String) {
+        self.container = container
+        self.message = message
+        self.timestamp = timestamp
+    }
+}

@@ -1,0 +1,67 @@
+import AgentCore
+
+/// Collects `HostMetrics` from procfs and statvfs. Rates (CPU %, bytes/s) are deltas since the
+/// previous `collect`, so the first call only primes the counters; construct it at start-up
+/// and call `prime` so the first payload already covers a real interval.
+public struct HostMetricsCollector: Sendable {
+    public let proc: ProcFS
+    public let diskPath: String
+
+    private var lastCPU: CPUTimes?
+    private var lastNet: [String: InterfaceCounters]?
+    private var lastNetAt: ContinuousClock.Instant?
+
+    public init(proc: ProcFS, diskPath: String) {
+        self.proc = proc
+        self.diskPath = diskPath
+    }
+
+    /// Records the starting counters without producing metrics.
+    public mutating func prime(now: ContinuousClock.Instant) {
+        lastCPU = try? ProcStat.parse(Substring(proc.read("stat")))
+        lastNet = try? NetDev.parse(Substring(proc.read("net/dev")))
+        lastNetAt = now
+    }
+
+    /// One sample. A failing source reports an error in `errors` and 0 for its metric, so one
+    /// broken file never blocks the others.
+    public mutating func collect(now: ContinuousClock.Instant) -> (metrics: HostMetrics, errors: [AgentError]) {
+        var errors = [AgentError]()
+        func attempt<T>(_ body: () throws -> T) -> T? {
+            do { return try body() } catch let e as AgentError { errors.append(e); return nil } catch {
+                errors.append(AgentError(.fileRead, "unexpected error", cause: error)); return nil
+            }
+        }
+
+        var cpu = 0.0
+        if let times = attempt({ try ProcStat.parse(Substring(proc.read("stat"))) }) {
+            if let last = lastCPU { cpu = CPUTimes.usagePercent(from: last, to: times) }
+            lastCPU = times
+        }
+        let memory = attempt { try MemInfo.usagePercent(Substring(proc.read("meminfo"))) } ?? 0
+        let disk = attempt { try DiskStats.blocks(path: diskPath).usedPercent } ?? 0
+
+        var rx = 0.0, tx = 0.0
+        if let net = attempt({ try NetDev.parse(Substring(proc.read("net/dev"))) }) {
+            if let last = lastNet, let at = lastNetAt {
+                let elapsed = at.duration(to: now)
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                (rx, tx) = NetDev.rates(old: last, new: net, elapsedSeconds: seconds)
+            }
+            lastNet = net
+            lastNetAt = now
+        }
+
+        var tcp = 0
+        for table in ["net/tcp", "net/tcp6"] {
+            guard let text = (table == "net/tcp6" ? try? proc.read(table) : attempt { try proc.read(table) }) else {
+                continue // tcp6 is absent on kernels without IPv6: that is not an error
+            }
+            tcp += attempt { try NetTCP.establishedCount(Substring(text)) } ?? 0
+        }
+
+        let metrics = HostMetrics(cpuUsage: cpu, memoryUsage: memory, diskUsage: disk,
+                                  networkRxBytesPerSec: rx, networkTxBytesPerSec: tx, tcpConnections: tcp)
+        return (metrics.rounded(), errors)
+    }
+}

@@ -1,0 +1,52 @@
+import AgentCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads files under a procfs root. The root is a parameter so tests and containers
+/// (`--proc-root /host/proc`) can point it elsewhere.
+public struct ProcFS: Sendable {
+    public let root: String
+
+    public init(root: String = "/proc") {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+    }
+
+    /// Reads `root/relative` to EOF. /proc files report st_size 0, so the size is never trusted.
+    public func read(_ relative: String) throws -> String {
+        try FileReading.readToEnd(path: root + "/" + relative)
+    }
+}
+
+public enum FileReading {
+    /// Reads a whole file with plain read(2) calls until EOF. Errors carry errno's text.
+    public static func readToEnd(path: String, limit: Int = 64 << 20) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AgentError(.fileRead, "cannot open \(path)", cause: Errno.current()) }
+        defer { close(fd) }
+        var out = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw AgentError(.fileRead, "cannot read \(path)", cause: Errno.current())
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit { throw AgentError(.fileRead, "\(path) is larger than \(limit) bytes") }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// errno as an error with its text (`No such file or directory`).
+public struct Errno: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public static func current() -> Errno { Errno(code: errno) }
+    public var description: String { String(cString: strerror(code)) }
+}

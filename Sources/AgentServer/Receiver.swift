@@ -1,0 +1,66 @@
+import AgentCore
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Settings of `monitoring-agent receive`.
+public struct ReceiverConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var secret: Secret
+    /// Largest accepted clock difference between the agent's timestamp and ours, seconds.
+    public var maxSkewSeconds: Int64
+    /// Bodies above this many bytes get 413.
+    public var bodyLimit: Int
+
+    public init(host: String, port: Int, secret: Secret, maxSkewSeconds: Int64 = 300, bodyLimit: Int = 4 << 20) {
+        self.host = host; self.port = port; self.secret = secret
+        self.maxSkewSeconds = maxSkewSeconds; self.bodyLimit = bodyLimit
+    }
+}
+
+/// Where verified payloads go. The default prints each one as a JSON line on stdout.
+public protocol PayloadSink: Sendable {
+    func accept(_ payload: Payload, body: [UInt8]) async
+}
+
+/// The receiver: verifies signature and timestamp, answers 401 with a reason, 413 above the
+/// body limit, 400 for a body that is not a payload, and hands verified payloads to the sink.
+public func makeReceiver(configuration: ReceiverConfiguration, sink: any PayloadSink,
+                         wallClock: @escaping @Sendable () -> Int64, logger: Logger,
+                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    let verifier = IngestVerifier(secret: configuration.secret, maxSkewSeconds: configuration.maxSkewSeconds)
+    let limit = configuration.bodyLimit
+    let tsName = HTTPField.Name(PayloadSigner.timestampHeader)!
+    let sigName = HTTPField.Name(PayloadSigner.signatureHeader)!
+    let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            return .json(errorBody("body larger than \(limit) bytes"), status: .contentTooLarge)
+        }
+        let body = Array(buffer.readableBytesView)
+        switch verifier.verify(timestamp: request.headers[tsName], signature: request.headers[sigName], body: body, now: wallClock()) {
+        case .failure(let rejection):
+            logger.notice("rejected payload", metadata: ["http.status": "\(rejection.status)", "reason": "\(rejection.reason)"])
+            return .json(errorBody(rejection.reason), status: .init(code: rejection.status))
+        case .success(let payload):
+            await sink.accept(payload, body: body)
+            return .json(Array(#"{"status":"ok"}"#.utf8))
+        }
+    }
+    let router = Router()
+    router.post("/", use: handler)
+    router.post("ingest", use: handler)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+func errorBody(_ reason: String) -> [UInt8] {
+    ReportCoding.encode(["error": reason])
+}

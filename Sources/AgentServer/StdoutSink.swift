@@ -1,0 +1,27 @@
+import AgentCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Prints each verified payload as one JSON line on stdout.
+public final class StdoutSink: PayloadSink {
+    private let lock = Mutex<Void>(())
+    public init() {}
+
+    public func accept(_ payload: Payload, body: [UInt8]) async {
+        // A payload is printed as received; one sent with line breaks is re-encoded onto one line.
+        let line = body.contains(0x0A) ? ((try? PayloadCoding.encode(payload)) ?? []) : body
+        lock.withLock { _ in
+            // One write(2) per line, unbuffered, so a reader of the pipe sees whole lines at once.
+            var bytes = line
+            bytes.append(0x0A)
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBufferPointer { write(1, $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue } else { return } }
+                offset += n
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import AgentCore
+import Logging
+import ServiceLifecycle
+
+/// Settings of the shipper, validated by the configuration resolver.
+public struct ShipperConfiguration: Sendable {
+    /// Retry schedule within one cycle.
+    public var policy: RetryPolicy
+    /// Payloads held in memory while the server is unreachable.
+    public var capacity: Int
+    /// How long one delivery round may take before the rest waits for the next cycle.
+    public var cycleBudget: Duration
+    /// How long the final flush on shutdown may take.
+    public var shutdownBudget: Duration
+
+    public init(policy: RetryPolicy = RetryPolicy(), capacity: Int = 1000,
+                cycleBudget: Duration = .seconds(30), shutdownBudget: Duration = .seconds(3)) {
+        self.policy = policy
+        self.capacity = capacity
+        self.cycleBudget = cycleBudget
+        self.shutdownBudget = shutdownBudget
+    }
+}
+
+/// Delivers payloads oldest first: signs each attempt with the current time, retries with
+/// capped exponential backoff and jitter within a cycle, keeps undelivered payloads in a
+/// bounded buffer for the next cycle, and flushes once more on graceful shutdown.
+public actor Shipper<C: Clock>: Service where C.Duration == Duration {
+    private let transport: any PayloadTransport
+    private let signer: PayloadSigner
+    private let configuration: ShipperConfiguration
+    private let status: AgentStatus
+    private let clock: C
+    private let wallClock: @Sendable () -> Int64
+    private let random: @Sendable () -> Double
+    private let logger: Logger
+
+    private var buffer: BoundedBuffer
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    public init(transport: any PayloadTransport, signer: PayloadSigner, configuration: ShipperConfiguration,
+                status: AgentStatus, clock: C,
+                wallClock: @escaping @Sendable () -> Int64, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                logger: Logger) {
+        self.transport = transport
+        self.signer = signer
+        self.configuration = configuration
+        self.status = status
+        self.clock = clock
+        self.wallClock = wallClock
+        self.random = random
+        self.logger = logger
+        self.buffer = BoundedBuffer(capacity: configuration.capacity)
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Queues a payload and wakes the delivery loop. Never blocks on the network.
+    public func submit(_ payload: EncodedPayload) {
+        if let evicted = buffer.append(payload) {
+            logger.warning("buffer full, dropped oldest payload", metadata: [
+                "payload_id": "\(evicted.id)", "capacity": "\(buffer.capacity)"])
+        }
+        publishQueue()
+        wake.yield()
+    }
+
+    public var queueLength: Int { buffer.count }
+
+    public func run() async throws {
+        for await _ in wakeups.cancelOnGracefulShutdown() {
+            let deadline = clock.now.advanced(by: configuration.cycleBudget)
+            await cancelWhenGracefulShutdown { await self.drain(until: deadline, retries: true) }
+        }
+        // Graceful shutdown: one last attempt per waiting payload, bounded in time.
+        if !buffer.isEmpty {
+            logger.info("flushing before exit", metadata: ["queue_length": "\(buffer.count)"])
+            let budget = configuration.shutdownBudget
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.drain(until: self.clock.now.advanced(by: budget), retries: false) }
+                group.addTask { try? await self.clock.sleep(for: budget) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        wake.finish()
+        await transport.close()
+    }
+
+    /// Sends buffered payloads in order until the buffer is empty, the deadline passes, or a
+    /// payload exhausts its attempts (then it and everything after it wait for the next cycle).
+    func drain(until deadline: C.Instant, retries: Bool) async {
+        while let next = buffer.first, !Task.isCancelled {
+            switch await deliver(next, until: deadline, retries: retries) {
+            case .done:
+                buffer.removeFirst(ifID: next.id)
+                let now = wallClock()
+                status.update { $0.payloadsSent += 1; $0.lastSendOKUnix = now }
+            case .reject:
+                buffer.removeFirst(ifID: next.id)
+                status.update { $0.rejectedPayloads += 1 }
+            case .keep, .retry:
+                publishQueue()
+                return
+            }
+            publishQueue()
+        }
+    }
+
+    /// Attempts one payload with retries. Returns `.done`, `.reject` or `.keep`.
+    func deliver(_ payload: EncodedPayload, until deadline: C.Instant, retries: Bool) async -> RetryDecision {
+        var attempt = 0
+        while true {
+            let timestamp = wallClock()
+            let headers: [(name: String, value: String)] = [
+                ("Content-Type", "application/json"),
+                (PayloadSigner.timestampHeader, String(timestamp)),
+                (PayloadSigner.signatureHeader, signer.headerValue(timestamp: timestamp, body: payload.body)),
+            ]
+            let result = await transport.post(body: payload.body, headers: headers)
+            let outcome: SendOutcome
+            let reason: String
+            switch result {
+            case .response(let code, let retryAfter, _):
+                outcome = .status(code, retryAfterSeconds: RetryPolicy.parseRetryAfter(retryAfter, now: timestamp))
+                reason = "status_\(code)"
+            case .failure(let why):
+                outcome = .transportError
+                reason = "transport"
+                logger.debug("transport error detail", metadata: ["error": "\(why)"])
+            }
+            var decision = configuration.policy.decide(outcome, attempt: attempt, unitRandom: random())
+            if decision == .done { return .done }
+            status.update { $0.sendFailures[reason, default: 0] += 1 }
+            if !retries, case .retry = decision { decision = .keep }
+            if case .retry(let delay) = decision, deadlineAllows(delay, deadline) {
+                logFailure(payload, reason: reason, result: result, attempt: attempt, next: "retry in \(formatSeconds(delay))")
+                do { try await clock.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return .keep }
+                attempt += 1
+                status.update { $0.retries += 1 }
+                continue
+            }
+            if decision == .reject {
+                logFailure(payload, reason: reason, result: result, attempt: attempt, next: "rejected by server, not retried")
+                return .reject
+            }
+            logFailure(payload, reason: reason, result: result, attempt: attempt, next: "kept for next cycle")
+            return .keep
+        }
+    }
+
+    private func deadlineAllows(_ delay: Double, _ deadline: C.Instant) -> Bool {
+        clock.now.advanced(by: .milliseconds(Int64(delay * 1000))) < deadline
+    }
+
+    private func logFailure(_ p: EncodedPayload, reason: String, result: TransportResult, attempt: Int, next: String) {
+        var metadata: Logger.Metadata = ["payload_id": "\(p.id)", "attempt": "\(attempt + 1)", "next": "\(next)"]
+        switch result {
+        case .response(let code, _, _): metadata["http.status"] = "\(code)"
+        case .failure(let why): metadata["error"] = "\(why)"
+        }
+        logger.warning("send failed", metadata: metadata)
+    }
+
+    private func publishQueue() {
+        let n = buffer.count, dropped = buffer.dropped
+        status.update { $0.queueLength = n; $0.droppedPayloads = dropped }
+    }
+
+    private func formatSeconds(_ s: Double) -> String {
+        String((s * 100).rounded() / 100) + "s"
+    }
+}

@@ -1,0 +1,110 @@
+@testable import AgentCore
+import Testing
+
+@Suite struct ConfigResolverTests {
+    struct NoFile: Error, CustomStringConvertible { var description: String { "No such file or directory" } }
+
+    func resolver(_ flags: [String: String] = [:], env: [String: String] = [:], files: [String: String] = [:]) -> ConfigResolver {
+        ConfigResolver(flags: flags, environment: env, hostname: "host-a") { path in
+            guard let f = files[path] else { throw NoFile() }
+            return f
+        }
+    }
+
+    let base = ["server-url": "http://127.0.0.1:9000/ingest", "secret": "topsecret"]
+
+    @Test func defaultsMatchTheSpec() throws {
+        let c = try resolver(base).resolve()
+        #expect(c.interval == 30 && c.tailLines == 100 && c.authWindowSeconds == 300 && c.cpuSpikePct == 85)
+        #expect(c.failedAuthThreshold == 20 && c.baselineSamples == 12 && c.simulateAttack == false && c.maxLogEntries == 500)
+        #expect(c.healthHost == "127.0.0.1" && c.healthPort == 8081 && c.queueDir == "./queue" && c.authLog == nil)
+        #expect(c.dockerSocket == "/var/run/docker.sock" && c.diskPath == "/" && c.serverID == "host-a" && c.env == "prod")
+    }
+
+    @Test func flagWinsOverEnvironmentWinsOverDefault() throws {
+        let env = ["INTERVAL": "15", "TAIL_LINES": "7", "SERVER_ID": "from-env", "SIMULATE_ATTACK": "true", "OWNER_TEAM": "sec"]
+        let c = try resolver(base.merging(["interval": "5"]) { $1 }, env: env).resolve()
+        #expect(c.interval == 5 && c.tailLines == 7 && c.serverID == "from-env" && c.simulateAttack && c.ownerTeam == "sec")
+    }
+
+    @Test func everyOptionHasAnEnvironmentVariable() throws {
+        let env = ["SERVER_URL": "https://ingest.example/x", "SECRET": "s", "INTERVAL": "2", "TAIL_LINES": "1",
+                   "AUTH_WINDOW_SECONDS": "60", "CPU_SPIKE_PCT": "70", "FAILED_AUTH_THRESHOLD": "3", "BASELINE_SAMPLES": "4",
+                   "SIMULATE_ATTACK": "1", "ENV": "dev", "OWNER_TEAM": "t", "SERVER_ID": "i", "MAX_LOG_ENTRIES": "9",
+                   "HEALTH_ADDR": "0.0.0.0:9100", "QUEUE_DIR": "/q", "AUTH_LOG": "/var/log/secure", "DOCKER_SOCKET": "/d.sock",
+                   "DISK_PATH": "/data", "PROC_ROOT": "/host/proc", "SEND_TIMEOUT": "3", "MAX_BUFFERED_PAYLOADS": "7", "LOG_LEVEL": "debug"]
+        let c = try resolver(env: env).resolve()
+        #expect(c.serverURL == "https://ingest.example/x" && c.interval == 2 && c.tailLines == 1 && c.authWindowSeconds == 60)
+        #expect(c.cpuSpikePct == 70 && c.failedAuthThreshold == 3 && c.baselineSamples == 4 && c.simulateAttack && c.env == "dev")
+        #expect(c.ownerTeam == "t" && c.serverID == "i" && c.maxLogEntries == 9 && c.healthHost == "0.0.0.0" && c.healthPort == 9100)
+        #expect(c.queueDir == "/q" && c.authLog == "/var/log/secure" && c.dockerSocket == "/d.sock" && c.diskPath == "/data")
+        #expect(c.procRoot == "/host/proc" && c.sendTimeout == 3 && c.maxBufferedPayloads == 7 && c.logLevel == "debug")
+        // Every spec in the table names a distinct variable.
+        #expect(Set(AgentOptions.all.map(\.env)).count == AgentOptions.all.count)
+    }
+
+    @Test(arguments: [
+        (["interval": "abc"], "interval"), (["interval": "0"], "interval"), (["interval": "-5"], "interval"),
+        (["interval": "inf"], "interval"), (["cpu-spike-pct": "101"], "cpu-spike-pct"), (["cpu-spike-pct": "-1"], "cpu-spike-pct"),
+        (["server-url": "ftp://x/y"], "server-url"), (["server-url": "localhost:9000"], "server-url"), (["server-url": "http://"], "server-url"),
+        (["env": "production"], "env"), (["tail-lines": "-1"], "tail-lines"), (["baseline-samples": "1"], "baseline-samples"),
+        (["failed-auth-threshold": "0"], "failed-auth-threshold"), (["health-addr": "8081"], "health-addr"),
+        (["health-addr": "127.0.0.1:70000"], "health-addr"), (["simulate-attack": "maybe"], "simulate-attack"),
+        (["log-level": "loud"], "log-level"), (["max-log-entries": "x"], "max-log-entries"),
+    ] as [([String: String], String)])
+    func invalidValuesNameTheFlag(_ bad: [String: String], _ flag: String) {
+        #expect {
+            try resolver(base.merging(bad) { $1 }).resolve()
+        } throws: { e in
+            guard let e = e as? ConfigError else { return false }
+            return e.flag == flag && e.description.hasPrefix("--\(flag): ") && !e.description.contains("\n")
+        }
+    }
+
+    @Test func environmentOriginIsNamed() {
+        #expect {
+            try resolver(base, env: ["INTERVAL": "soon"]).resolve()
+        } throws: { e in "\(e)".contains("(from INTERVAL)") && "\(e)".contains("--interval") }
+    }
+
+    @Test func missingServerURLAndSecret() {
+        #expect { try resolver(["secret": "s"]).resolve() } throws: { ($0 as? ConfigError)?.flag == "server-url" }
+        #expect { try resolver(["server-url": "http://a"]).resolve() } throws: { ($0 as? ConfigError)?.flag == "secret" }
+    }
+
+    @Test func secretFile() throws {
+        let flags = ["server-url": "http://a", "secret-file": "/run/secret"]
+        let c = try resolver(flags, files: ["/run/secret": "from-file\n"]).resolve()
+        #expect(c.secret.withUnsafeValue { $0 } == "from-file")
+        let viaEnv = try resolver(["server-url": "http://a"], env: ["SECRET_FILE": "/run/secret"], files: ["/run/secret": "x\r\n"]).resolve()
+        #expect(viaEnv.secret.withUnsafeValue { $0 } == "x")
+        #expect { try resolver(flags).resolve() } throws: { e in
+            (e as? ConfigError)?.flag == "secret-file" && "\(e)".contains("No such file")
+        }
+        #expect { try resolver(flags, files: ["/run/secret": "\n"]).resolve() } throws: { ($0 as? ConfigError)?.flag == "secret-file" }
+        #expect { try resolver(flags.merging(["secret": "x"]) { $1 }, files: ["/run/secret": "y"]).resolve() } throws: {
+            ($0 as? ConfigError)?.flag == "secret-file"
+        }
+    }
+
+    @Test func errorsNeverContainTheSecret() {
+        let secret = "Sup3r-S3cret-Value"
+        let cases: [[String: String]] = [
+            ["secret": secret, "server-url": "http://user:\(secret)@"],
+            ["secret": secret, "server-url": "ftp://user:\(secret)@host/"],
+            ["secret": secret, "server-url": "http://a", "interval": "x"],
+        ]
+        for flags in cases {
+            do { _ = try resolver(flags).resolve(); Issue.record("accepted \(flags.keys)") } catch {
+                #expect(!"\(error)".contains(secret))
+            }
+        }
+    }
+
+    @Test func redactsURLCredentials() {
+        #expect(URLText.redactingCredentials("https://u:p@host:8443/x?y=1") == "https://***@host:8443/x?y=1")
+        #expect(URLText.redactingCredentials("http://host/a@b") == "http://host/a@b")
+        #expect(URLText.schemeAndHost("http://[::1]:9000/x")?.host == "::1")
+        #expect(URLText.schemeAndHost("http://h:99999/") == nil)
+    }
+}

@@ -1,0 +1,88 @@
+@testable import AgentCore
+import Foundation
+import Testing
+
+/// Runs a tool with stdin and returns stdout.
+func runTool(_ path: String, _ args: [String], stdin: [UInt8]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let input = Pipe(), output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    try p.run()
+    input.fileHandleForWriting.write(Data(stdin))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+@Suite struct SigningTests {
+    let secret = "s3cr3t-key with spaces"
+
+    @Test(arguments: [#"{"a":1}"#, "", "line1\nline2 ünïcödé"])
+    func matchesOpenSSL(_ body: String) throws {
+        let ts: Int64 = 1_736_937_000
+        let ours = PayloadSigner(secret: Secret(secret)).signature(timestamp: ts, body: Array(body.utf8))
+        let message = Array("\(ts).".utf8) + Array(body.utf8)
+        let out = try runTool("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: message)
+        // openssl prints "SHA2-256(stdin)= <hex>" (3.x) or "(stdin)= <hex>"
+        let theirs = out.split(separator: "=").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(ours == theirs)
+        #expect(ours.count == 64 && ours == ours.lowercased())
+    }
+
+    @Test func matchesPythonHMAC() throws {
+        let body = Array(try PayloadCoding.encode(PayloadTests.sample()))
+        let ts: Int64 = 1_700_000_000
+        let script = "import hmac,hashlib,sys; d=sys.stdin.buffer.read(); print(hmac.new(sys.argv[1].encode(), d, hashlib.sha256).hexdigest())"
+        let out = try runTool("/usr/bin/env", ["python3", "-c", script, secret], stdin: Array("\(ts).".utf8) + body)
+        let header = PayloadSigner(secret: Secret(secret)).headerValue(timestamp: ts, body: body)
+        #expect(header == "sha256=" + out.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func verifyIsExact() {
+        let s = PayloadSigner(secret: Secret(secret))
+        let body = Array("{}".utf8)
+        let good = s.headerValue(timestamp: 5, body: body)
+        #expect(s.verify(headerValue: good, timestamp: 5, body: body))
+        #expect(!s.verify(headerValue: good, timestamp: 6, body: body))
+        #expect(!s.verify(headerValue: good, timestamp: 5, body: Array("{ }".utf8)))
+        #expect(!s.verify(headerValue: String(good.dropFirst(7)), timestamp: 5, body: body), "prefix required")
+        #expect(!s.verify(headerValue: good.uppercased(), timestamp: 5, body: body))
+        #expect(!s.verify(headerValue: "sha256=", timestamp: 5, body: body))
+        #expect(!PayloadSigner(secret: Secret("other")).verify(headerValue: good, timestamp: 5, body: body))
+    }
+
+    @Test func secretNeverPrints() {
+        let s = Secret("hunter2")
+        #expect("\(s)" == "<redacted>" && String(reflecting: s) == "<redacted>")
+        #expect(!"\(AgentConfiguration(serverURL: "http://x", secret: s, serverID: "a"))".contains("hunter2"))
+    }
+}
+
+@Suite struct IngestVerifierTests {
+    let v = IngestVerifier(secret: Secret("k"), maxSkewSeconds: 300)
+    let body = try! PayloadCoding.encode(PayloadTests.sample())
+
+    func sign(_ ts: Int64) -> String { PayloadSigner(secret: Secret("k")).headerValue(timestamp: ts, body: body) }
+
+    @Test func acceptsValid() throws {
+        let r = v.verify(timestamp: "1000", signature: sign(1000), body: body, now: 1200)
+        #expect(try r.get() == PayloadTests.sample())
+    }
+
+    @Test func rejections() {
+        func status(_ r: Result<Payload, IngestRejection>) -> Int? { if case .failure(let e) = r { e.status } else { nil } }
+        #expect(status(v.verify(timestamp: nil, signature: sign(1000), body: body, now: 1000)) == 401)
+        #expect(status(v.verify(timestamp: "abc", signature: sign(1000), body: body, now: 1000)) == 401)
+        #expect(status(v.verify(timestamp: "1000", signature: sign(1000), body: body, now: 1301)) == 401, "too old")
+        #expect(status(v.verify(timestamp: "1000", signature: sign(1000), body: body, now: 699)) == 401, "from the future")
+        #expect(status(v.verify(timestamp: "1000", signature: nil, body: body, now: 1000)) == 401)
+        #expect(status(v.verify(timestamp: "1000", signature: sign(1001), body: body, now: 1000)) == 401)
+        let junk = Array("not json".utf8)
+        let junkSig = PayloadSigner(secret: Secret("k")).headerValue(timestamp: 1000, body: junk)
+        #expect(status(v.verify(timestamp: "1000", signature: junkSig, body: junk, now: 1000)) == 400)
+    }
+}

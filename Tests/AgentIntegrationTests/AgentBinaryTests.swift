@@ -1,0 +1,223 @@
+import AgentCore
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `monitoring-agent` binary against real peers on loopback.
+@Suite(.serialized) struct AgentBinaryTests {
+    let secret = "e2e-Secret-\(UUID().uuidString.prefix(8))"
+
+    @Test func signedPayloadsReachAnIndependentVerifierAndSIGTERMExitsZero() async throws {
+        let dir = Paths.tempDir("e2e")
+        let secretFile = writeSecret(dir, secret)
+        let verifier = try await PythonVerifier(dir: dir, secretFile: secretFile)
+        let healthPort = freePort()
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(verifier.port)/ingest", "--secret-file", secretFile,
+            "--interval", "0.5", "--health-addr", "127.0.0.1:\(healthPort)", "--env", "stage",
+            "--owner-team", "sec-ops", "--server-id", "srv-e2e", "--log-level", "debug",
+        ], dir: dir)
+        try await eventually("3 payloads at the verifier") { verifier.records().count >= 3 }
+
+        // Health endpoints while running.
+        let health = try await httpGet("http://127.0.0.1:\(healthPort)/healthz")
+        #expect(health.status == 200)
+        let h = try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as! [String: Any]
+        #expect(h["uptime_seconds"] is Int && h["queue_length"] is Int)
+        #expect(RFC3339.parse(h["last_send_ok"] as? String ?? "") != nil, "last_send_ok set after a 2xx: \(health.body)")
+        let metrics = try await httpGet("http://127.0.0.1:\(healthPort)/metrics")
+        let m = try JSONSerialization.jsonObject(with: Data(metrics.body.utf8)) as! [String: Any]
+        #expect(m["cpu_usage"] is Double && (m["memory_usage"] as? Double ?? 0) > 0 && m["local_alerts"] is [Any])
+
+        let stopAt = Date()
+        agent.signal(SIGTERM)
+        let code = await agent.waitExit(timeout: 5)
+        #expect(code == 0, "exit status after SIGTERM, stderr: \(agent.stderr.suffix(2000))")
+        #expect(Date().timeIntervalSince(stopAt) < 5)
+
+        let records = verifier.records()
+        #expect(records.count >= 3)
+        var ids = Set<String>()
+        for r in records {
+            #expect(r.valid, "signature verified by Python hmac")
+            #expect(r.content_type == "application/json" && r.path == "/ingest")
+            #expect(abs(Double(r.timestamp)! - r.received_at) < 5, "X-Agent-Timestamp is send time")
+            let p = try PayloadCoding.decode(Array(r.body.utf8))
+            #expect(p.env == "stage" && p.ownerTeam == "sec-ops" && p.serverID == "srv-e2e" && !p.host.isEmpty)
+            #expect(p.metrics.memoryUsage > 0 && p.metrics.diskUsage > 0 && (0...100).contains(p.metrics.cpuUsage))
+            #expect(RFC3339.parse(p.timestamp) != nil && p.agentVersion == "0.1.0")
+            ids.insert(p.payloadID)
+        }
+        #expect(ids.count == records.count, "payload_id unique per payload")
+        let logs = agent.stderr + agent.stdout
+        #expect(!logs.contains(secret), "secret leaked into agent output")
+        #expect(logs.contains("monitoring-agent started"))
+    }
+
+    @Test func retriesWithBackoffHonouringRetryAfterAndKeepsPayloadID() async throws {
+        let dir = Paths.tempDir("retry")
+        let secretFile = writeSecret(dir, secret)
+        let verifier = try await PythonVerifier(dir: dir, secretFile: secretFile, statuses: [503, 429, 500], retryAfter: "1")
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(verifier.port)/", "--secret-file", secretFile,
+            "--interval", "5", "--health-addr", "127.0.0.1:\(freePort())",
+        ], dir: dir)
+        try await eventually(timeout: 25, "first payload delivered after 3 failures") { verifier.records().contains { $0.status == 200 } }
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 5) == 0)
+        let r = verifier.records()
+        let first4 = Array(r.prefix(4))
+        #expect(first4.map(\.status) == [503, 429, 500, 200])
+        let ids = try first4.map { try PayloadCoding.decode(Array($0.body.utf8)).payloadID }
+        #expect(Set(ids).count == 1, "same payload_id across retries")
+        #expect(first4.allSatisfy { $0.valid })
+        // Retry-After: 1 on 503 and 429 means at least ~1 s between those attempts.
+        #expect(first4[1].received_at - first4[0].received_at >= 0.9)
+        #expect(first4[2].received_at - first4[1].received_at >= 0.9)
+        let logs = agent.stderr
+        #expect(logs.contains("http.status=503") && logs.contains("http.status=429"), "each failure logged with its status")
+        #expect(!logs.contains(secret))
+    }
+
+    @Test func clientErrorIsLoggedAndNotRetried() async throws {
+        let dir = Paths.tempDir("reject")
+        let secretFile = writeSecret(dir, secret)
+        let verifier = try await PythonVerifier(dir: dir, secretFile: secretFile, statuses: [422])
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(verifier.port)/", "--secret-file", secretFile,
+            "--interval", "1", "--health-addr", "127.0.0.1:\(freePort())",
+        ], dir: dir)
+        try await eventually(timeout: 15, "two payloads seen") { verifier.records().count >= 2 }
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 5) == 0)
+        let r = verifier.records()
+        let ids = try r.map { try PayloadCoding.decode(Array($0.body.utf8)).payloadID }
+        #expect(r[0].status == 422 && ids[0] != ids[1], "the 422 payload was not sent again")
+        #expect(agent.stderr.contains("http.status=422") && agent.stderr.contains("not retried"))
+    }
+
+    @Test func httpsWithPrivateCAIsVerified() async throws {
+        let dir = Paths.tempDir("tls")
+        let secretFile = writeSecret(dir, secret)
+        let pki = try makeTestPKI(dir)
+        let verifier = try await PythonVerifier(dir: dir, secretFile: secretFile, tls: (pki.cert, pki.key))
+        // Trusted through --ca-file: delivered.
+        let good = try Peer("agent-ca", try Paths.agentBinary(), [
+            "--server-url", "https://127.0.0.1:\(verifier.port)/ingest", "--secret-file", secretFile, "--ca-file", pki.ca,
+            "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())",
+        ], dir: dir)
+        try await eventually("payload over https") { verifier.records().count >= 1 }
+        good.signal(SIGTERM)
+        #expect(await good.waitExit(timeout: 5) == 0)
+        #expect(verifier.records().allSatisfy { $0.valid })
+
+        // Without the CA the certificate is refused and nothing is delivered.
+        let before = verifier.records().count
+        let bad = try Peer("agent-noca", try Paths.agentBinary(), [
+            "--server-url", "https://127.0.0.1:\(verifier.port)/ingest", "--secret-file", secretFile,
+            "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())",
+        ], dir: dir)
+        try await eventually("TLS failure logged") { bad.stderr.contains("send failed") }
+        bad.signal(SIGTERM)
+        #expect(await bad.waitExit(timeout: 5) == 0)
+        #expect(verifier.records().count == before)
+        #expect(bad.stderr.contains("TLS") || bad.stderr.contains("certificate"), "\(bad.stderr.suffix(1500))")
+    }
+
+    @Test func receiverBinaryVerifiesAndPrintsPayloads() async throws {
+        let dir = Paths.tempDir("recv")
+        let secretFile = writeSecret(dir, secret)
+        let port = freePort()
+        let receiver = try Peer("receiver", try Paths.agentBinary(), [
+            "--secret-file", secretFile, "receive", "--listen", "127.0.0.1:\(port)", "--body-limit", "65536",
+        ], dir: dir)
+        try await eventually("receiver listening") { receiver.stderr.contains("receiver listening") }
+        let url = "http://127.0.0.1:\(port)/ingest"
+        let body = try PayloadCoding.encode(Payload(
+            payloadID: "manual-1", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
+            metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
+        let now = Int64(Date().timeIntervalSince1970)
+        // Signed independently with openssl.
+        func opensslSign(_ ts: Int64, _ b: [UInt8]) throws -> String {
+            let out = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + b)
+            return "sha256=" + out.split(separator: "=").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func post(_ ts: String?, _ sig: String?, _ b: [UInt8]) async throws -> (status: Int, body: String) {
+            var h: [(String, String)] = [("Content-Type", "application/json")]
+            if let ts { h.append(("X-Agent-Timestamp", ts)) }
+            if let sig { h.append(("X-Agent-Signature", sig)) }
+            return try await httpRequest(url, method: "POST", headers: h, body: b)
+        }
+        let ok = try await post("\(now)", opensslSign(now, body), body)
+        #expect(ok.status == 200)
+        let badSig = try await post("\(now)", opensslSign(now, body).replacingOccurrences(of: "a", with: "b"), body)
+        #expect(badSig.status == 401 && badSig.body.contains("signature mismatch"))
+        let stale = try await post("\(now - 301)", opensslSign(now - 301, body), body)
+        #expect(stale.status == 401 && stale.body.contains("skew"))
+        let noTS = try await post(nil, opensslSign(now, body), body)
+        #expect(noTS.status == 401 && noTS.body.contains("X-Agent-Timestamp"))
+        let big = [UInt8](repeating: 0x20, count: 70_000)
+        let tooBig = try await post("\(now)", opensslSign(now, big), big)
+        #expect(tooBig.status == 413)
+
+        // And the real agent against the real receiver.
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", url, "--secret-file", secretFile, "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())",
+        ], dir: dir)
+        try await eventually("agent payloads printed by receiver") { receiver.stdout.split(separator: "\n").count >= 3 }
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 5) == 0)
+        receiver.signal(SIGTERM)
+        #expect(await receiver.waitExit(timeout: 5) == 0)
+        let lines = receiver.stdout.split(separator: "\n")
+        #expect(try PayloadCoding.decode(Array(lines[0].utf8)).payloadID == "manual-1", "only the verified request was printed first")
+        for line in lines { #expect(throws: Never.self) { try PayloadCoding.decode(Array(line.utf8)) } }
+        #expect(!receiver.stderr.contains(secret) && !receiver.stdout.contains(secret))
+    }
+
+    @Test func demoCommandRunsWithNoOutsideServer() async throws {
+        let dir = Paths.tempDir("demo")
+        let demo = try Peer("demo", try Paths.agentBinary(), [
+            "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())", "demo", "--port", "\(freePort())", "--count", "2",
+        ], dir: dir)
+        let code = await demo.waitExit(timeout: 20)
+        #expect(code == 0, "\(demo.stderr)")
+        let lines = demo.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        for line in lines { #expect(try PayloadCoding.decode(Array(line.utf8)).metrics.memoryUsage > 0) }
+    }
+}
+
+func runProcess(_ path: String, _ args: [String], stdin: [UInt8] = []) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let input = Pipe(), output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    p.standardError = output
+    try p.run()
+    input.fileHandleForWriting.write(Data(stdin))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// A private CA and a server certificate for 127.0.0.1, made with openssl.
+func makeTestPKI(_ dir: String) throws -> (ca: String, cert: String, key: String) {
+    let sh = """
+    set -e
+    cd '\(dir)'
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=test-ca' 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.1' 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf 2>/dev/null
+    echo done
+    """
+    let out = try runProcess("/bin/sh", ["-c", sh])
+    guard out.contains("done") else { throw PeerError("openssl failed: \(out)") }
+    return (dir + "/ca.pem", dir + "/server.pem", dir + "/server.key")
+}

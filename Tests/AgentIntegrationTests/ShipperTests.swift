@@ -1,0 +1,134 @@
+import AgentCore
+@testable import AgentShipping
+import Logging
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Synchronization
+import Testing
+
+/// A transport that answers from a script and records what it was sent.
+final class ScriptedTransport: PayloadTransport {
+    struct Sent: Sendable { let id: String; let timestamp: String; let signature: String; let body: [UInt8] }
+    private let state: Mutex<(script: [TransportResult], sent: [Sent])>
+    let fallback: TransportResult
+
+    init(_ script: [TransportResult], then fallback: TransportResult = .response(status: 200, retryAfter: nil, date: nil)) {
+        state = Mutex((script, []))
+        self.fallback = fallback
+    }
+
+    func post(body: [UInt8], headers: [(name: String, value: String)]) async -> TransportResult {
+        let h = Dictionary(headers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let id = (try? PayloadCoding.decode(body).payloadID) ?? "?"
+        return state.withLock {
+            $0.sent.append(Sent(id: id, timestamp: h[PayloadSigner.timestampHeader] ?? "", signature: h[PayloadSigner.signatureHeader] ?? "", body: body))
+            return $0.script.isEmpty ? fallback : $0.script.removeFirst()
+        }
+    }
+
+    func close() async {}
+    var sent: [Sent] { state.withLock { $0.sent } }
+}
+
+func testPayload(_ id: String) throws -> EncodedPayload {
+    try EncodedPayload(Payload(payloadID: id, agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "",
+                               timestamp: "2025-01-01T00:00:00Z",
+                               metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
+}
+
+/// Wall clock that advances one second per read, so each attempt gets a new timestamp.
+final class TickingWallClock: Sendable {
+    let t = Mutex<Int64>(1_700_000_000)
+    func read() -> Int64 { t.withLock { $0 += 1; return $0 } }
+}
+
+func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: Int = 4, status: AgentStatus = AgentStatus(startedAtUnix: 0)) -> Shipper<ContinuousClock> {
+    let wall = TickingWallClock()
+    return Shipper(transport: transport, signer: PayloadSigner(secret: Secret("k")),
+                   configuration: ShipperConfiguration(policy: RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxDelay: 0.05),
+                                                       capacity: capacity, cycleBudget: .seconds(5), shutdownBudget: .seconds(1)),
+                   status: status, clock: ContinuousClock(), wallClock: { wall.read() }, random: { 0.5 },
+                   logger: Logger(label: "test"))
+}
+
+@Suite struct ShipperTests {
+    @Test func retriesRetryableThenSucceedsWithSameIDAndFreshSignature() async throws {
+        let t = ScriptedTransport([.response(status: 503, retryAfter: nil, date: nil), .failure(reason: "refused"),
+                                   .response(status: 429, retryAfter: "0", date: nil)])
+        let status = AgentStatus(startedAtUnix: 0)
+        let s = makeShipper(t, status: status)
+        await s.submit(try testPayload("p1"))
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true)
+        let sent = t.sent
+        #expect(sent.count == 4 && Set(sent.map(\.id)) == ["p1"])
+        #expect(Set(sent.map(\.timestamp)).count == 4, "re-signed with the current time on each attempt")
+        for x in sent { #expect(PayloadSigner(secret: Secret("k")).verify(headerValue: x.signature, timestamp: Int64(x.timestamp)!, body: x.body)) }
+        let snap = status.snapshot()
+        #expect(snap.payloadsSent == 1 && snap.retries == 3 && snap.queueLength == 0 && snap.lastSendOKUnix != nil)
+        #expect(snap.sendFailures == ["status_503": 1, "transport": 1, "status_429": 1])
+    }
+
+    @Test func clientErrorIsNotRetried() async throws {
+        let t = ScriptedTransport([.response(status: 400, retryAfter: nil, date: nil)])
+        let status = AgentStatus(startedAtUnix: 0)
+        let s = makeShipper(t, status: status)
+        await s.submit(try testPayload("bad"))
+        await s.submit(try testPayload("good"))
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true)
+        #expect(t.sent.map(\.id) == ["bad", "good"])
+        #expect(status.snapshot().rejectedPayloads == 1 && status.snapshot().payloadsSent == 1)
+    }
+
+    @Test func exhaustedPayloadWaitsForNextCycleInOrder() async throws {
+        let t = ScriptedTransport([], then: .failure(reason: "refused"))
+        let s = makeShipper(t, attempts: 3)
+        await s.submit(try testPayload("a"))
+        await s.submit(try testPayload("b"))
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true)
+        #expect(t.sent.map(\.id) == ["a", "a", "a"], "b waits behind a, oldest first")
+        #expect(await s.queueLength == 2)
+    }
+
+    @Test func deadlineStopsRetries() async throws {
+        let t = ScriptedTransport([], then: .response(status: 503, retryAfter: "30", date: nil))
+        let s = makeShipper(t, attempts: 10)
+        await s.submit(try testPayload("a"))
+        let started = ContinuousClock.now
+        await s.drain(until: started.advanced(by: .milliseconds(200)), retries: true)
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(await s.queueLength == 1)
+    }
+
+    @Test func boundedBufferDropsOldestAndCounts() async throws {
+        let status = AgentStatus(startedAtUnix: 0)
+        let s = makeShipper(ScriptedTransport([]), capacity: 3, status: status)
+        for i in 0..<5 { await s.submit(try testPayload("p\(i)")) }
+        #expect(await s.queueLength == 3)
+        #expect(status.snapshot().droppedPayloads == 2 && status.snapshot().queueLength == 3)
+        var b = BoundedBuffer(capacity: 2)
+        b.append(try testPayload("x")); b.append(try testPayload("y")); b.append(try testPayload("z"))
+        #expect(b.first?.id == "y" && b.dropped == 1)
+        b.removeFirst(ifID: "x")
+        #expect(b.count == 2, "only the front payload with that id is removed")
+    }
+
+    @Test func gracefulShutdownFlushesWhatIsBuffered() async throws {
+        // The first attempt fails, so the payload is still buffered when shutdown comes;
+        // the shutdown flush then delivers it.
+        let t = ScriptedTransport([.failure(reason: "down")])
+        let status = AgentStatus(startedAtUnix: 0)
+        let s = makeShipper(t, attempts: 1, status: status)
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await s.run() }
+                await s.submit(try testPayload("last"))
+                try await eventually("first attempt") { !t.sent.isEmpty }
+                #expect(await s.queueLength == 1)
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        #expect(t.sent.map(\.id) == ["last", "last"], "one more attempt at shutdown")
+        #expect(status.snapshot().payloadsSent == 1 && status.snapshot().queueLength == 0)
+    }
+}

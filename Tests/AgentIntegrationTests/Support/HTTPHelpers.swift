@@ -1,0 +1,14 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// One HTTP request on loopback through async-http-client; returns status and body text.
+func httpRequest(_ url: String, method: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> (status: Int, body: String) {
+    var req = HTTPClientRequest(url: url)
+    req.method = .init(rawValue: method)
+    for (k, v) in headers { req.headers.add(name: k, value: v) }
+    if let body { req.body = .bytes(ByteBuffer(bytes: body)) }
+    let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(10))
+    let buf = try await resp.body.collect(upTo: 16 << 20)
+    return (Int(resp.status.code), String(buffer: buf))
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Paths of the package under test.
+enum Paths {
+    static let packageRoot: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(4)
+        return parts.joined(separator: "/")
+    }()
+    static let fixtures = packageRoot + "/Tests/Fixtures"
+    static let support = packageRoot + "/Tests/Support"
+
+    /// The built agent binary. Integration tests fail (never skip) when it is missing.
+    static func agentBinary() throws -> String {
+        let candidates = [ProcessInfo.processInfo.environment["AGENT_BIN"],
+                          packageRoot + "/.build/debug/monitoring-agent"].compactMap { $0 }
+        for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
+        Issue.record("agent binary not found (tried \(candidates)); run `swift build` first or set AGENT_BIN")
+        throw PeerError("agent binary missing")
+    }
+
+    static func tempDir(_ name: String) -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("ma-\(name)-\(UUID().uuidString.prefix(8))").path
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+}
+
+struct PeerError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// A free TCP port on loopback (bind to 0, read it back, release it).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// A child process whose output goes to files; stopped by PID when the test ends.
+final class Peer: @unchecked Sendable {
+    let process = Process()
+    let stdoutPath: String
+    let stderrPath: String
+    let name: String
+
+    init(_ name: String, _ executable: String, _ args: [String], env: [String: String] = [:], dir: String) throws {
+        self.name = name
+        stdoutPath = dir + "/\(name).out"
+        stderrPath = dir + "/\(name).err"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        for k in ["SERVER_URL", "SECRET", "SECRET_FILE", "INTERVAL", "HEALTH_ADDR", "LOG_LEVEL"] { environment[k] = nil }
+        environment.merge(env) { $1 }
+        process.environment = environment
+        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    func signal(_ sig: Int32) { if process.isRunning { kill(pid, sig) } }
+
+    /// Waits for exit; returns the status, or nil on timeout.
+    func waitExit(timeout: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// Polls until `condition` holds or the timeout passes.
+func eventually(timeout: Double = 15, _ what: String, _ condition: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if (try? condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out after \(timeout)s waiting for: \(what)")
+    throw PeerError("timeout: \(what)")
+}
+
+/// The independent Python verifier (Tests/Support/verify_receiver.py).
+final class PythonVerifier {
+    let peer: Peer
+    let port: Int
+    let outPath: String
+
+    init(dir: String, secretFile: String, statuses: [Int] = [], retryAfter: String? = nil, tls: (cert: String, key: String)? = nil) async throws {
+        port = freePort()
+        outPath = dir + "/verifier.jsonl"
+        var args = [Paths.support + "/verify_receiver.py", "--port", "\(port)", "--secret-file", secretFile, "--out", outPath]
+        if !statuses.isEmpty { args += ["--statuses", statuses.map(String.init).joined(separator: ",")] }
+        if let retryAfter { args += ["--retry-after", retryAfter] }
+        if let tls { args += ["--cert", tls.cert, "--key", tls.key] }
+        peer = try Peer("verifier", "/usr/bin/env", ["python3"] + args, dir: dir)
+        let p = peer
+        try await eventually(timeout: 10, "python verifier ready") { p.stdout.contains("ready") }
+    }
+
+    struct Record: Decodable {
+        let path: String
+        let content_type: String?
+        let timestamp: String
+        let signature: String
+        let valid: Bool
+        let received_at: Double
+        let status: Int
+        let body: String
+    }
+
+    func records() -> [Record] {
+        guard let text = try? String(contentsOfFile: outPath, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+    }
+}
+
+func writeSecret(_ dir: String, _ value: String) -> String {
+    let path = dir + "/secret"
+    FileManager.default.createFile(atPath: path, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600])
+    return path
+}
+
+/// GET through the helper above.
+func httpGet(_ url: String) async throws -> (status: Int, body: String) {
+    try await httpRequest(url, method: "GET")
+}

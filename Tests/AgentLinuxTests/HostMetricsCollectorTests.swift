@@ -1,0 +1,113 @@
+import AgentCore
+@testable import AgentLinux
+import Foundation
+import Testing
+
+enum Fixtures {
+    static let root: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(2)
+        return parts.joined(separator: "/") + "/Fixtures"
+    }()
+}
+
+/// A scratch procfs root the test can swap recorded snapshots into.
+func scratchProc(from snapshot: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)").path
+    try FileManager.default.copyItem(atPath: Fixtures.root + "/proc/" + snapshot, toPath: dir)
+    return dir
+}
+
+func replace(_ dir: String, with snapshot: String) throws {
+    try FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.copyItem(atPath: Fixtures.root + "/proc/" + snapshot, toPath: dir)
+}
+
+@Suite struct HostMetricsCollectorTests {
+    @Test func deltasBetweenRecordedSnapshots() throws {
+        let dir = try scratchProc(from: "t0")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = HostMetricsCollector(proc: ProcFS(root: dir), diskPath: "/")
+        let t0 = ContinuousClock.now
+        c.prime(now: t0)
+        try replace(dir, with: "t1")
+        let (m, errors) = c.collect(now: t0.advanced(by: .seconds(4)))
+        #expect(errors.isEmpty)
+
+        // Independent arithmetic on the recorded numbers.
+        let s0 = try String(contentsOfFile: Fixtures.root + "/proc/t0/stat", encoding: .utf8)
+        let s1 = try String(contentsOfFile: Fixtures.root + "/proc/t1/stat", encoding: .utf8)
+        func jiffies(_ s: String) -> (busy: Double, total: Double) {
+            let f = s.split(separator: "\n")[0].split(separator: " ").dropFirst().prefix(8).map { Double($0)! }
+            let total = f.reduce(0, +)
+            return (total - f[3] - f[4], total)
+        }
+        let (b0, t0j) = jiffies(s0), (b1, t1j) = jiffies(s1)
+        #expect(abs(m.cpuUsage - ((b1 - b0) / (t1j - t0j) * 100 * 100).rounded() / 100) < 0.011)
+
+        func ifaces(_ snap: String) throws -> [String: (Double, Double)] {
+            let text = try String(contentsOfFile: Fixtures.root + "/proc/\(snap)/net/dev", encoding: .utf8)
+            var out = [String: (Double, Double)]()
+            for line in text.split(separator: "\n").dropFirst(2) {
+                let parts = line.split(separator: ":")
+                let name = parts[0].trimmingCharacters(in: .whitespaces)
+                let nums = parts[1].split(separator: " ").map { Double($0)! }
+                if name != "lo" { out[name] = (nums[0], nums[8]) }
+            }
+            return out
+        }
+        let n0 = try ifaces("t0"), n1 = try ifaces("t1")
+        let rx = n1.keys.reduce(0.0) { $0 + n1[$1]!.0 - (n0[$1]?.0 ?? n1[$1]!.0) } / 4
+        #expect(abs(m.networkRxBytesPerSec - (rx * 100).rounded() / 100) < 0.011)
+        #expect(m.tcpConnections == 10)
+        #expect(m.memoryUsage > 0 && m.memoryUsage < 100)
+        #expect(m.diskUsage > 0 && m.diskUsage <= 100)
+    }
+
+    @Test func firstSampleWithoutPrimeHasNoRates() throws {
+        var c = HostMetricsCollector(proc: ProcFS(root: Fixtures.root + "/proc/t0"), diskPath: "/")
+        let (m, errors) = c.collect(now: .now)
+        #expect(errors.isEmpty && m.cpuUsage == 0 && m.networkRxBytesPerSec == 0)
+    }
+
+    @Test func brokenSourcesAreReportedAndOthersStillFlow() throws {
+        let dir = try scratchProc(from: "t0")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "garbage\n".write(toFile: dir + "/meminfo", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: dir + "/net/tcp6") // kernels without IPv6: not an error
+        var c = HostMetricsCollector(proc: ProcFS(root: dir), diskPath: "/definitely/not/here")
+        let (m, errors) = c.collect(now: .now)
+        #expect(Set(errors.map(\.code)) == [.procParse, .statvfs])
+        #expect(m.memoryUsage == 0 && m.diskUsage == 0)
+        #expect(m.tcpConnections == 0)
+    }
+
+    @Test func liveProcOnThisMachine() throws {
+        var c = HostMetricsCollector(proc: ProcFS(), diskPath: "/")
+        let start = ContinuousClock.now
+        c.prime(now: start)
+        var x = 0.0
+        for i in 0..<3_000_000 { x += Double(i).squareRoot() } // some real CPU work
+        let (m, errors) = c.collect(now: .now)
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(x > 0 && m.cpuUsage > 0 && m.cpuUsage <= 100)
+        #expect(m.memoryUsage > 0 && m.memoryUsage < 100 && m.diskUsage > 0)
+    }
+}
+
+@Suite struct FileReadingTests {
+    @Test func readsProcFilesWhoseSizeIsZero() throws {
+        let text = try ProcFS().read("self/status")
+        #expect(text.contains("VmRSS:"))
+    }
+
+    @Test func errorsNameThePathAndErrno() {
+        #expect { try FileReading.readToEnd(path: "/nonexistent/file") } throws: { e in
+            "\(e)".contains("/nonexistent/file") && "\(e)".contains("No such file")
+        }
+    }
+
+    @Test func trailingSlashRootIsNormalised() {
+        #expect(ProcFS(root: "/proc/").root == "/proc")
+    }
+}
