@@ -72,18 +72,23 @@ let package = Package(
             name: "monitoring-agent",
             dependencies: ["AgentApp"]
         ),
+        // Helpers shared by the test targets: fixture paths, child processes, peers.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["AgentCore"]
+            dependencies: ["AgentCore", "TestSupport"]
         ),
         .testTarget(
             name: "AgentLinuxTests",
-            dependencies: ["AgentLinux", "AgentCore"]
+            dependencies: ["AgentLinux", "AgentCore", "TestSupport"]
         ),
         .testTarget(
             name: "AgentIntegrationTests",
             dependencies: [
-                "AgentApp", "AgentCore", "AgentShipping", "AgentServer",
+                "AgentApp", "AgentCore", "AgentShipping", "AgentServer", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

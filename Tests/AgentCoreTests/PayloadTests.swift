@@ -1,5 +1,6 @@
 @testable import AgentCore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct PayloadTests {
@@ -17,7 +18,7 @@ import Testing
 
     @Test func goldenEncoding() throws {
         let bytes = try PayloadCoding.encode(Self.sample())
-        let golden = try FixturePath.text("golden/payload.json").trimmingCharacters(in: .newlines)
+        let golden = try Paths.fixtureText("golden/payload.json").trimmingCharacters(in: .newlines)
         #expect(String(decoding: bytes, as: UTF8.self) == golden)
     }
 

@@ -1,15 +1,16 @@
 @testable import AgentCore
+import TestSupport
 import Testing
 
 @Suite struct ProcStatTests {
     @Test func parsesRecordedStat() throws {
-        let t = try ProcStat.parse(Substring(FixturePath.text("proc/t0/stat")))
+        let t = try ProcStat.parse(Substring(Paths.fixtureText("proc/t0/stat")))
         #expect(t == CPUTimes(user: 3419, nice: 0, system: 1021, idle: 17171, iowait: 484, irq: 0, softirq: 102, steal: 1))
     }
 
     @Test func usageFromRecordedDelta() throws {
-        let a = try ProcStat.parse(Substring(FixturePath.text("proc/t0/stat")))
-        let b = try ProcStat.parse(Substring(FixturePath.text("proc/t1/stat")))
+        let a = try ProcStat.parse(Substring(Paths.fixtureText("proc/t0/stat")))
+        let b = try ProcStat.parse(Substring(Paths.fixtureText("proc/t1/stat")))
         let u = CPUTimes.usagePercent(from: a, to: b)
         let busy = Double((b.total - b.idleAll) - (a.total - a.idleAll))
         #expect(abs(u - busy / Double(b.total - a.total) * 100) < 1e-9)
@@ -40,7 +41,7 @@ import Testing
 
 @Suite struct MemInfoTests {
     @Test func recorded() throws {
-        let u = try MemInfo.usagePercent(Substring(FixturePath.text("proc/t0/meminfo")))
+        let u = try MemInfo.usagePercent(Substring(Paths.fixtureText("proc/t0/meminfo")))
         #expect(abs(u - Double(24683656 - 24369476) / 24683656 * 100) < 1e-9)
     }
 
@@ -57,7 +58,7 @@ import Testing
 
 @Suite struct NetDevTests {
     @Test func recordedExcludesLoopback() throws {
-        let ifs = try NetDev.parse(Substring(FixturePath.text("proc/t0/net/dev")))
+        let ifs = try NetDev.parse(Substring(Paths.fixtureText("proc/t0/net/dev")))
         #expect(ifs["lo"] == nil)
         #expect(ifs["eth0"] == InterfaceCounters(rxBytes: 5903, txBytes: 5713))
         #expect(ifs.keys.sorted() == ["eth0", "ifb0", "ifb1"])
@@ -84,7 +85,7 @@ import Testing
 
     @Test func headersOnlyAndEmptyAreEmpty() throws {
         #expect(try NetDev.parse("").isEmpty)
-        let headers = try FixturePath.text("proc/t0/net/dev").split(separator: "\n").prefix(2).joined(separator: "\n")
+        let headers = try Paths.fixtureText("proc/t0/net/dev").split(separator: "\n").prefix(2).joined(separator: "\n")
         #expect(try NetDev.parse(Substring(headers)).isEmpty)
     }
 }
@@ -93,9 +94,9 @@ import Testing
     @Test func recordedEstablished() throws {
         // t1 was recorded with 3 IPv4 and 2 IPv6 loopback connections open (both ends listed),
         // plus one half-closed pair (CLOSE_WAIT / FIN_WAIT2) that must not count.
-        #expect(try NetTCP.establishedCount(Substring(FixturePath.text("proc/t1/net/tcp"))) == 6)
-        #expect(try NetTCP.establishedCount(Substring(FixturePath.text("proc/t1/net/tcp6"))) == 4)
-        #expect(try NetTCP.establishedCount(Substring(FixturePath.text("proc/t0/net/tcp"))) == 0)
+        #expect(try NetTCP.establishedCount(Substring(Paths.fixtureText("proc/t1/net/tcp"))) == 6)
+        #expect(try NetTCP.establishedCount(Substring(Paths.fixtureText("proc/t1/net/tcp6"))) == 4)
+        #expect(try NetTCP.establishedCount(Substring(Paths.fixtureText("proc/t0/net/tcp"))) == 0)
     }
 
     @Test func emptyAndHeaderOnly() throws {

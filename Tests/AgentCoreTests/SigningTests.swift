@@ -1,22 +1,7 @@
 @testable import AgentCore
 import Foundation
+import TestSupport
 import Testing
-
-/// Runs a tool with stdin and returns stdout.
-func runTool(_ path: String, _ args: [String], stdin: [UInt8]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    let input = Pipe(), output = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    try p.run()
-    input.fileHandleForWriting.write(Data(stdin))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
-}
 
 @Suite struct SigningTests {
     let secret = "s3cr3t-key with spaces"
@@ -26,7 +11,7 @@ func runTool(_ path: String, _ args: [String], stdin: [UInt8]) throws -> String 
         let ts: Int64 = 1_736_937_000
         let ours = PayloadSigner(secret: Secret(secret)).signature(timestamp: ts, body: Array(body.utf8))
         let message = Array("\(ts).".utf8) + Array(body.utf8)
-        let out = try runTool("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: message)
+        let out = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: message)
         // openssl prints "SHA2-256(stdin)= <hex>" (3.x) or "(stdin)= <hex>"
         let theirs = out.split(separator: "=").last!.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(ours == theirs)
@@ -37,7 +22,7 @@ func runTool(_ path: String, _ args: [String], stdin: [UInt8]) throws -> String 
         let body = Array(try PayloadCoding.encode(PayloadTests.sample()))
         let ts: Int64 = 1_700_000_000
         let script = "import hmac,hashlib,sys; d=sys.stdin.buffer.read(); print(hmac.new(sys.argv[1].encode(), d, hashlib.sha256).hexdigest())"
-        let out = try runTool("/usr/bin/env", ["python3", "-c", script, secret], stdin: Array("\(ts).".utf8) + body)
+        let out = try runProcess("/usr/bin/env", ["python3", "-c", script, secret], stdin: Array("\(ts).".utf8) + body)
         let header = PayloadSigner(secret: Secret(secret)).headerValue(timestamp: ts, body: body)
         #expect(header == "sha256=" + out.trimmingCharacters(in: .whitespacesAndNewlines))
     }

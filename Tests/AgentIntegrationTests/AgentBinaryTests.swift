@@ -1,5 +1,6 @@
 import AgentCore
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -188,22 +189,6 @@ import Glibc
         #expect(lines.count == 2)
         for line in lines { #expect(try PayloadCoding.decode(Array(line.utf8)).metrics.memoryUsage > 0) }
     }
-}
-
-func runProcess(_ path: String, _ args: [String], stdin: [UInt8] = []) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    let input = Pipe(), output = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    p.standardError = output
-    try p.run()
-    input.fileHandleForWriting.write(Data(stdin))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
 }
 
 /// A private CA and a server certificate for 127.0.0.1, made with openssl.

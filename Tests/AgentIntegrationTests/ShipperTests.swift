@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
+import TestSupport
 import Testing
 
 /// A transport that answers from a script and records what it was sent.

@@ -1,26 +1,19 @@
 import AgentCore
 @testable import AgentLinux
 import Foundation
+import TestSupport
 import Testing
-
-enum Fixtures {
-    static let root: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(2)
-        return parts.joined(separator: "/") + "/Fixtures"
-    }()
-}
 
 /// A scratch procfs root the test can swap recorded snapshots into.
 func scratchProc(from snapshot: String) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)").path
-    try FileManager.default.copyItem(atPath: Fixtures.root + "/proc/" + snapshot, toPath: dir)
+    try FileManager.default.copyItem(atPath: Paths.fixtures + "/proc/" + snapshot, toPath: dir)
     return dir
 }
 
 func replace(_ dir: String, with snapshot: String) throws {
     try FileManager.default.removeItem(atPath: dir)
-    try FileManager.default.copyItem(atPath: Fixtures.root + "/proc/" + snapshot, toPath: dir)
+    try FileManager.default.copyItem(atPath: Paths.fixtures + "/proc/" + snapshot, toPath: dir)
 }
 
 @Suite struct HostMetricsCollectorTests {
@@ -35,8 +28,8 @@ func replace(_ dir: String, with snapshot: String) throws {
         #expect(errors.isEmpty)
 
         // Independent arithmetic on the recorded numbers.
-        let s0 = try String(contentsOfFile: Fixtures.root + "/proc/t0/stat", encoding: .utf8)
-        let s1 = try String(contentsOfFile: Fixtures.root + "/proc/t1/stat", encoding: .utf8)
+        let s0 = try String(contentsOfFile: Paths.fixtures + "/proc/t0/stat", encoding: .utf8)
+        let s1 = try String(contentsOfFile: Paths.fixtures + "/proc/t1/stat", encoding: .utf8)
         func jiffies(_ s: String) -> (busy: Double, total: Double) {
             let f = s.split(separator: "\n")[0].split(separator: " ").dropFirst().prefix(8).map { Double($0)! }
             let total = f.reduce(0, +)
@@ -46,7 +39,7 @@ func replace(_ dir: String, with snapshot: String) throws {
         #expect(abs(m.cpuUsage - ((b1 - b0) / (t1j - t0j) * 100 * 100).rounded() / 100) < 0.011)
 
         func ifaces(_ snap: String) throws -> [String: (Double, Double)] {
-            let text = try String(contentsOfFile: Fixtures.root + "/proc/\(snap)/net/dev", encoding: .utf8)
+            let text = try String(contentsOfFile: Paths.fixtures + "/proc/\(snap)/net/dev", encoding: .utf8)
             var out = [String: (Double, Double)]()
             for line in text.split(separator: "\n").dropFirst(2) {
                 let parts = line.split(separator: ":")
@@ -65,7 +58,7 @@ func replace(_ dir: String, with snapshot: String) throws {
     }
 
     @Test func firstSampleWithoutPrimeHasNoRates() throws {
-        var c = HostMetricsCollector(proc: ProcFS(root: Fixtures.root + "/proc/t0"), diskPath: "/")
+        var c = HostMetricsCollector(proc: ProcFS(root: Paths.fixtures + "/proc/t0"), diskPath: "/")
         let (m, errors) = c.collect(now: .now)
         #expect(errors.isEmpty && m.cpuUsage == 0 && m.networkRxBytesPerSec == 0)
     }

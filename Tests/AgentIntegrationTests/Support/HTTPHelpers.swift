@@ -12,3 +12,7 @@ func httpRequest(_ url: String, method: String, headers: [(String, String)] = []
     let buf = try await resp.body.collect(upTo: 16 << 20)
     return (Int(resp.status.code), String(buffer: buf))
 }
+
+func httpGet(_ url: String) async throws -> (status: Int, body: String) {
+    try await httpRequest(url, method: "GET")
+}

@@ -5,17 +5,22 @@ import Glibc
 #endif
 
 /// Paths of the package under test.
-enum Paths {
-    static let packageRoot: String = {
+public enum Paths {
+    public static let packageRoot: String = {
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(4)
+        parts.removeLast(3)
         return parts.joined(separator: "/")
     }()
-    static let fixtures = packageRoot + "/Tests/Fixtures"
-    static let support = packageRoot + "/Tests/Support"
+    /// Recorded real inputs (/proc snapshots, golden payloads).
+    public static let fixtures = packageRoot + "/Tests/Fixtures"
+    public static let support = packageRoot + "/Tests/Support"
+
+    public static func fixtureText(_ relative: String) throws -> String {
+        try String(contentsOfFile: fixtures + "/" + relative, encoding: .utf8)
+    }
 
     /// The built agent binary. Integration tests fail (never skip) when it is missing.
-    static func agentBinary() throws -> String {
+    public static func agentBinary() throws -> String {
         let candidates = [ProcessInfo.processInfo.environment["AGENT_BIN"],
                           packageRoot + "/.build/debug/monitoring-agent"].compactMap { $0 }
         for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
@@ -23,20 +28,20 @@ enum Paths {
         throw PeerError("agent binary missing")
     }
 
-    static func tempDir(_ name: String) -> String {
+    public static func tempDir(_ name: String) -> String {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("ma-\(name)-\(UUID().uuidString.prefix(8))").path
         try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }
 }
 
-struct PeerError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct PeerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 /// A free TCP port on loopback (bind to 0, read it back, release it).
-func freePort() -> Int {
+public func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
@@ -50,13 +55,13 @@ func freePort() -> Int {
 }
 
 /// A child process whose output goes to files; stopped by PID when the test ends.
-final class Peer: @unchecked Sendable {
-    let process = Process()
-    let stdoutPath: String
-    let stderrPath: String
-    let name: String
+public final class Peer: @unchecked Sendable {
+    public let process = Process()
+    public let stdoutPath: String
+    public let stderrPath: String
+    public let name: String
 
-    init(_ name: String, _ executable: String, _ args: [String], env: [String: String] = [:], dir: String) throws {
+    public init(_ name: String, _ executable: String, _ args: [String], env: [String: String] = [:], dir: String) throws {
         self.name = name
         stdoutPath = dir + "/\(name).out"
         stderrPath = dir + "/\(name).err"
@@ -74,20 +79,20 @@ final class Peer: @unchecked Sendable {
         try process.run()
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    public var pid: Int32 { process.processIdentifier }
+    public var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    func signal(_ sig: Int32) { if process.isRunning { kill(pid, sig) } }
+    public func signal(_ sig: Int32) { if process.isRunning { kill(pid, sig) } }
 
     /// Waits for exit; returns the status, or nil on timeout.
-    func waitExit(timeout: Double) async -> Int32? {
+    public func waitExit(timeout: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         kill(pid, SIGKILL)
         process.waitUntilExit()
@@ -97,7 +102,7 @@ final class Peer: @unchecked Sendable {
 }
 
 /// Polls until `condition` holds or the timeout passes.
-func eventually(timeout: Double = 15, _ what: String, _ condition: () throws -> Bool) async throws {
+public func eventually(timeout: Double = 15, _ what: String, _ condition: () throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if (try? condition()) == true { return }
@@ -108,12 +113,12 @@ func eventually(timeout: Double = 15, _ what: String, _ condition: () throws -> 
 }
 
 /// The independent Python verifier (Tests/Support/verify_receiver.py).
-final class PythonVerifier {
-    let peer: Peer
-    let port: Int
-    let outPath: String
+public final class PythonVerifier {
+    public let peer: Peer
+    public let port: Int
+    public let outPath: String
 
-    init(dir: String, secretFile: String, statuses: [Int] = [], retryAfter: String? = nil, tls: (cert: String, key: String)? = nil) async throws {
+    public init(dir: String, secretFile: String, statuses: [Int] = [], retryAfter: String? = nil, tls: (cert: String, key: String)? = nil) async throws {
         port = freePort()
         outPath = dir + "/verifier.jsonl"
         var args = [Paths.support + "/verify_receiver.py", "--port", "\(port)", "--secret-file", secretFile, "--out", outPath]
@@ -125,30 +130,43 @@ final class PythonVerifier {
         try await eventually(timeout: 10, "python verifier ready") { p.stdout.contains("ready") }
     }
 
-    struct Record: Decodable {
-        let path: String
-        let content_type: String?
-        let timestamp: String
-        let signature: String
-        let valid: Bool
-        let received_at: Double
-        let status: Int
-        let body: String
+    public struct Record: Decodable {
+        public let path: String
+        public let content_type: String?
+        public let timestamp: String
+        public let signature: String
+        public let valid: Bool
+        public let received_at: Double
+        public let status: Int
+        public let body: String
     }
 
-    func records() -> [Record] {
+    public func records() -> [Record] {
         guard let text = try? String(contentsOfFile: outPath, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
     }
 }
 
-func writeSecret(_ dir: String, _ value: String) -> String {
+public func writeSecret(_ dir: String, _ value: String) -> String {
     let path = dir + "/secret"
     FileManager.default.createFile(atPath: path, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600])
     return path
 }
 
-/// GET through the helper above.
-func httpGet(_ url: String) async throws -> (status: Int, body: String) {
-    try await httpRequest(url, method: "GET")
+
+/// Runs a tool to completion with `stdin`; returns stdout and stderr together.
+public func runProcess(_ path: String, _ args: [String], stdin: [UInt8] = []) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let input = Pipe(), output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    p.standardError = output
+    try p.run()
+    input.fileHandleForWriting.write(Data(stdin))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
 }
