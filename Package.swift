@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "AgentServer",
             dependencies: [
-                "AgentCore",
+                "AgentCore", "AgentShipping",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -68,6 +68,11 @@ let package = Package(
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),
+        // Benchmarks: print figures (throughput, recovery time); never asserted in tests.
+        .executableTarget(
+            name: "agent-bench",
+            dependencies: ["AgentCore", "AgentShipping"]
+        ),
         .executableTarget(
             name: "monitoring-agent",
             dependencies: ["AgentApp"]
@@ -84,6 +89,10 @@ let package = Package(
         .testTarget(
             name: "AgentLinuxTests",
             dependencies: ["AgentLinux", "AgentCore", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AgentShippingTests",
+            dependencies: ["AgentShipping", "AgentServer", "AgentCore", "TestSupport"]
         ),
         .testTarget(
             name: "AgentIntegrationTests",

@@ -32,6 +32,9 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-log-entries"), help: .init(AgentOptions.maxLogEntries.helpText, valueName: "n")) var maxLogEntries: String?
     @Option(name: .customLong("health-addr"), help: .init(AgentOptions.healthAddr.helpText, valueName: "host:port")) var healthAddr: String?
     @Option(name: .customLong("queue-dir"), help: .init(AgentOptions.queueDir.helpText, valueName: "dir")) var queueDir: String?
+    @Option(name: .customLong("queue-segment-bytes"), help: .init(AgentOptions.queueSegmentBytes.helpText, valueName: "bytes")) var queueSegmentBytes: String?
+    @Option(name: .customLong("queue-max-bytes"), help: .init(AgentOptions.queueMaxBytes.helpText, valueName: "bytes")) var queueMaxBytes: String?
+    @Option(name: .customLong("drain-batch"), help: .init(AgentOptions.drainBatch.helpText, valueName: "n")) var drainBatch: String?
     @Option(name: .customLong("auth-log"), help: .init(AgentOptions.authLog.helpText, valueName: "path")) var authLog: String?
     @Option(name: .customLong("docker-socket"), help: .init(AgentOptions.dockerSocket.helpText, valueName: "path")) var dockerSocket: String?
     @Option(name: .customLong("disk-path"), help: .init(AgentOptions.diskPath.helpText, valueName: "path")) var diskPath: String?
@@ -75,7 +78,8 @@ public struct AgentCommand: AsyncParsableCommand {
             (AgentOptions.simulateAttack, simulateAttack ? "true" : nil), (AgentOptions.env, env),
             (AgentOptions.ownerTeam, ownerTeam), (AgentOptions.serverID, serverID),
             (AgentOptions.maxLogEntries, maxLogEntries), (AgentOptions.healthAddr, healthAddr),
-            (AgentOptions.queueDir, queueDir), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
+            (AgentOptions.queueDir, queueDir), (AgentOptions.queueSegmentBytes, queueSegmentBytes),
+            (AgentOptions.queueMaxBytes, queueMaxBytes), (AgentOptions.drainBatch, drainBatch), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
             (AgentOptions.diskPath, diskPath), (AgentOptions.procRoot, procRoot), (AgentOptions.caFile, caFile),
             (AgentOptions.sendTimeout, sendTimeout), (AgentOptions.maxBufferedPayloads, maxBufferedPayloads),
             (AgentOptions.logLevel, logLevel),
@@ -91,6 +95,7 @@ public struct AgentCommand: AsyncParsableCommand {
             "version": "\(AgentVersion.current)", "server_url": "\(configuration.redactedServerURL)",
             "interval": "\(configuration.interval)s", "health": "\(configuration.healthHost):\(configuration.healthPort)",
             "metrics": "\(configuration.procRoot) + statvfs(\(configuration.diskPath))",
+            "queue_dir": "\(configuration.queueDir)", "queue_length": "\(agent.status.snapshot().queueLength)",
         ])
         try await CLI.orExit { try await agent.run() }
         logger.info("monitoring-agent stopped")

@@ -33,7 +33,10 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
     let transport = try HTTPTransport(url: c.serverURL, caFile: c.caFile, timeoutSeconds: c.sendTimeout)
     let shipper = Shipper(
         transport: transport, signer: PayloadSigner(secret: c.secret),
-        configuration: ShipperConfiguration(capacity: c.maxBufferedPayloads, cycleBudget: interval),
+        configuration: ShipperConfiguration(
+            capacity: c.maxBufferedPayloads,
+            disk: DiskQueueConfiguration(directory: c.queueDir, segmentBytes: c.queueSegmentBytes, maxBytes: c.queueMaxBytes),
+            drainBatch: c.drainBatch, cycleBudget: interval),
         status: status, clock: clock, wallClock: wallClock, logger: logger.with(component: "shipper"))
 
     let health = makeHealthServer(status: status, host: c.healthHost, port: c.healthPort,

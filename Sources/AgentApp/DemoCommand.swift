@@ -76,10 +76,11 @@ final class CountingStdoutSink: PayloadSink {
         self.onLimit = onLimit
     }
 
-    func accept(_ payload: Payload, body: [UInt8]) async {
-        await printer.accept(payload, body: body)
+    func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult {
+        let result = try await printer.accept(payload, body: body)
         let n = seen.withLock { $0 += 1; return $0 }
         if limit > 0, n == limit { await onLimit() }
+        return result
     }
 }
 

@@ -15,6 +15,7 @@ public struct ReceiveCommand: AsyncParsableCommand {
     @Option(name: .customLong("listen"), help: .init(ReceiverOptions.listen.helpText, valueName: "host:port")) var listen: String?
     @Option(name: .customLong("max-skew"), help: .init(ReceiverOptions.maxSkew.helpText, valueName: "seconds")) var maxSkew: String?
     @Option(name: .customLong("body-limit"), help: .init(ReceiverOptions.bodyLimit.helpText, valueName: "bytes")) var bodyLimit: String?
+    @Option(name: .customLong("data"), help: .init(ReceiverOptions.data.helpText, valueName: "dir")) var data: String?
     /// `--secret`, `--secret-file` and `--log-level` are shared with the agent and go before `receive`.
     @ParentCommand var shared: AgentCommand
 
@@ -23,13 +24,18 @@ public struct ReceiveCommand: AsyncParsableCommand {
     public mutating func run() async throws {
         var flags = [String: String]()
         for (spec, value) in [(ReceiverOptions.listen, listen), (AgentOptions.secret, shared.secret), (AgentOptions.secretFile, shared.secretFile),
-                              (ReceiverOptions.maxSkew, maxSkew), (ReceiverOptions.bodyLimit, bodyLimit), (AgentOptions.logLevel, shared.logLevel)] {
+                              (ReceiverOptions.maxSkew, maxSkew), (ReceiverOptions.bodyLimit, bodyLimit), (ReceiverOptions.data, data), (AgentOptions.logLevel, shared.logLevel)] {
             if let value { flags[spec.flag] = value }
         }
         let resolver = ConfigResolver.live(flags: flags)
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
         let logger = CLI.bootstrapLogging(level: resolver.string(AgentOptions.logLevel))
-        let app = makeReceiver(configuration: configuration, sink: StdoutSink(), wallClock: { System.unixNow() }, logger: logger,
+        let dataDir = resolver.string(ReceiverOptions.data)
+        let store = try dataDir.isEmpty ? nil : CLI.orExit { try ReceiverStore(directory: dataDir) }
+        if let store {
+            logger.info("receiver store open", metadata: ["path": "\(store.path)", "payloads": "\(store.count)", "corrupt_skipped": "\(store.corruptAtOpen)"])
+        }
+        let app = makeReceiver(configuration: configuration, sink: StdoutSink(store: store), wallClock: { System.unixNow() }, logger: logger,
                                onRunning: { port in logger.info("receiver listening", metadata: ["address": "\(configuration.host):\(port)"]) })
         let group = ServiceGroup(configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await CLI.orExit { try await group.run() }

@@ -2,6 +2,7 @@ import AgentCore
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Settings of `monitoring-agent receive`.
 public struct ReceiverConfiguration: Sendable {
@@ -19,13 +20,22 @@ public struct ReceiverConfiguration: Sendable {
     }
 }
 
-/// Where verified payloads go. The default prints each one as a JSON line on stdout.
-public protocol PayloadSink: Sendable {
-    func accept(_ payload: Payload, body: [UInt8]) async
+/// What a sink did with a verified payload.
+public enum SinkResult: Sendable, Equatable {
+    case stored
+    /// Already seen (same payload_id): answered 200, not stored or printed again.
+    case duplicate
 }
 
-/// The receiver: verifies signature and timestamp, answers 401 with a reason, 413 above the
-/// body limit, 400 for a body that is not a payload, and hands verified payloads to the sink.
+/// Where verified payloads go. The default prints each one as a JSON line on stdout.
+public protocol PayloadSink: Sendable {
+    /// Throws when the payload could not be kept; the receiver then answers 503 so the agent retries.
+    func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult
+}
+
+/// The receiver: verifies signature and timestamp, answers 401 with a reason, 409 for a replayed
+/// request (same signature within the skew window), 413 above the body limit, 400 for a body
+/// that is not a payload, and hands verified payloads to the sink (503 if it cannot keep them).
 public func makeReceiver(configuration: ReceiverConfiguration, sink: any PayloadSink,
                          wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                          onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
@@ -33,6 +43,7 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
     let limit = configuration.bodyLimit
     let tsName = HTTPField.Name(PayloadSigner.timestampHeader)!
     let sigName = HTTPField.Name(PayloadSigner.signatureHeader)!
+    let replays = Mutex(ReplayGuard(windowSeconds: configuration.maxSkewSeconds))
     let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
         var request = request
         let buffer: ByteBuffer
@@ -47,8 +58,22 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
             logger.notice("rejected payload", metadata: ["http.status": "\(rejection.status)", "reason": "\(rejection.reason)"])
             return .json(errorBody(rejection.reason), status: .init(code: rejection.status))
         case .success(let payload):
-            await sink.accept(payload, body: body)
-            return .json(Array(#"{"status":"ok"}"#.utf8))
+            let now = wallClock()
+            let signature = request.headers[sigName] ?? ""
+            let timestamp = Int64(request.headers[tsName] ?? "") ?? now
+            guard replays.withLock({ $0.admit(signature: signature, timestamp: timestamp, now: now) }) else {
+                logger.notice("rejected replayed request", metadata: ["http.status": "409", "payload_id": "\(payload.payloadID)"])
+                return .json(errorBody("replayed request: this signature was already used"), status: .conflict)
+            }
+            do {
+                switch try await sink.accept(payload, body: body) {
+                case .stored: return .json(Array(#"{"status":"ok"}"#.utf8))
+                case .duplicate: return .json(Array(#"{"status":"duplicate"}"#.utf8))
+                }
+            } catch {
+                logger.error("cannot store payload", metadata: ["error": "\(error)"])
+                return .json(errorBody("cannot store payload"), status: .serviceUnavailable)
+            }
         }
     }
     let router = Router()

@@ -4,12 +4,21 @@ import Synchronization
 import Glibc
 #endif
 
-/// Prints each verified payload as one JSON line on stdout.
+/// Prints each verified payload as one JSON line on stdout; with a store, only payloads not
+/// seen before are stored and printed.
 public final class StdoutSink: PayloadSink {
     private let lock = Mutex<Void>(())
-    public init() {}
+    private let store: ReceiverStore?
 
-    public func accept(_ payload: Payload, body: [UInt8]) async {
+    public init(store: ReceiverStore? = nil) { self.store = store }
+
+    public func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult {
+        if let store, try !store.insert(id: payload.payloadID, body: body) { return .duplicate }
+        print(payload, body: body)
+        return .stored
+    }
+
+    private func print(_ payload: Payload, body: [UInt8]) {
         // A payload is printed as received; one sent with line breaks is re-encoded onto one line.
         let line = body.contains(0x0A) ? ((try? PayloadCoding.encode(payload)) ?? []) : body
         lock.withLock { _ in

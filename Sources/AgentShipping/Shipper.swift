@@ -6,17 +6,23 @@ import ServiceLifecycle
 public struct ShipperConfiguration: Sendable {
     /// Retry schedule within one cycle.
     public var policy: RetryPolicy
-    /// Payloads held in memory while the server is unreachable.
+    /// Payloads held in memory when the disk queue is unavailable (or disabled).
     public var capacity: Int
+    /// The write-ahead disk queue; nil keeps payloads in memory only.
+    public var disk: DiskQueueConfiguration?
+    /// Most payloads delivered per cycle, so a fleet coming back after an outage does not flood the server.
+    public var drainBatch: Int
     /// How long one delivery round may take before the rest waits for the next cycle.
     public var cycleBudget: Duration
     /// How long the final flush on shutdown may take.
     public var shutdownBudget: Duration
 
-    public init(policy: RetryPolicy = RetryPolicy(), capacity: Int = 1000,
-                cycleBudget: Duration = .seconds(30), shutdownBudget: Duration = .seconds(3)) {
+    public init(policy: RetryPolicy = RetryPolicy(), capacity: Int = 1000, disk: DiskQueueConfiguration? = nil,
+                drainBatch: Int = 50, cycleBudget: Duration = .seconds(30), shutdownBudget: Duration = .seconds(3)) {
         self.policy = policy
         self.capacity = capacity
+        self.disk = disk
+        self.drainBatch = drainBatch
         self.cycleBudget = cycleBudget
         self.shutdownBudget = shutdownBudget
     }
@@ -35,7 +41,8 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     private let random: @Sendable () -> Double
     private let logger: Logger
 
-    private var buffer: BoundedBuffer
+    private let queue: DeliveryQueue
+    private var skewWarned = false
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -51,33 +58,35 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         self.wallClock = wallClock
         self.random = random
         self.logger = logger
-        self.buffer = BoundedBuffer(capacity: configuration.capacity)
+        self.queue = DeliveryQueue(disk: configuration.disk, memoryCapacity: configuration.capacity, logger: logger)
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let n = queue.count, bytes = queue.byteCount, corrupt = queue.corruptCount, error = queue.diskError
+        status.update { $0.queueLength = n; $0.queueBytes = bytes; $0.queueCorruptRecords = corrupt; $0.queueError = error }
+        if n > 0 { wake.yield() } // a backlog from before a restart is delivered without waiting for new data
     }
 
-    /// Queues a payload and wakes the delivery loop. Never blocks on the network.
+    /// Queues a payload (write-ahead: on disk before any send) and wakes the delivery loop.
+    /// Never blocks on the network; a full queue drops its oldest, never the caller.
     public func submit(_ payload: EncodedPayload) {
-        if let evicted = buffer.append(payload) {
-            logger.warning("buffer full, dropped oldest payload", metadata: [
-                "payload_id": "\(evicted.id)", "capacity": "\(buffer.capacity)"])
-        }
+        let durable = queue.append(payload)
+        logger.debug("payload queued", metadata: ["payload_id": "\(payload.id)", "durable": "\(durable)"])
         publishQueue()
         wake.yield()
     }
 
-    public var queueLength: Int { buffer.count }
+    public var queueLength: Int { queue.count }
 
     public func run() async throws {
         for await _ in wakeups.cancelOnGracefulShutdown() {
             let deadline = clock.now.advanced(by: configuration.cycleBudget)
-            await cancelWhenGracefulShutdown { await self.drain(until: deadline, retries: true) }
+            await cancelWhenGracefulShutdown { await self.drain(until: deadline, retries: true, limit: self.configuration.drainBatch) }
         }
         // Graceful shutdown: one last attempt per waiting payload, bounded in time.
-        if !buffer.isEmpty {
-            logger.info("flushing before exit", metadata: ["queue_length": "\(buffer.count)"])
+        if queue.count > 0 {
+            logger.info("flushing before exit", metadata: ["queue_length": "\(queue.count)"])
             let budget = configuration.shutdownBudget
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.drain(until: self.clock.now.advanced(by: budget), retries: false) }
+                group.addTask { await self.drain(until: self.clock.now.advanced(by: budget), retries: false, limit: .max) }
                 group.addTask { try? await self.clock.sleep(for: budget) }
                 await group.next()
                 group.cancelAll()
@@ -87,23 +96,29 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         await transport.close()
     }
 
-    /// Sends buffered payloads in order until the buffer is empty, the deadline passes, or a
-    /// payload exhausts its attempts (then it and everything after it wait for the next cycle).
-    func drain(until deadline: C.Instant, retries: Bool) async {
-        while let next = buffer.first, !Task.isCancelled {
+    /// Sends queued payloads oldest first until the queue is empty, `limit` were delivered,
+    /// the deadline passes, or a payload exhausts its attempts (then it and everything after it
+    /// wait for the next cycle).
+    func drain(until deadline: C.Instant, retries: Bool, limit: Int) async {
+        var delivered = 0
+        while delivered < limit, let next = queue.first(), !Task.isCancelled {
             switch await deliver(next, until: deadline, retries: retries) {
             case .done:
-                buffer.removeFirst(ifID: next.id)
+                queue.removeFirst(ifID: next.id)
+                delivered += 1
                 let now = wallClock()
                 status.update { $0.payloadsSent += 1; $0.lastSendOKUnix = now }
             case .reject:
-                buffer.removeFirst(ifID: next.id)
+                queue.removeFirst(ifID: next.id)
                 status.update { $0.rejectedPayloads += 1 }
             case .keep, .retry:
                 publishQueue()
                 return
             }
             publishQueue()
+        }
+        if queue.count > 0, delivered == limit {
+            logger.info("backlog paced, rest waits for the next cycle", metadata: ["queue_length": "\(queue.count)", "drain_batch": "\(limit)"])
         }
     }
 
@@ -121,8 +136,9 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
             let outcome: SendOutcome
             let reason: String
             switch result {
-            case .response(let code, let retryAfter, _):
+            case .response(let code, let retryAfter, let date):
                 outcome = .status(code, retryAfterSeconds: RetryPolicy.parseRetryAfter(retryAfter, now: timestamp))
+                noteClock(serverDate: date, localNow: timestamp)
                 reason = "status_\(code)"
             case .failure(let why):
                 outcome = .transportError
@@ -163,8 +179,27 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     }
 
     private func publishQueue() {
-        let n = buffer.count, dropped = buffer.dropped
-        status.update { $0.queueLength = n; $0.droppedPayloads = dropped }
+        let n = queue.count, bytes = queue.byteCount, dropped = queue.droppedCount
+        let corrupt = queue.corruptCount, error = queue.diskError
+        status.update {
+            $0.queueLength = n; $0.queueBytes = bytes; $0.droppedPayloads = dropped
+            $0.queueCorruptRecords = corrupt; $0.queueError = error
+        }
+    }
+
+    /// Compares the server's `Date` with our clock; warns once when they drift apart by more than 30 s.
+    private func noteClock(serverDate: String?, localNow: Int64) {
+        guard let serverDate, let server = HTTPDate.parse(serverDate) else { return }
+        let skew = localNow - server
+        status.update { $0.clockSkewSeconds = skew }
+        if abs(skew) > 30 {
+            if !skewWarned {
+                logger.warning("clock skew with the server above 30 s; payloads may be refused", metadata: ["clock_skew_seconds": "\(skew)"])
+                skewWarned = true
+            }
+        } else {
+            skewWarned = false
+        }
     }
 
     private func formatSeconds(_ s: Double) -> String {

@@ -16,6 +16,7 @@ ap.add_argument("--out", required=True)
 ap.add_argument("--statuses", default="")
 ap.add_argument("--retry-after", default=None)
 ap.add_argument("--cert"); ap.add_argument("--key")
+ap.add_argument("--date-offset", type=int, default=0, help="seconds added to the Date header")
 args = ap.parse_args()
 
 secret = open(args.secret_file, "rb").read().rstrip(b"\n")
@@ -25,6 +26,8 @@ out = open(args.out, "a", buffering=1)
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    def date_time_string(self, timestamp=None):
+        return super().date_time_string(time.time() + args.date_offset)
     def log_message(self, *a): pass
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))

@@ -118,13 +118,14 @@ public final class PythonVerifier {
     public let port: Int
     public let outPath: String
 
-    public init(dir: String, secretFile: String, statuses: [Int] = [], retryAfter: String? = nil, tls: (cert: String, key: String)? = nil) async throws {
+    public init(dir: String, secretFile: String, statuses: [Int] = [], retryAfter: String? = nil, tls: (cert: String, key: String)? = nil, dateOffset: Int = 0) async throws {
         port = freePort()
         outPath = dir + "/verifier.jsonl"
         var args = [Paths.support + "/verify_receiver.py", "--port", "\(port)", "--secret-file", secretFile, "--out", outPath]
         if !statuses.isEmpty { args += ["--statuses", statuses.map(String.init).joined(separator: ",")] }
         if let retryAfter { args += ["--retry-after", retryAfter] }
         if let tls { args += ["--cert", tls.cert, "--key", tls.key] }
+        if dateOffset != 0 { args += ["--date-offset", "\(dateOffset)"] }
         peer = try Peer("verifier", "/usr/bin/env", ["python3"] + args, dir: dir)
         let p = peer
         try await eventually(timeout: 10, "python verifier ready") { p.stdout.contains("ready") }

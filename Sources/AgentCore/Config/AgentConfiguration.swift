@@ -19,6 +19,9 @@ public struct AgentConfiguration: Sendable {
     public var healthHost: String
     public var healthPort: Int
     public var queueDir: String
+    public var queueSegmentBytes: Int
+    public var queueMaxBytes: Int
+    public var drainBatch: Int
     /// nil: auto-detect.
     public var authLog: String?
     public var dockerSocket: String
@@ -37,6 +40,7 @@ public struct AgentConfiguration: Sendable {
                 baselineSamples: Int = 12, simulateAttack: Bool = false, env: String = "prod",
                 ownerTeam: String = "", serverID: String, maxLogEntries: Int = 500,
                 healthHost: String = "127.0.0.1", healthPort: Int = 8081, queueDir: String = "./queue",
+                queueSegmentBytes: Int = 1 << 20, queueMaxBytes: Int = 100 << 20, drainBatch: Int = 50,
                 authLog: String? = nil, dockerSocket: String = "/var/run/docker.sock", diskPath: String = "/",
                 procRoot: String = "/proc", caFile: String? = nil, sendTimeout: Double = 10,
                 maxBufferedPayloads: Int = 1000, logLevel: String = "info") {
@@ -45,7 +49,8 @@ public struct AgentConfiguration: Sendable {
         self.failedAuthThreshold = failedAuthThreshold; self.baselineSamples = baselineSamples
         self.simulateAttack = simulateAttack; self.env = env; self.ownerTeam = ownerTeam; self.serverID = serverID
         self.maxLogEntries = maxLogEntries; self.healthHost = healthHost; self.healthPort = healthPort
-        self.queueDir = queueDir; self.authLog = authLog; self.dockerSocket = dockerSocket; self.diskPath = diskPath
+        self.queueDir = queueDir; self.queueSegmentBytes = queueSegmentBytes; self.queueMaxBytes = queueMaxBytes
+        self.drainBatch = drainBatch; self.authLog = authLog; self.dockerSocket = dockerSocket; self.diskPath = diskPath
         self.procRoot = procRoot; self.caFile = caFile; self.sendTimeout = sendTimeout
         self.maxBufferedPayloads = maxBufferedPayloads; self.logLevel = logLevel
     }

@@ -120,6 +120,9 @@ public struct ConfigResolver {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw ConfigError(flag: O.logLevel.flag, "must be one of trace, debug, info, notice, warning, error, critical, got \(AgentError.quote(logLevel))")
         }
+        let segmentBytes = try integer(O.queueSegmentBytes, min: 4096, what: "bytes")
+        let maxBytes = try integer(O.queueMaxBytes, min: 4096, what: "bytes")
+        let drainBatch = try integer(O.drainBatch, min: 1, what: "payloads")
         let authLog = string(O.authLog)
         let caFile = raw(O.caFile)?.text
         if let caFile {
@@ -137,7 +140,8 @@ public struct ConfigResolver {
             authWindowSeconds: authWindow, cpuSpikePct: cpuSpike, failedAuthThreshold: threshold,
             baselineSamples: baseline, simulateAttack: simulate, env: env, ownerTeam: string(O.ownerTeam),
             serverID: serverID, maxLogEntries: maxLogs, healthHost: healthHost, healthPort: healthPort,
-            queueDir: string(O.queueDir), authLog: authLog == "auto" ? nil : authLog,
+            queueDir: string(O.queueDir), queueSegmentBytes: segmentBytes, queueMaxBytes: maxBytes, drainBatch: drainBatch,
+            authLog: authLog == "auto" ? nil : authLog,
             dockerSocket: string(O.dockerSocket), diskPath: string(O.diskPath), procRoot: string(O.procRoot),
             caFile: caFile, sendTimeout: sendTimeout, maxBufferedPayloads: maxBuffered, logLevel: logLevel)
     }

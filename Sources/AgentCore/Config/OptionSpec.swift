@@ -72,14 +72,20 @@ public enum AgentOptions {
         "Seconds one HTTP request may take, connect included")
     public static let maxBufferedPayloads = OptionSpec("max-buffered-payloads", env: "MAX_BUFFERED_PAYLOADS", default: "1000",
         "Payloads kept in memory while the server is unreachable; the oldest is dropped past this")
+    public static let queueSegmentBytes = OptionSpec("queue-segment-bytes", env: "QUEUE_SEGMENT_BYTES", default: "1048576",
+        "Size at which a queue segment file is closed and a new one started")
+    public static let queueMaxBytes = OptionSpec("queue-max-bytes", env: "QUEUE_MAX_BYTES", default: "104857600",
+        "Disk the queue may use; past it the oldest segment is dropped and counted")
+    public static let drainBatch = OptionSpec("drain-batch", env: "DRAIN_BATCH", default: "50",
+        "Most queued payloads delivered per cycle after an outage")
     public static let logLevel = OptionSpec("log-level", env: "LOG_LEVEL", default: "info",
         "trace, debug, info, notice, warning, error or critical")
 
     public static let all: [OptionSpec] = [
         serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
-        healthAddr, queueDir, authLog, dockerSocket, diskPath, procRoot, caFile, sendTimeout,
-        maxBufferedPayloads, logLevel,
+        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authLog, dockerSocket, diskPath,
+        procRoot, caFile, sendTimeout, maxBufferedPayloads, logLevel,
     ]
 }
 
@@ -91,5 +97,7 @@ public enum ReceiverOptions {
         "Largest accepted difference between X-Agent-Timestamp and this host's clock, seconds")
     public static let bodyLimit = OptionSpec("body-limit", env: "BODY_LIMIT", default: "4194304",
         "Largest accepted body in bytes; larger bodies get 413")
-    public static let all: [OptionSpec] = [listen, AgentOptions.secret, AgentOptions.secretFile, maxSkew, bodyLimit]
+    public static let data = OptionSpec("data", env: "RECEIVER_DATA", default: nil,
+        "Directory of the receiver's store: verified payloads, deduplicated by payload_id across restarts")
+    public static let all: [OptionSpec] = [listen, AgentOptions.secret, AgentOptions.secretFile, maxSkew, bodyLimit, data]
 }

@@ -15,8 +15,16 @@ public struct StatusSnapshot: Sendable, Equatable {
     /// Failed attempts by reason (`status_503`, `transport`).
     public var sendFailures: [String: Int] = [:]
     public var retries: Int = 0
-    /// Payloads dropped because the buffer was full.
+    /// Payloads dropped to stay within the queue bounds.
     public var droppedPayloads: Int = 0
+    /// Bytes the queue holds (on disk, plus memory when the disk is unavailable).
+    public var queueBytes: Int = 0
+    /// Queue records found corrupt and skipped (torn writes, garbage lines).
+    public var queueCorruptRecords: Int = 0
+    /// The disk queue's last error while it is unavailable; nil when it works.
+    public var queueError: String?
+    /// Our clock minus the server's `Date`, seconds; nil until a response carried a Date.
+    public var clockSkewSeconds: Int64?
     /// Payloads the server refused for good (4xx).
     public var rejectedPayloads: Int = 0
     /// Collector errors by code.
@@ -44,25 +52,46 @@ public struct HealthReport: Encodable, Sendable {
     public var uptimeSeconds: Int64
     public var lastSendOK: String?
     public var queueLength: Int
+    public var queueBytes: Int
+    public var queueDroppedPayloads: Int
+    public var queueCorruptRecords: Int
+    public var queueError: String?
+    public var clockSkewSeconds: Int64?
 
     public init(snapshot: StatusSnapshot, nowUnix: Int64) {
         uptimeSeconds = max(0, nowUnix - snapshot.startedAtUnix)
         lastSendOK = snapshot.lastSendOKUnix.map { RFC3339.format(unixSeconds: $0) }
         queueLength = snapshot.queueLength
+        queueBytes = snapshot.queueBytes
+        queueDroppedPayloads = snapshot.droppedPayloads
+        queueCorruptRecords = snapshot.queueCorruptRecords
+        queueError = snapshot.queueError
+        clockSkewSeconds = snapshot.clockSkewSeconds
     }
 
     enum CodingKeys: String, CodingKey {
         case uptimeSeconds = "uptime_seconds"
         case lastSendOK = "last_send_ok"
         case queueLength = "queue_length"
+        case queueBytes = "queue_bytes"
+        case queueDroppedPayloads = "queue_dropped_payloads"
+        case queueCorruptRecords = "queue_corrupt_records"
+        case queueError = "queue_error"
+        case clockSkewSeconds = "clock_skew_seconds"
     }
 
-    /// `last_send_ok` is written as null before the first success, as the spec shows.
+    /// Unknown values (`last_send_ok` before the first success, no skew yet, no queue error)
+    /// are written as null so the keys are always present.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(uptimeSeconds, forKey: .uptimeSeconds)
-        if let lastSendOK { try c.encode(lastSendOK, forKey: .lastSendOK) } else { try c.encodeNil(forKey: .lastSendOK) }
+        try c.encode(lastSendOK, forKey: .lastSendOK)
         try c.encode(queueLength, forKey: .queueLength)
+        try c.encode(queueBytes, forKey: .queueBytes)
+        try c.encode(queueDroppedPayloads, forKey: .queueDroppedPayloads)
+        try c.encode(queueCorruptRecords, forKey: .queueCorruptRecords)
+        try c.encode(queueError, forKey: .queueError)
+        try c.encode(clockSkewSeconds, forKey: .clockSkewSeconds)
     }
 }
 

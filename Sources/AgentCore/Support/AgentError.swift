@@ -8,6 +8,7 @@ public enum AgentErrorCode: String, Sendable, Equatable {
     case sendTransport = "E_SEND_TRANSPORT"
     case sendRejected = "E_SEND_REJECTED"
     case signature = "E_SIGNATURE"
+    case queueIO = "E_QUEUE_IO"
 }
 
 /// An error with a code, what went wrong, the offending input (quoted, truncated) and an optional cause.
