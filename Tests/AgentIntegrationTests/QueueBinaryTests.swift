@@ -175,6 +175,26 @@ import Glibc
         #expect(receiver.stdout.split(separator: "\n").count == 1 && again.stdout.isEmpty, "printed once")
     }
 
+    @Test func readOnlyQueueDirIsReportedAndDeliveryContinuesFromMemory() async throws {
+        let s = setup("roqueue")
+        let mnt = s.dir + "/ro"
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
+        #expect(try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", mnt]).isEmpty)
+        defer { _ = try? runProcess("/bin/umount", ["-l", mnt]) }
+        let receiver = try await startReceiver(s)
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", s.url, "--secret-file", s.secretFile, "--interval", "0.3", "--queue-dir", mnt + "/queue",
+            "--health-addr", "127.0.0.1:\(s.healthPort)"], dir: s.dir)
+        try await eventually("payloads delivered without a disk queue") { storedIDs(s).count >= 2 }
+        let h = try await health(s)
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 5) == 0)
+        receiver.signal(SIGTERM)
+        _ = await receiver.waitExit(timeout: 5)
+        #expect((h["queue_error"] as? String)?.contains("Read-only file system") == true, "\(h)")
+        #expect(agent.stderr.contains("disk queue failing"))
+    }
+
     @Test func clockSkewFromServerDateIsReported() async throws {
         let s = setup("skew")
         let verifier = try await PythonVerifier(dir: s.dir, secretFile: s.secretFile, dateOffset: 120)
