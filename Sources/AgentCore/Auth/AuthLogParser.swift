@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Parses sshd and PAM lines of an auth log (traditional `Nov 28 05:54:23 host sshd[123]: ...`
+/// or RFC 3339 `2026-11-28T05:54:23.274377+00:00 host sshd[123]: ...` syslog prefixes), or the
+/// bare message of a journald entry. Works on bytes: most lines are rejected after the prefix.
+public enum AuthLogParser {
+    /// Parses a full syslog line. Returns nil for lines that are not auth events.
+    public static func parse(line: some StringProtocol) -> AuthEvent? {
+        var s = String(line)
+        return s.withUTF8 { parse(line: $0) }
+    }
+
+    public static func parse(line: UnsafeBufferPointer<UInt8>) -> AuthEvent? {
+        guard let (program, pid, message) = splitSyslog(line) else { return nil }
+        guard isSSHD(program) else { return nil }
+        return parse(message: message, pid: pid)
+    }
+
+    /// Parses the message part (after `sshd[pid]: `), as journald stores it in MESSAGE.
+    public static func parse(message: some StringProtocol, pid: Int32?) -> AuthEvent? {
+        var s = String(message)
+        return s.withUTF8 { parse(message: $0, pid: pid) }
+    }
+
+    // MARK: Syslog prefix
+
+    /// Finds `program[pid]: message` after the timestamp and host. Returns nil when the shape is wrong.
+    static func splitSyslog(_ l: UnsafeBufferPointer<UInt8>) -> (program: UnsafeBufferPointer<UInt8>, pid: Int32?, message: UnsafeBufferPointer<UInt8>)? {
+        var i = 0
+        let n = l.count
+        guard n > 16 else { return nil }
+        if l[0] >= 0x30 && l[0] <= 0x39 { // RFC 3339: timestamp is the first field
+            while i < n, l[i] != 0x20 { i += 1 }
+        } else { // "Nov 28 05:54:23": fixed 15 characters
+            i = 15
+            guard l[3] == 0x20, l[i] == 0x20 else { return nil }
+        }
+        i += 1
+        while i < n, l[i] != 0x20 { i += 1 } // host
+        i += 1
+        let progStart = i
+        while i < n, l[i] != 0x5B, l[i] != 0x3A, l[i] != 0x20 { i += 1 } // '[' ':' ' '
+        guard i < n, i > progStart else { return nil }
+        let program = UnsafeBufferPointer(rebasing: l[progStart..<i])
+        var pid: Int32?
+        if l[i] == 0x5B {
+            i += 1
+            var v: Int32 = 0
+            var digits = 0
+            while i < n, l[i] >= 0x30, l[i] <= 0x39, digits < 9 { v = v * 10 + Int32(l[i] - 0x30); i += 1; digits += 1 }
+            guard i < n, l[i] == 0x5D, digits > 0 else { return nil }
+            pid = v
+            i += 1
+        }
+        guard i + 1 < n, l[i] == 0x3A, l[i + 1] == 0x20 else { return nil }
+        return (program, pid, UnsafeBufferPointer(rebasing: l[(i + 2)...]))
+    }
+
+    static func isSSHD(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        equal(p, "sshd") || equal(p, "sshd-session") || equal(p, "sshd-auth")
+    }
+
+    // MARK: Messages
+
+    static func parse(message m: UnsafeBufferPointer<UInt8>, pid: Int32?) -> AuthEvent? {
+        guard let first = m.first else { return nil }
+        switch first {
+        case UInt8(ascii: "F"):
+            if hasPrefix(m, "Failed ") { return failed(m, pid: pid) }
+        case UInt8(ascii: "I"):
+            if hasPrefix(m, "Invalid user ") { return userFrom(m, skip: 13, kind: .refusedUser, pid: pid) }
+        case UInt8(ascii: "U"):
+            if hasPrefix(m, "User "), let r = find(m, " not allowed because ", from: 5) {
+                return userFrom(UnsafeBufferPointer(rebasing: m[..<r]), skip: 5, kind: .refusedUser, pid: pid)
+            }
+        case UInt8(ascii: "R"):
+            if hasPrefix(m, "ROOT LOGIN REFUSED FROM ") {
+                var rest = UnsafeBufferPointer(rebasing: m[24...])
+                rest = stripPort(rest)
+                return event(.refusedUser, address: rest, pid: pid, user: "root")
+            }
+        case UInt8(ascii: "A"):
+            if hasPrefix(m, "Accepted ") {
+                guard let f = find(m, " for ", from: 9) else { return nil }
+                return userFrom(m, skip: f + 5, kind: .accepted, pid: pid)
+            }
+        case UInt8(ascii: "p"):
+            if hasPrefix(m, "pam_unix(sshd:auth): authentication failure;") { return pamUnix(m, pid: pid) }
+        case UInt8(ascii: "e"):
+            if hasPrefix(m, "error: PAM: Authentication failure for ") {
+                return userFrom(m, skip: 39, kind: .pamFailure, pid: pid)
+            }
+            if hasPrefix(m, "error: maximum authentication attempts exceeded for ") {
+                return userFrom(m, skip: 52, kind: .connectionEnd, pid: pid)
+            }
+        case UInt8(ascii: "m"):
+            if hasPrefix(m, "maximum authentication attempts exceeded for ") {
+                return userFrom(m, skip: 45, kind: .connectionEnd, pid: pid)
+            }
+        case UInt8(ascii: "C"):
+            if hasPrefix(m, "Connection closed by invalid user ") { return closedBy(m, skip: 34, kind: .connectionEnd, pid: pid) }
+            if hasPrefix(m, "Connection closed by authenticating user ") { return closedBy(m, skip: 41, kind: .disconnected, pid: pid) }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// `Failed <method> for [invalid user ]U from A port P ssh2`
+    static func failed(_ m: UnsafeBufferPointer<UInt8>, pid: Int32?) -> AuthEvent? {
+        guard let f = find(m, " for ", from: 7) else { return nil }
+        let method = UnsafeBufferPointer(rebasing: m[7..<f])
+        var userStart = f + 5
+        let invalid = hasPrefix(UnsafeBufferPointer(rebasing: m[userStart...]), "invalid user ")
+        if invalid { userStart += 13 }
+        if equal(method, "publickey") && !invalid {
+            return nil // clients offer several keys before the right one: not a failure for a valid user
+        }
+        guard equal(method, "password") || equal(method, "keyboard-interactive/pam") || equal(method, "publickey")
+            || equal(method, "none") || equal(method, "hostbased") else { return nil }
+        return userFrom(m, skip: userStart, kind: .failedAttempt, pid: pid)
+    }
+
+    /// Parses `U from A[ port P][ ssh2][ [preauth]]` starting at `skip`, taking the address from
+    /// the right so a user name containing spaces or " from " cannot move it.
+    static func userFrom(_ m: UnsafeBufferPointer<UInt8>, skip: Int, kind: AuthEventKind, pid: Int32?) -> AuthEvent? {
+        guard skip < m.count else { return nil }
+        var tail = UnsafeBufferPointer(rebasing: m[skip...])
+        tail = stripSuffixes(tail)
+        tail = stripPort(tail)
+        guard let from = findLast(tail, " from ") else { return nil }
+        let user = UnsafeBufferPointer(rebasing: tail[..<from])
+        let addr = UnsafeBufferPointer(rebasing: tail[(from + 6)...])
+        return event(kind, address: addr, pid: pid, user: string(user))
+    }
+
+    /// `Connection closed by [invalid|authenticating] user U A port P [preauth]`: the address is the last word.
+    static func closedBy(_ m: UnsafeBufferPointer<UInt8>, skip: Int, kind: AuthEventKind, pid: Int32?) -> AuthEvent? {
+        var tail = UnsafeBufferPointer(rebasing: m[skip...])
+        tail = stripSuffixes(tail)
+        tail = stripPort(tail)
+        guard let sp = lastIndex(tail, of: 0x20) else { return nil }
+        return event(kind, address: UnsafeBufferPointer(rebasing: tail[(sp + 1)...]), pid: pid,
+                     user: string(UnsafeBufferPointer(rebasing: tail[..<sp])))
+    }
+
+    /// `pam_unix(sshd:auth): authentication failure; logname= uid=0 ... rhost=A  user=U`
+    static func pamUnix(_ m: UnsafeBufferPointer<UInt8>, pid: Int32?) -> AuthEvent? {
+        guard let r = find(m, " rhost=", from: 44) else { return nil }
+        var e = r + 7
+        while e < m.count, m[e] != 0x20 { e += 1 }
+        let addr = UnsafeBufferPointer(rebasing: m[(r + 7)..<e])
+        var user: String?
+        if let u = find(m, " user=", from: e) {
+            var ue = u + 6
+            while ue < m.count, m[ue] != 0x20 { ue += 1 }
+            if ue > u + 6 { user = string(UnsafeBufferPointer(rebasing: m[(u + 6)..<ue])) }
+        }
+        return event(.pamFailure, address: addr, pid: pid, user: user)
+    }
+
+    // MARK: Helpers
+
+    static func event(_ kind: AuthEventKind, address a: UnsafeBufferPointer<UInt8>, pid: Int32?, user: String?) -> AuthEvent? {
+        guard let address = normalizeAddress(a) else { return nil }
+        return AuthEvent(kind: kind, address: address, pid: pid, user: user)
+    }
+
+    /// Accepts IPv4, IPv6 and host names (no spaces or control bytes); lowercases and removes
+    /// the `::ffff:` prefix of IPv4-mapped IPv6 addresses.
+    static func normalizeAddress(_ a: UnsafeBufferPointer<UInt8>) -> String? {
+        guard !a.isEmpty, a.count <= 253 else { return nil }
+        for b in a where b <= 0x20 || b == 0x7F || b == UInt8(ascii: "/") || b == UInt8(ascii: "=") { return nil }
+        var s = String(decoding: a, as: UTF8.self)
+        if s.contains(":") { s = s.lowercased() }
+        if s.hasPrefix("::ffff:"), s.dropFirst(7).contains(".") { s = String(s.dropFirst(7)) }
+        return s
+    }
+
+    static func stripSuffixes(_ t0: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var t = t0
+        for suffix in [" [preauth]", " ssh2", " ssh1"] where hasSuffix(t, suffix) {
+            t = UnsafeBufferPointer(rebasing: t[..<(t.count - suffix.utf8.count)])
+        }
+        if hasSuffix(t, " ssh2") { t = UnsafeBufferPointer(rebasing: t[..<(t.count - 5)]) }
+        return t
+    }
+
+    /// Removes a trailing ` port N`.
+    static func stripPort(_ t: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var i = t.count
+        while i > 0, t[i - 1] >= 0x30, t[i - 1] <= 0x39 { i -= 1 }
+        guard i < t.count, i >= 6 else { return t }
+        let before = UnsafeBufferPointer(rebasing: t[..<i])
+        return hasSuffix(before, " port ") ? UnsafeBufferPointer(rebasing: t[..<(i - 6)]) : t
+    }
+
+    static func string(_ b: UnsafeBufferPointer<UInt8>) -> String? { b.isEmpty ? nil : String(decoding: b, as: UTF8.self) }
+
+    static func equal(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        b.count == s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, b.count) == 0
+    }
+
+    static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        b.count >= s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, s.utf8CodeUnitCount) == 0
+    }
+
+    static func hasSuffix(_ b: UnsafeBufferPointer<UInt8>, _ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard b.count >= u.count else { return false }
+        return memcmp(b.baseAddress! + (b.count - u.count), u, u.count) == 0
+    }
+
+    static func find(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString, from: Int) -> Int? {
+        let k = s.utf8CodeUnitCount
+        guard from >= 0, b.count - from >= k, let base = b.baseAddress else { return nil }
+        let first = Int32(s.utf8Start.pointee)
+        var i = from
+        while i + k <= b.count {
+            guard let hit = memchr(base + i, first, b.count - k + 1 - i) else { return nil }
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at, s.utf8Start, k) == 0 { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
+    static func findLast(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Int? {
+        let k = s.utf8CodeUnitCount
+        guard b.count >= k else { return nil }
+        var i = b.count - k
+        while i >= 0 {
+            if memcmp(b.baseAddress! + i, s.utf8Start, k) == 0 { return i }
+            i -= 1
+        }
+        return nil
+    }
+
+    static func lastIndex(_ b: UnsafeBufferPointer<UInt8>, of byte: UInt8) -> Int? {
+        var i = b.count - 1
+        while i >= 0 { if b[i] == byte { return i }; i -= 1 }
+        return nil
+    }
+}

@@ -1,0 +1,197 @@
+@testable import AgentCore
+import TestSupport
+import Testing
+
+@Suite struct AuthLogParserTests {
+    typealias K = AuthEventKind
+
+    /// Real lines from sshd 9.2 + rsyslog (Tests/Fixtures/auth), message part, with what they mean.
+    static let real: [(String, K?, String?, String?)] = [
+        ("Failed password for probeuser from 127.0.0.1 port 59992 ssh2", .failedAttempt, "127.0.0.1", "probeuser"),
+        ("Failed password for invalid user admin from 127.0.0.1 port 47164 ssh2", .failedAttempt, "127.0.0.1", "admin"),
+        ("Invalid user admin from 127.0.0.1 port 47164", .refusedUser, "127.0.0.1", "admin"),
+        ("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1  user=probeuser", .pamFailure, "127.0.0.1", "probeuser"),
+        ("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1 ", .pamFailure, "127.0.0.1", nil),
+        ("error: maximum authentication attempts exceeded for probeuser from 127.0.0.1 port 45058 ssh2 [preauth]", .connectionEnd, "127.0.0.1", "probeuser"),
+        ("Connection closed by invalid user ghost 127.0.0.1 port 47648 [preauth]", .connectionEnd, "127.0.0.1", "ghost"),
+        ("Accepted password for probeuser from 127.0.0.1 port 36622 ssh2", .accepted, "127.0.0.1", "probeuser"),
+        ("Connection closed by authenticating user probeuser 127.0.0.1 port 59992 [preauth]", .disconnected, "127.0.0.1", "probeuser"),
+        ("pam_unix(sshd:auth): check pass; user unknown", nil, nil, nil),
+        ("PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1  user=probeuser", nil, nil, nil),
+        ("Server listening on 127.0.0.1 port 2222.", nil, nil, nil),
+        ("Disconnecting authenticating user probeuser 127.0.0.1 port 45058: Too many authentication failures [preauth]", nil, nil, nil),
+        ("Received disconnect from 127.0.0.1 port 36622:11: disconnected by user", nil, nil, nil),
+    ]
+
+    /// Forms named by the issue that the recorded run did not produce, and hostile lines.
+    static let crafted: [(String, K?, String?, String?)] = [
+        ("Failed keyboard-interactive/pam for invalid user bob from 2001:DB8::7 port 22 ssh2", .failedAttempt, "2001:db8::7", "bob"),
+        ("Failed publickey for invalid user scan from 198.51.100.4 port 5555 ssh2", .failedAttempt, "198.51.100.4", "scan"),
+        ("Failed publickey for alice from 198.51.100.4 port 5555 ssh2", nil, nil, nil),
+        ("Failed password for root from ::ffff:192.0.2.44 port 22 ssh2", .failedAttempt, "192.0.2.44", "root"),
+        ("Failed password for git from scanner.example.net port 22 ssh2", .failedAttempt, "scanner.example.net", "git"),
+        ("Invalid user oracle from 192.0.2.9", .refusedUser, "192.0.2.9", "oracle"),
+        ("error: PAM: Authentication failure for root from 192.0.2.10", .pamFailure, "192.0.2.10", "root"),
+        ("User bob from 192.0.2.11 not allowed because not listed in AllowUsers", .refusedUser, "192.0.2.11", "bob"),
+        ("ROOT LOGIN REFUSED FROM 192.0.2.12 port 4242", .refusedUser, "192.0.2.12", "root"),
+        ("ROOT LOGIN REFUSED FROM 192.0.2.13", .refusedUser, "192.0.2.13", "root"),
+        ("maximum authentication attempts exceeded for invalid user x from 192.0.2.14 port 1 ssh2 [preauth]", .connectionEnd, "192.0.2.14", "invalid user x"),
+        // A user name crafted to look like an address must not move the real one.
+        ("Failed password for invalid user evil from 10.9.9.9 from 192.0.2.66 port 22 ssh2", .failedAttempt, "192.0.2.66", "evil from 10.9.9.9"),
+        ("Invalid user a b from 1.1.1.1 from 192.0.2.67 port 22", .refusedUser, "192.0.2.67", "a b from 1.1.1.1"),
+        ("Connection closed by invalid user x 1.1.1.1 192.0.2.68 port 22 [preauth]", .connectionEnd, "192.0.2.68", "x 1.1.1.1"),
+        ("Failed password for invalid user   from 192.0.2.69 port 22 ssh2", .failedAttempt, "192.0.2.69", " "),
+        ("Failed password for x from  port 22 ssh2", nil, nil, nil),
+        ("Failed password for x from 1.2.3.4/8 port 22 ssh2", nil, nil, nil),
+        ("Failed", nil, nil, nil),
+        ("", nil, nil, nil),
+    ]
+
+    @Test(arguments: real + crafted)
+    func messages(_ c: (String, K?, String?, String?)) {
+        let e = AuthLogParser.parse(message: c.0, pid: 42)
+        #expect(e?.kind == c.1, "\(c.0)")
+        #expect(e?.address == c.2)
+        if c.1 != nil { #expect(e?.user == c.3 && e?.pid == 42) }
+    }
+
+    @Test(arguments: [
+        ("Nov 28 05:54:23 vm sshd[11804]: Failed password for probeuser from 127.0.0.1 port 59992 ssh2", Int32(11804)),
+        ("2026-11-28T05:54:23.274377+00:00 vm sshd[11804]: Failed password for probeuser from 127.0.0.1 port 59992 ssh2", 11804),
+        ("Nov  8 05:54:23 vm sshd-session[99]: Failed password for probeuser from 127.0.0.1 port 59992 ssh2", 99),
+    ])
+    func bothSyslogPrefixesAndSSHDSession(_ line: String, _ pid: Int32) {
+        let e = AuthLogParser.parse(line: line)
+        #expect(e?.kind == .failedAttempt && e?.pid == pid && e?.address == "127.0.0.1")
+    }
+
+    @Test func otherProgramsAndMalformedPrefixesAreIgnored() {
+        for line in ["Nov 28 05:54:11 vm probetest: Failed password for x from 1.2.3.4 port 1 ssh2",
+                     "Nov 28 05:54:16 vm useradd[11699]: new user: name=probeuser",
+                     "garbage", "Nov 28 05:54:23 vm sshd[12x]: Failed password for a from 1.2.3.4 port 1 ssh2",
+                     "Nov 28 05:55:32 vm sshd pam_unix(sshd:auth): authentication failure; rhost=1.2.3.4"] {
+            #expect(AuthLogParser.parse(line: line) == nil, "\(line)")
+        }
+        let pidless = AuthLogParser.parse(line: "Nov 28 05:55:32 vm sshd: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1 ")
+        #expect(pidless?.kind == .pamFailure && pidless?.pid == nil)
+    }
+
+    /// The whole recorded log, both prefixes: 17 failed attempts from 127.0.0.1, each counted once.
+    @Test(arguments: ["auth/rsyslog-traditional.log", "auth/rsyslog-rfc3339.log"])
+    func recordedLogCountsEachAttemptOnce(_ file: String) throws {
+        var counter = AuthAttemptCounter()
+        var total = 0
+        var accepted = 0
+        for line in try Paths.fixtureText(file).split(separator: "\n") {
+            guard let e = AuthLogParser.parse(line: line) else { continue }
+            if e.kind == .accepted { accepted += 1 }
+            total += counter.failures(for: e)
+        }
+        // 7 single-attempt connections, 6 attempts on pid 12709, 2 on pid 13301, 2 pid-less PAM lines.
+        #expect(total == 17 && accepted == 1)
+        #expect(counter.trackedConnections == 0, "finished connections are forgotten")
+    }
+}
+
+@Suite struct AuthAttemptCounterTests {
+    func ev(_ k: AuthEventKind, _ pid: Int32?, _ a: String = "192.0.2.1") -> AuthEvent { AuthEvent(kind: k, address: a, pid: pid, user: "u") }
+
+    @Test func pamAndFailedLinesOfOneAttemptCountOnce() {
+        var c = AuthAttemptCounter()
+        let first = c.failures(for: ev(.pamFailure, 1)) + c.failures(for: ev(.failedAttempt, 1))
+        let second = c.failures(for: ev(.failedAttempt, 1))
+        let end = c.failures(for: ev(.connectionEnd, 1))
+        let bareEnd = c.failures(for: ev(.connectionEnd, 2))
+        let ok = c.failures(for: ev(.accepted, 3))
+        let noPid = c.failures(for: ev(.failedAttempt, nil))
+        #expect(first == 1)
+        #expect(second == 1, "a second attempt on the connection")
+        #expect(end == 0)
+        #expect(bareEnd == 1, "a connection that ends with nothing else counted")
+        #expect(ok == 0 && noPid == 1)
+    }
+
+    @Test func trackedConnectionsAreBounded() {
+        var c = AuthAttemptCounter(capacity: 100)
+        for pid in 0..<10_000 { _ = c.failures(for: ev(.pamFailure, Int32(pid))) }
+        #expect(c.trackedConnections <= 100 && c.evicted >= 9_900)
+    }
+}
+
+@Suite struct BruteForceDetectorTests {
+    @Test func thresholdWithinTheWindow() {
+        var d = BruteForceDetector(threshold: 5, windowSeconds: 80)
+        for t in 0..<4 { d.record(address: "192.0.2.1", at: 1000 + Int64(t)) }
+        let below = d.offenders(at: 1004)
+        d.record(address: "192.0.2.1", at: 1005)
+        d.record(address: "192.0.2.2", at: 1005)
+        let at = d.offenders(at: 1005), later = d.offenders(at: 1060), gone = d.offenders(at: 1100)
+        #expect(below.isEmpty)
+        #expect(at == ["192.0.2.1"])
+        #expect(later == ["192.0.2.1"], "still within 80 s")
+        #expect(gone.isEmpty, "the failures left the window")
+        #expect(d.tracked == 0, "and the address is forgotten")
+    }
+
+    @Test func slidingNotTumbling() {
+        // 3 failures late in one window and 3 early in the next: 6 within 80 s.
+        var d = BruteForceDetector(threshold: 6, windowSeconds: 80)
+        for t in [70, 72, 75, 82, 85, 88] { d.record(address: "a", at: Int64(1_000_000 + t)) }
+        let o = d.offenders(at: 1_000_088)
+        #expect(o == ["a"])
+    }
+
+    @Test func memoryIsBoundedUnderAFloodOfAddresses() {
+        var d = BruteForceDetector(threshold: 3, windowSeconds: 300, maxTracked: 1000)
+        for i in 0..<100_000 { d.record(address: "10.\(i >> 16).\((i >> 8) & 255).\(i & 255)", at: 5000) }
+        #expect(d.tracked <= 1000 && d.evicted >= 99_000)
+        for _ in 0..<3 { d.record(address: "198.51.100.1", at: 5001) }
+        let o = d.offenders(at: 5001)
+        #expect(o == ["198.51.100.1"], "a real attacker is still caught")
+    }
+}
+
+@Suite struct CPUSpikeDetectorTests {
+    @Test func noAlertUntilTheBaselineIsFull() {
+        var d = CPUSpikeDetector(baselineSamples: 4, spikePercent: 85)
+        var alerts = [Bool]()
+        for u in [99.0, 99, 99] { alerts.append(d.observe(u)) }
+        #expect(alerts == [false, false, false])
+    }
+
+    @Test func spikeNeedsBothTheAbsoluteThresholdAndTheZScore() {
+        var d = CPUSpikeDetector(baselineSamples: 5, spikePercent: 85, zThreshold: 3)
+        var early = [Bool]()
+        for u in [10.0, 12, 11, 9, 13] { early.append(d.observe(u)) }
+        let spike = d.observe(95)
+        #expect(!early.contains(true))
+        #expect(spike, "far above a calm baseline")
+        var busy = CPUSpikeDetector(baselineSamples: 5, spikePercent: 85, zThreshold: 3)
+        for u in [80.0, 95, 70, 90, 85] { _ = busy.observe(u) }
+        let busySpike = busy.observe(96)
+        #expect(!busySpike, "high, but normal for this host (z < 3)")
+        var calm = CPUSpikeDetector(baselineSamples: 5, spikePercent: 85, zThreshold: 3)
+        for u in [1.0, 1.2, 0.9, 1.1, 1.0] { _ = calm.observe(u) }
+        let calmSpike = calm.observe(40)
+        #expect(!calmSpike, "unusual but below --cpu-spike-pct")
+    }
+
+    @Test func sustainedSpikeKeepsAlertingBecauseSpikesStayOutOfTheBaseline() {
+        var d = CPUSpikeDetector(baselineSamples: 4, spikePercent: 85)
+        for u in [5.0, 6, 5, 7] { _ = d.observe(u) }
+        var sustained = [Bool]()
+        for _ in 0..<20 { sustained.append(d.observe(99)) }
+        let calmAgain = d.observe(6)
+        #expect(!sustained.contains(false))
+        #expect(d.baseline.mean < 10)
+        #expect(!calmAgain)
+    }
+
+    @Test func flatBaseline() {
+        var d = CPUSpikeDetector(baselineSamples: 3, spikePercent: 50)
+        for _ in 0..<3 { _ = d.observe(20) }
+        let spike = d.observe(60)
+        #expect(d.zScore(60) == .infinity && spike)
+        #expect(d.zScore(20) == 0)
+    }
+}
