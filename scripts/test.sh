@@ -11,6 +11,9 @@ need=()
 command -v openssl >/dev/null || need+=(openssl)
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v rsyslogd >/dev/null || need+=(rsyslog)
+command -v sshpass >/dev/null || need+=(sshpass)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -21,11 +24,47 @@ fi
 # Peers started here are recorded and stopped by PID on exit. The HTTP(S) verifier peers
 # (Tests/Support/verify_receiver.py) are started per test by the tests themselves.
 PIDS=()
+W=$(mktemp -d /tmp/ma-peers.XXXXXX)
 cleanup() {
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+  rm -rf "$W"
 }
 trap cleanup EXIT
+
+# rsyslog writing auth,authpriv to a file of our own (traditional prefix), owning /dev/log.
+log "starting rsyslogd and sshd"
+mkdir -p "$W/rsyslog-work" "$W/sshd" /run/sshd
+cat > "$W/rsyslog.conf" <<R
+global(workDirectory="$W/rsyslog-work")
+module(load="imuxsock" SysSock.Name="/dev/log")
+auth,authpriv.* action(type="omfile" file="$W/auth.log" template="RSYSLOG_TraditionalFileFormat")
+R
+rsyslogd -n -f "$W/rsyslog.conf" -i "$W/rsyslogd.pid" > "$W/rsyslogd.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do [ -S /dev/log ] && break; sleep 0.2; done
+[ -S /dev/log ] || { echo "rsyslogd did not create /dev/log"; cat "$W/rsyslogd.out"; exit 1; }
+
+# sshd on 127.0.0.1:2222 with PAM and passwords, logging to AUTH.
+SSHD_PORT=${SSHD_PORT:-2222}
+ssh-keygen -q -t ed25519 -N '' -f "$W/sshd/host_ed25519"
+cat > "$W/sshd/sshd_config" <<S
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $W/sshd/host_ed25519
+PidFile $W/sshd/sshd.pid
+UsePAM yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+SyslogFacility AUTH
+LogLevel INFO
+S
+/usr/sbin/sshd -t -f "$W/sshd/sshd_config"
+/usr/sbin/sshd -D -f "$W/sshd/sshd_config" > "$W/sshd.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do grep -q "Server listening" "$W/auth.log" 2>/dev/null && break; sleep 0.2; done
+grep -q "Server listening" "$W/auth.log" || { echo "sshd did not start"; cat "$W/sshd.out"; exit 1; }
+export MA_AUTH_LOG="$W/auth.log" MA_SSHD_PORT="$SSHD_PORT"
 
 # ---- build and test ------------------------------------------------------------
 log "building"

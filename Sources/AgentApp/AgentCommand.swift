@@ -96,6 +96,7 @@ public struct AgentCommand: AsyncParsableCommand {
             "interval": "\(configuration.interval)s", "health": "\(configuration.healthHost):\(configuration.healthPort)",
             "metrics": "\(configuration.procRoot) + statvfs(\(configuration.diskPath))",
             "queue_dir": "\(configuration.queueDir)", "queue_length": "\(agent.status.snapshot().queueLength)",
+            "auth_source": "\(agent.authLog.map { "file \($0)" } ?? "off")", "simulate_attack": "\(configuration.simulateAttack)",
         ])
         try await CLI.orExit { try await agent.run() }
         logger.info("monitoring-agent stopped")

@@ -4,11 +4,16 @@ import AgentServer
 import AgentShipping
 import Logging
 import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The assembled agent: its services in start order and the shared status.
 public struct Agent: Sendable {
     public let services: [any Service]
     public let status: AgentStatus
+    /// The auth log being tailed, nil when brute-force detection is off.
+    public let authLog: String?
     let logger: Logger
 
     /// Runs every service in one group until SIGTERM/SIGINT. Shutdown runs in reverse order:
@@ -45,13 +50,29 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
 
     let identity = HostIdentity(host: System.hostname(), serverID: c.serverID, env: c.env,
                                 ownerTeam: c.ownerTeam, agentVersion: AgentVersion.current)
+    let signals = SecuritySignals(failedAuthThreshold: c.failedAuthThreshold, authWindowSeconds: c.authWindowSeconds,
+                                  baselineSamples: c.baselineSamples, cpuSpikePct: c.cpuSpikePct)
+    let simulator = c.simulateAttack
+        ? AttackSimulator(failedAuthThreshold: c.failedAuthThreshold, authWindowSeconds: c.authWindowSeconds,
+                          baselineSamples: c.baselineSamples, cpuSpikePct: c.cpuSpikePct)
+        : nil
+    var services: [any Service] = [shipper, health]
+    let authPath = c.authLog ?? AuthMonitorService.autoDetect(exists: { access($0, R_OK) == 0 })
+    if let authPath {
+        services.append(AuthMonitorService(path: authPath, positionFile: c.queueDir + "/auth-position", signals: signals,
+                                           wallClock: wallClock, logger: logger.with(component: "auth")))
+    } else {
+        logger.warning("no auth log found (/var/log/auth.log, /var/log/secure); brute-force detection is off")
+    }
     let collector = CollectorService(
         identity: identity, interval: interval,
         metrics: HostMetricsCollector(proc: ProcFS(root: c.procRoot), diskPath: c.diskPath),
+        signals: signals, simulator: simulator,
         shipper: shipper, status: status, clock: clock, wallClock: wallClock,
         logger: logger.with(component: "collector"))
 
-    return Agent(services: [shipper, health, collector], status: status, logger: logger)
+    services.append(collector)
+    return Agent(services: services, status: status, authLog: authPath, logger: logger)
 }
 
 extension Logger {

@@ -25,9 +25,14 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
     let wallClock: @Sendable () -> Int64
     let logger: Logger
     var metrics: HostMetricsCollector
+    let signals: SecuritySignals
+    let simulator: AttackSimulator?
 
-    public init(identity: HostIdentity, interval: Duration, metrics: HostMetricsCollector, shipper: Shipper<C>,
+    public init(identity: HostIdentity, interval: Duration, metrics: HostMetricsCollector, signals: SecuritySignals,
+                simulator: AttackSimulator?, shipper: Shipper<C>,
                 status: AgentStatus, clock: C, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.signals = signals
+        self.simulator = simulator
         self.identity = identity
         self.interval = interval
         self.metrics = metrics
@@ -53,10 +58,18 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         for e in errors {
             logger.warning("collector error", metadata: ["code": "\(e.code.rawValue)", "error": "\(e)"])
         }
+        let now = wallClock()
+        var alerts = signals.alerts(cpuUsage: sample.cpuUsage, now: now)
+        if let simulator { alerts += simulator.cycle(now: now) }
+        var seen = Set<Alert>()
+        alerts = alerts.filter { seen.insert($0).inserted } // once per address per payload
+        if !alerts.isEmpty {
+            logger.notice("alerts raised", metadata: ["alerts": "\(alerts.map(\.wireValue))", "simulated": "\(simulator != nil)"])
+        }
         let payload = Payload(
             payloadID: UUID().uuidString.lowercased(), agentVersion: identity.agentVersion, host: identity.host,
             serverID: identity.serverID, env: identity.env, ownerTeam: identity.ownerTeam,
-            timestamp: RFC3339.format(unixSeconds: wallClock()), metrics: sample)
+            timestamp: RFC3339.format(unixSeconds: now), metrics: sample, alerts: alerts, simulated: simulator != nil)
         status.update {
             $0.lastMetrics = sample
             $0.lastAlerts = payload.localAlerts

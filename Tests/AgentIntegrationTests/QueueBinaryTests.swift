@@ -119,6 +119,7 @@ import Glibc
         let queued = queuedIDs(logs)
         #expect(queued.count >= 40, "the loop queued a real amount of payloads")
         try await eventually(timeout: 60, "all queued payloads stored") { Set(queued).isSubset(of: Set(storedIDs(s))) }
+        try await eventually("final agent running") { last.stderr.contains("Server started") }
         last.signal(SIGTERM)
         #expect(await last.waitExit(timeout: 5) == 0)
         let stored = storedIDs(s)

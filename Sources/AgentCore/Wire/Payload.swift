@@ -17,6 +17,8 @@ public struct Payload: Codable, Sendable, Equatable {
     public var localAlerts: [String]
     /// Sum of the weights of `localAlerts`.
     public var score: Double
+    /// true when the alerts come from `--simulate-attack`; absent otherwise.
+    public var simulated: Bool?
 
     enum CodingKeys: String, CodingKey {
         case payloadID = "payload_id"
@@ -30,11 +32,12 @@ public struct Payload: Codable, Sendable, Equatable {
         case logs
         case localAlerts = "local_alerts"
         case score
+        case simulated
     }
 
     public init(payloadID: String, agentVersion: String, host: String, serverID: String, env: String,
                 ownerTeam: String, timestamp: String, metrics: HostMetrics, dockerEvents: [DockerEvent] = [],
-                logs: [LogEntry] = [], alerts: [Alert] = []) {
+                logs: [LogEntry] = [], alerts: [Alert] = [], simulated: Bool = false) {
         self.payloadID = payloadID
         self.agentVersion = agentVersion
         self.host = host
@@ -47,6 +50,7 @@ public struct Payload: Codable, Sendable, Equatable {
         self.logs = logs
         self.localAlerts = alerts.map(\.wireValue)
         self.score = Alert.score(of: alerts)
+        self.simulated = simulated ? true : nil
     }
 }
 
