@@ -12,6 +12,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+[ -x /lib/systemd/systemd-journald ] || need+=(systemd)
 command -v rsyslogd >/dev/null || need+=(rsyslog)
 command -v sshpass >/dev/null || need+=(sshpass)
 if ((${#need[@]})); then
@@ -65,6 +66,17 @@ PIDS+=($!)
 for _ in $(seq 1 50); do grep -q "Server listening" "$W/auth.log" 2>/dev/null && break; sleep 0.2; done
 grep -q "Server listening" "$W/auth.log" || { echo "sshd did not start"; cat "$W/sshd.out"; exit 1; }
 export MA_AUTH_LOG="$W/auth.log" MA_SSHD_PORT="$SSHD_PORT"
+
+# journald (volatile journal in /run/log/journal); rsyslog keeps /dev/log, journald listens on
+# its own sockets under /run/systemd/journal.
+if [ ! -S /run/systemd/journal/socket ]; then
+  log "starting systemd-journald"
+  mkdir -p /run/systemd/journal
+  /lib/systemd/systemd-journald > "$W/journald.out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 50); do [ -S /run/systemd/journal/dev-log ] && break; sleep 0.2; done
+  [ -S /run/systemd/journal/dev-log ] || { echo "journald did not start"; cat "$W/journald.out"; exit 1; }
+fi
 
 # ---- build and test ------------------------------------------------------------
 log "building"

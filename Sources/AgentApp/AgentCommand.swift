@@ -35,6 +35,7 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("queue-segment-bytes"), help: .init(AgentOptions.queueSegmentBytes.helpText, valueName: "bytes")) var queueSegmentBytes: String?
     @Option(name: .customLong("queue-max-bytes"), help: .init(AgentOptions.queueMaxBytes.helpText, valueName: "bytes")) var queueMaxBytes: String?
     @Option(name: .customLong("drain-batch"), help: .init(AgentOptions.drainBatch.helpText, valueName: "n")) var drainBatch: String?
+    @Option(name: .customLong("auth-source"), help: .init(AgentOptions.authSource.helpText, valueName: "source")) var authSource: String?
     @Option(name: .customLong("auth-log"), help: .init(AgentOptions.authLog.helpText, valueName: "path")) var authLog: String?
     @Option(name: .customLong("docker-socket"), help: .init(AgentOptions.dockerSocket.helpText, valueName: "path")) var dockerSocket: String?
     @Option(name: .customLong("disk-path"), help: .init(AgentOptions.diskPath.helpText, valueName: "path")) var diskPath: String?
@@ -79,7 +80,7 @@ public struct AgentCommand: AsyncParsableCommand {
             (AgentOptions.ownerTeam, ownerTeam), (AgentOptions.serverID, serverID),
             (AgentOptions.maxLogEntries, maxLogEntries), (AgentOptions.healthAddr, healthAddr),
             (AgentOptions.queueDir, queueDir), (AgentOptions.queueSegmentBytes, queueSegmentBytes),
-            (AgentOptions.queueMaxBytes, queueMaxBytes), (AgentOptions.drainBatch, drainBatch), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
+            (AgentOptions.queueMaxBytes, queueMaxBytes), (AgentOptions.drainBatch, drainBatch), (AgentOptions.authSource, authSource), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
             (AgentOptions.diskPath, diskPath), (AgentOptions.procRoot, procRoot), (AgentOptions.caFile, caFile),
             (AgentOptions.sendTimeout, sendTimeout), (AgentOptions.maxBufferedPayloads, maxBufferedPayloads),
             (AgentOptions.logLevel, logLevel),
@@ -96,7 +97,7 @@ public struct AgentCommand: AsyncParsableCommand {
             "interval": "\(configuration.interval)s", "health": "\(configuration.healthHost):\(configuration.healthPort)",
             "metrics": "\(configuration.procRoot) + statvfs(\(configuration.diskPath))",
             "queue_dir": "\(configuration.queueDir)", "queue_length": "\(agent.status.snapshot().queueLength)",
-            "auth_source": "\(agent.authLog.map { "file \($0)" } ?? "off")", "simulate_attack": "\(configuration.simulateAttack)",
+            "auth_source": "\(agent.authSourceDescription)", "simulate_attack": "\(configuration.simulateAttack)",
         ])
         try await CLI.orExit { try await agent.run() }
         logger.info("monitoring-agent stopped")

@@ -12,9 +12,18 @@ import Glibc
 public struct Agent: Sendable {
     public let services: [any Service]
     public let status: AgentStatus
-    /// The auth log being tailed, nil when brute-force detection is off.
-    public let authLog: String?
+    /// Where failed logins are read from.
+    public let authSource: AuthSource
     let logger: Logger
+
+    /// For the start-up line: `file /var/log/auth.log`, `journald` or `off`.
+    public var authSourceDescription: String {
+        switch authSource {
+        case .file(let p): "file \(p)"
+        case .journald: "journald"
+        case .off: "off"
+        }
+    }
 
     /// Runs every service in one group until SIGTERM/SIGINT. Shutdown runs in reverse order:
     /// collection stops first, the shipper (first in) flushes last.
@@ -57,12 +66,16 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
                           baselineSamples: c.baselineSamples, cpuSpikePct: c.cpuSpikePct)
         : nil
     var services: [any Service] = [shipper, health]
-    let authPath = c.authLog ?? AuthMonitorService.autoDetect(exists: { access($0, R_OK) == 0 })
-    if let authPath {
-        services.append(AuthMonitorService(path: authPath, positionFile: c.queueDir + "/auth-position", signals: signals,
+    let authSource = chooseAuthSource(c, exists: { access($0, R_OK) == 0 })
+    switch authSource {
+    case .file(let path):
+        services.append(AuthMonitorService(path: path, positionFile: c.queueDir + "/auth-position", signals: signals,
                                            wallClock: wallClock, logger: logger.with(component: "auth")))
-    } else {
-        logger.warning("no auth log found (/var/log/auth.log, /var/log/secure); brute-force detection is off")
+    case .journald:
+        services.append(JournaldAuthService(cursorFile: c.queueDir + "/journal-cursor", signals: signals,
+                                            wallClock: wallClock, logger: logger.with(component: "auth")))
+    case .off(let why):
+        logger.warning("brute-force detection is off", metadata: ["reason": "\(why)"])
     }
     let collector = CollectorService(
         identity: identity, interval: interval,
@@ -72,7 +85,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
         logger: logger.with(component: "collector"))
 
     services.append(collector)
-    return Agent(services: services, status: status, authLog: authPath, logger: logger)
+    return Agent(services: services, status: status, authSource: authSource, logger: logger)
 }
 
 extension Logger {
@@ -80,5 +93,30 @@ extension Logger {
         var l = self
         l[metadataKey: "component"] = "\(component)"
         return l
+    }
+}
+
+/// The chosen auth source.
+public enum AuthSource: Sendable, Equatable {
+    case file(String)
+    case journald
+    case off(String)
+}
+
+/// `--auth-source`: auto picks the auth log file (`--auth-log`, or /var/log/auth.log, then
+/// /var/log/secure) if present, else journald if available, else off (degraded, not an exit).
+func chooseAuthSource(_ c: AgentConfiguration, exists: (String) -> Bool) -> AuthSource {
+    let file = c.authLog ?? AuthMonitorService.autoDetect(exists: exists)
+    switch c.authSource {
+    case "none": return .off("--auth-source none")
+    case "file":
+        return .file(file ?? "/var/log/auth.log") // the tailer waits for it to appear
+    case "journald":
+        return .journald
+    default:
+        if let explicit = c.authLog { return .file(explicit) } // named by the user: wait for it
+        if let file, exists(file) { return .file(file) }
+        if JournaldAuthService.isAvailable(exists: exists) { return .journald }
+        return .off("no auth log file (/var/log/auth.log, /var/log/secure) and no journald")
     }
 }

@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// `agent-bench queue [dir] [backlog MiB] [durable count]`: prints figures, asserts nothing.
+/// `agent-bench queue [dir] [backlog MiB] [durable count]` or `agent-bench auth [lines] [log file]`:
+/// prints figures, asserts nothing.
 @main
 enum Entry {
     static func main() throws {
@@ -14,8 +15,11 @@ enum Entry {
             let n = args.count > 3 ? Int(args[3]) ?? 2000 : 2000
             defer { _ = system("rm -rf '\(dir)'") }
             try QueueBench.run(directory: dir, backlogMiB: mib, durableCount: n)
+        case "auth":
+            let n = args.count > 1 ? Int(args[1]) ?? 1_000_000 : 1_000_000
+            AuthBench.run(lines: n, writeTo: args.count > 2 ? args[2] : nil)
         default:
-            print("usage: agent-bench queue [dir] [backlog MiB] [durable count]")
+            print("usage: agent-bench queue [dir] [backlog MiB] [durable count] | auth [lines] [write log to]")
             exit(64)
         }
     }

@@ -195,3 +195,21 @@ import Testing
         #expect(d.zScore(20) == 0)
     }
 }
+
+@Suite struct JournalEntryTests {
+    @Test func parsesJournalctlJSON() {
+        let line = #"{"SYSLOG_IDENTIFIER":"sshd","_PID":"14653","SYSLOG_PID":"4242","MESSAGE":"Failed password for root from 192.0.2.5 port 22 ssh2","__CURSOR":"s=2198;i=150"}"#
+        let e = JournalEntry.parse(line)
+        #expect(e == JournalEntry(message: "Failed password for root from 192.0.2.5 port 22 ssh2", pid: 4242, identifier: "sshd", cursor: "s=2198;i=150"))
+        let ev = AuthLogParser.parse(message: e!.message, pid: e!.pid)
+        #expect(ev?.kind == .failedAttempt && ev?.address == "192.0.2.5" && ev?.pid == 4242)
+    }
+
+    @Test func binaryMessageAndMissingFields() {
+        let bytes = #"{"MESSAGE":[73,110,118,97,108,105,100,32,117,115,101,114,32,255,32,102,114,111,109,32,49,46,50,46,51,46,52],"_PID":"7","__CURSOR":"c"}"#
+        #expect(JournalEntry.parse(bytes)?.message.hasPrefix("Invalid user ") == true)
+        #expect(JournalEntry.parse(#"{"MESSAGE":"x"}"#) == nil, "no cursor")
+        #expect(JournalEntry.parse("not json") == nil)
+        #expect(JournalEntry.parse(#"{"__CURSOR":"c"}"#)?.message == "")
+    }
+}

@@ -178,6 +178,25 @@ import Glibc
         #expect(!receiver.stderr.contains(secret) && !receiver.stdout.contains(secret))
     }
 
+    @Test func simulateAttackRaisesEveryAlertThroughTheDetectorsAndIsMarked() async throws {
+        let dir = Paths.tempDir("sim")
+        let secretFile = writeSecret(dir, secret)
+        let verifier = try await PythonVerifier(dir: dir, secretFile: secretFile)
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(verifier.port)/", "--secret-file", secretFile, "--interval", "0.5",
+            "--health-addr", "127.0.0.1:\(freePort())", "--queue-dir", dir + "/queue", "--simulate-attack",
+            "--failed-auth-threshold", "7", "--baseline-samples", "5"], dir: dir)
+        try await eventually("2 payloads") { verifier.records().count >= 2 }
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 5) == 0)
+        for r in verifier.records() {
+            let p = try PayloadCoding.decode(Array(r.body.utf8))
+            #expect(p.simulated == true && r.body.contains(#""simulated":true"#))
+            #expect(Set(p.localAlerts) == ["CPU_SPIKE", "BRUTE_FORCE:203.0.113.66", "SHELL_IN_CONTAINER"])
+            #expect(p.score == 1.5)
+        }
+    }
+
     @Test func demoCommandRunsWithNoOutsideServer() async throws {
         let dir = Paths.tempDir("demo")
         let demo = try Peer("demo", try Paths.agentBinary(), [

@@ -22,6 +22,8 @@ public struct AgentConfiguration: Sendable {
     public var queueSegmentBytes: Int
     public var queueMaxBytes: Int
     public var drainBatch: Int
+    /// auto, file, journald or none.
+    public var authSource: String = "auto"
     /// nil: auto-detect.
     public var authLog: String?
     public var dockerSocket: String

@@ -124,6 +124,10 @@ public struct ConfigResolver {
         let maxBytes = try integer(O.queueMaxBytes, min: 4096, what: "bytes")
         let drainBatch = try integer(O.drainBatch, min: 1, what: "payloads")
         let authLog = string(O.authLog)
+        let authSource = string(O.authSource)
+        guard ["auto", "file", "journald", "none"].contains(authSource) else {
+            throw ConfigError(flag: O.authSource.flag, "must be one of auto, file, journald, none, got \(AgentError.quote(authSource))\(raw(O.authSource)?.origin ?? "")")
+        }
         let caFile = raw(O.caFile)?.text
         if let caFile {
             do { _ = try readFile(caFile) } catch {
@@ -135,7 +139,7 @@ public struct ConfigResolver {
         }
         let serverID = raw(O.serverID)?.text ?? hostname
 
-        return AgentConfiguration(
+        var configuration = AgentConfiguration(
             serverURL: urlRaw.text, secret: secret, interval: interval, tailLines: tailLines,
             authWindowSeconds: authWindow, cpuSpikePct: cpuSpike, failedAuthThreshold: threshold,
             baselineSamples: baseline, simulateAttack: simulate, env: env, ownerTeam: string(O.ownerTeam),
@@ -144,6 +148,8 @@ public struct ConfigResolver {
             authLog: authLog == "auto" ? nil : authLog,
             dockerSocket: string(O.dockerSocket), diskPath: string(O.diskPath), procRoot: string(O.procRoot),
             caFile: caFile, sendTimeout: sendTimeout, maxBufferedPayloads: maxBuffered, logLevel: logLevel)
+        configuration.authSource = authSource
+        return configuration
     }
 
     /// Exactly one of --secret / --secret-file; the file's one trailing newline is dropped.

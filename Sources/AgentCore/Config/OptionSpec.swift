@@ -58,6 +58,8 @@ public enum AgentOptions {
         "host:port serving GET /healthz and GET /metrics")
     public static let queueDir = OptionSpec("queue-dir", env: "QUEUE_DIR", default: "./queue",
         "Directory for the payload queue and saved positions")
+    public static let authSource = OptionSpec("auth-source", env: "AUTH_SOURCE", default: "auto",
+        "Where failed logins are read: auto (the auth log file if present, else journald), file, journald or none")
     public static let authLog = OptionSpec("auth-log", env: "AUTH_LOG", default: "auto",
         "Auth log path; auto tries /var/log/auth.log, then /var/log/secure")
     public static let dockerSocket = OptionSpec("docker-socket", env: "DOCKER_SOCKET", default: "/var/run/docker.sock",
@@ -84,7 +86,7 @@ public enum AgentOptions {
     public static let all: [OptionSpec] = [
         serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
-        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authLog, dockerSocket, diskPath,
+        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authSource, authLog, dockerSocket, diskPath,
         procRoot, caFile, sendTimeout, maxBufferedPayloads, logLevel,
     ]
 }

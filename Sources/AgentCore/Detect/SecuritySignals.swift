@@ -33,6 +33,19 @@ public final class SecuritySignals: Sendable {
         }
     }
 
+    /// Counts journald messages (the part after `sshd[pid]: `) from sshd at `now`.
+    public func ingest(journal entries: [JournalEntry], now: Int64) {
+        state.withLock { s in
+            for entry in entries {
+                s.linesParsed += 1
+                guard let e = AuthLogParser.parse(message: entry.message, pid: entry.pid) else { continue }
+                let n = s.counter.failures(for: e)
+                s.failuresCounted += n
+                s.bruteForce.record(address: e.address, at: now, count: n)
+            }
+        }
+    }
+
     /// This cycle's alerts: `CPU_SPIKE` from the sample, `BRUTE_FORCE:<addr>` per offending address.
     public func alerts(cpuUsage: Double, now: Int64) -> [Alert] {
         state.withLock { s in

@@ -1,0 +1,76 @@
+import AgentCore
+import AgentLinux
+import AgentShipping
+import AsyncAlgorithms
+import Logging
+import ServiceLifecycle
+
+/// Follows sshd entries in the systemd journal (`journalctl -o json --follow`), for
+/// distributions without an auth log file. Resumes after the cursor saved in the queue
+/// directory; the first start reads no history. Restarts journalctl with backoff if it exits.
+public struct JournaldAuthService: Service {
+    public static let journalctl = "/usr/bin/journalctl"
+    let cursorFile: String
+    let signals: SecuritySignals
+    let wallClock: @Sendable () -> Int64
+    let logger: Logger
+
+    public init(cursorFile: String, signals: SecuritySignals, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.cursorFile = cursorFile
+        self.signals = signals
+        self.wallClock = wallClock
+        self.logger = logger
+    }
+
+    /// journald is usable when journalctl exists and a journal directory does.
+    public static func isAvailable(exists: (String) -> Bool) -> Bool {
+        exists(journalctl) && (exists("/run/log/journal") || exists("/var/log/journal"))
+    }
+
+    func arguments(after cursor: String?) -> [String] {
+        var args = ["-o", "json", "--follow", "--no-pager", "-t", "sshd", "-t", "sshd-session", "-t", "sshd-auth"]
+        if let cursor { args += ["--after-cursor", cursor] } else { args += ["--lines", "0"] }
+        return args
+    }
+
+    public func run() async throws {
+        var cursor = try? FileReading.readToEnd(path: cursorFile).split(separator: "\n").first.map(String.init)
+        var child: ChildProcess?
+        var restartAt = ContinuousClock.now
+        var backoff = Duration.seconds(1)
+        for await _ in AsyncTimerSequence(interval: .seconds(1), clock: ContinuousClock()).cancelOnGracefulShutdown() {
+            if child == nil, ContinuousClock.now >= restartAt {
+                do {
+                    child = try ChildProcess(executable: Self.journalctl, arguments: arguments(after: cursor))
+                } catch {
+                    logger.warning("cannot start journalctl", metadata: ["error": "\(error)"])
+                }
+            }
+            guard let c = child else { continue }
+            let (lines, exited) = c.poll()
+            let entries = lines.compactMap(JournalEntry.parse)
+            if !entries.isEmpty {
+                signals.ingest(journal: entries, now: wallClock())
+                cursor = entries.last!.cursor
+                save(cursor!)
+                backoff = .seconds(1)
+            }
+            if exited {
+                logger.warning("journalctl exited; restarting", metadata: ["in": "\(backoff)"])
+                child = nil
+                restartAt = ContinuousClock.now.advanced(by: backoff)
+                backoff = min(backoff * 2, .seconds(60))
+            }
+        }
+        child?.terminate()
+    }
+
+    func save(_ cursor: String) {
+        do {
+            try FileOps.makeDirectory(String(cursorFile[..<(cursorFile.lastIndex(of: "/") ?? cursorFile.startIndex)]))
+            try FileOps.replaceAtomically(cursorFile, with: Array((cursor + "\n").utf8), durable: false)
+        } catch {
+            logger.warning("cannot save journal cursor", metadata: ["error": "\(error)"])
+        }
+    }
+}

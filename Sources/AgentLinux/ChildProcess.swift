@@ -1,0 +1,83 @@
+import AgentCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process whose stdout is read without blocking, line by line (posix_spawn, a pipe
+/// with O_NONBLOCK). Used to follow `journalctl --follow`; polled from a timer like the tailer.
+public final class ChildProcess {
+    public let pid: pid_t
+    private let readFD: Int32
+    private var partial: [UInt8] = []
+    private var reaped = false
+    public let maxLineBytes: Int
+
+    public init(executable: String, arguments: [String], maxLineBytes: Int = 64 << 10) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw AgentError(.fileRead, "pipe failed", cause: Errno.current()) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, nil, argv, environ)
+        close(fds[1])
+        guard rc == 0 else {
+            close(fds[0])
+            throw AgentError(.fileRead, "cannot start \(executable)", cause: Errno(code: rc))
+        }
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        pid = child
+        readFD = fds[0]
+        self.maxLineBytes = maxLineBytes
+    }
+
+    deinit {
+        terminate()
+        close(readFD)
+    }
+
+    /// Complete lines written since the last call; `exited` once the child is gone and drained.
+    public func poll() -> (lines: [String], exited: Bool) {
+        var lines = [String]()
+        var buf = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+            if n > 0 {
+                var start = 0
+                for i in 0..<n where buf[i] == 0x0A {
+                    partial.append(contentsOf: buf[start..<i])
+                    lines.append(String(decoding: partial.prefix(maxLineBytes), as: UTF8.self))
+                    partial.removeAll(keepingCapacity: true)
+                    start = i + 1
+                }
+                if start < n, partial.count < maxLineBytes { partial.append(contentsOf: buf[start..<n].prefix(maxLineBytes - partial.count)) }
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            let eof = n == 0
+            return (lines, eof && reap(block: false))
+        }
+    }
+
+    /// Stops the child (SIGTERM) and reaps it.
+    public func terminate() {
+        guard !reaped else { return }
+        kill(pid, SIGTERM)
+        _ = reap(block: true)
+    }
+
+    @discardableResult
+    private func reap(block: Bool) -> Bool {
+        if reaped { return true }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, block ? 0 : WNOHANG)
+        if r == pid || (r < 0 && errno == ECHILD) { reaped = true }
+        return reaped
+    }
+}
