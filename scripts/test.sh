@@ -69,9 +69,10 @@ export MA_AUTH_LOG="$W/auth.log" MA_SSHD_PORT="$SSHD_PORT"
 
 # journald (volatile journal in /run/log/journal); rsyslog keeps /dev/log, journald listens on
 # its own sockets under /run/systemd/journal.
-if [ ! -S /run/systemd/journal/socket ]; then
+if ! pgrep -f /lib/systemd/systemd-journald >/dev/null; then
   log "starting systemd-journald"
   mkdir -p /run/systemd/journal
+  rm -f /run/systemd/journal/socket /run/systemd/journal/dev-log /run/systemd/journal/stdout  # stale sockets of a dead journald
   /lib/systemd/systemd-journald > "$W/journald.out" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 1 50); do [ -S /run/systemd/journal/dev-log ] && break; sleep 0.2; done

@@ -38,7 +38,9 @@ public struct JournaldAuthService: Service {
         var child: ChildProcess?
         var restartAt = ContinuousClock.now
         var backoff = Duration.seconds(1)
-        for await _ in AsyncTimerSequence(interval: .seconds(1), clock: ContinuousClock()).cancelOnGracefulShutdown() {
+        // Start at once: with --lines 0 only entries after journalctl attaches are seen.
+        let ticks = chain([ContinuousClock.now].async, AsyncTimerSequence(interval: .seconds(1), clock: ContinuousClock()))
+        for await _ in ticks.cancelOnGracefulShutdown() {
             if child == nil, ContinuousClock.now >= restartAt {
                 do {
                     child = try ChildProcess(executable: Self.journalctl, arguments: arguments(after: cursor))

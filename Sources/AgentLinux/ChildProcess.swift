@@ -21,10 +21,23 @@ public final class ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addclose(&actions, fds[0])
+        // The agent ignores SIGTERM/SIGINT (its ServiceGroup handles them) and ignored signals
+        // survive exec: restore defaults and an empty mask so the child can be stopped.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, nil, argv, environ)
+        let rc = posix_spawn(&child, executable, &actions, &attr, argv, environ)
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])
@@ -65,11 +78,16 @@ public final class ChildProcess {
         }
     }
 
-    /// Stops the child (SIGTERM) and reaps it.
+    /// Stops the child: SIGTERM, then SIGKILL if it has not exited after a second; then reaps it.
     public func terminate() {
         guard !reaped else { return }
         kill(pid, SIGTERM)
-        _ = reap(block: true)
+        for _ in 0..<100 {
+            if reap(block: false) { return }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
+        reap(block: true)
     }
 
     @discardableResult

@@ -33,14 +33,15 @@ import Testing
                    "SIMULATE_ATTACK": "1", "ENV": "dev", "OWNER_TEAM": "t", "SERVER_ID": "i", "MAX_LOG_ENTRIES": "9",
                    "HEALTH_ADDR": "0.0.0.0:9100", "QUEUE_DIR": "/q", "AUTH_LOG": "/var/log/secure", "DOCKER_SOCKET": "/d.sock",
                    "DISK_PATH": "/data", "PROC_ROOT": "/host/proc", "SEND_TIMEOUT": "3", "MAX_BUFFERED_PAYLOADS": "7", "LOG_LEVEL": "debug",
-                   "QUEUE_SEGMENT_BYTES": "65536", "QUEUE_MAX_BYTES": "1048576", "DRAIN_BATCH": "5", "CA_FILE": "/ca.pem"]
+                   "QUEUE_SEGMENT_BYTES": "65536", "QUEUE_MAX_BYTES": "1048576", "DRAIN_BATCH": "5", "CA_FILE": "/ca.pem",
+                   "AUTH_SOURCE": "journald"]
         let c = try resolver(env: env, files: ["/ca.pem": "pem"]).resolve()
         #expect(c.serverURL == "https://ingest.example/x" && c.interval == 2 && c.tailLines == 1 && c.authWindowSeconds == 60)
         #expect(c.cpuSpikePct == 70 && c.failedAuthThreshold == 3 && c.baselineSamples == 4 && c.simulateAttack && c.env == "dev")
         #expect(c.ownerTeam == "t" && c.serverID == "i" && c.maxLogEntries == 9 && c.healthHost == "0.0.0.0" && c.healthPort == 9100)
         #expect(c.queueDir == "/q" && c.authLog == "/var/log/secure" && c.dockerSocket == "/d.sock" && c.diskPath == "/data")
         #expect(c.procRoot == "/host/proc" && c.sendTimeout == 3 && c.maxBufferedPayloads == 7 && c.logLevel == "debug")
-        #expect(c.queueSegmentBytes == 65536 && c.queueMaxBytes == 1_048_576 && c.drainBatch == 5 && c.caFile == "/ca.pem")
+        #expect(c.queueSegmentBytes == 65536 && c.queueMaxBytes == 1_048_576 && c.drainBatch == 5 && c.caFile == "/ca.pem" && c.authSource == "journald")
         #expect(env.count == AgentOptions.all.count - 1, "every option but --secret-file is set above")
         // Every spec in the table names a distinct variable.
         #expect(Set(AgentOptions.all.map(\.env)).count == AgentOptions.all.count)
@@ -55,6 +56,7 @@ import Testing
         (["health-addr": "127.0.0.1:70000"], "health-addr"), (["simulate-attack": "maybe"], "simulate-attack"),
         (["log-level": "loud"], "log-level"), (["max-log-entries": "x"], "max-log-entries"),
         (["queue-max-bytes": "100"], "queue-max-bytes"), (["drain-batch": "0"], "drain-batch"),
+        (["auth-source": "syslog"], "auth-source"),
     ] as [([String: String], String)])
     func invalidValuesNameTheFlag(_ bad: [String: String], _ flag: String) {
         #expect {

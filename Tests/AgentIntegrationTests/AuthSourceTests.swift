@@ -42,13 +42,18 @@ import Glibc
             "--health-addr", "127.0.0.1:\(freePort())", "--queue-dir", dir + "/queue", "--auth-source", "journald",
             "--failed-auth-threshold", "4"], dir: dir)
         try await eventually("agent on journald") { agent.stderr.contains("auth_source=journald") }
-        try await Task.sleep(for: .seconds(2)) // journalctl started with --lines 0: history is not replayed
+        // journalctl starts with --lines 0 (no history): write only once it is attached.
+        try await eventually("journalctl child running") {
+            try !runProcess("/usr/bin/pgrep", ["-P", "\(agent.pid)", "journalctl"]).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+        try await Task.sleep(for: .milliseconds(500))
         let attacker = "192.0.2.\(Int.random(in: 10...250))"
         for i in 0..<4 { // four connections, each logged as PAM + Failed: four attempts
             let pid = "\(30_000 + i)"
             for msg in ["pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=\(attacker)  user=root",
                         "Failed password for root from \(attacker) port \(50_000 + i) ssh2"] {
-                _ = try runProcess("/usr/bin/logger", ["-u", "/run/systemd/journal/dev-log", "-t", "sshd", "--id=\(pid)", msg])
+                let out = try runProcess("/usr/bin/logger", ["-u", "/run/systemd/journal/dev-log", "-t", "sshd", "--id=\(pid)", msg])
+                #expect(out.isEmpty, "logger failed: \(out)")
             }
         }
         try await eventually(timeout: 20, "BRUTE_FORCE:\(attacker)") {

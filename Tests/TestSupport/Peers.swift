@@ -76,6 +76,7 @@ public final class Peer: @unchecked Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         process.standardInput = FileHandle.nullDevice
+        process.currentDirectoryURL = URL(fileURLWithPath: dir) // relative paths (./queue) stay per test
         try process.run()
     }
 
