@@ -8,7 +8,7 @@ import Glibc
 public final class ChildProcess {
     public let pid: pid_t
     private let readFD: Int32
-    private var partial: [UInt8] = []
+    private var splitter: LineSplitter
     private var reaped = false
     public let maxLineBytes: Int
 
@@ -49,6 +49,7 @@ public final class ChildProcess {
         pid = child
         readFD = fds[0]
         self.maxLineBytes = maxLineBytes
+        self.splitter = LineSplitter(maxLineBytes: maxLineBytes)
     }
 
     deinit {
@@ -63,14 +64,7 @@ public final class ChildProcess {
         while true {
             let n = buf.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
             if n > 0 {
-                var start = 0
-                for i in 0..<n where buf[i] == 0x0A {
-                    partial.append(contentsOf: buf[start..<i])
-                    lines.append(String(decoding: partial.prefix(maxLineBytes), as: UTF8.self))
-                    partial.removeAll(keepingCapacity: true)
-                    start = i + 1
-                }
-                if start < n, partial.count < maxLineBytes { partial.append(contentsOf: buf[start..<n].prefix(maxLineBytes - partial.count)) }
+                splitter.feed(buf[0..<n], into: &lines)
                 continue
             }
             if n < 0 && errno == EINTR { continue }

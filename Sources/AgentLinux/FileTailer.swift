@@ -19,13 +19,14 @@ public final class FileTailer {
     private var fd: Int32 = -1
     private var inode: UInt64 = 0
     private var offset: Int64 = 0
-    private var partial: [UInt8] = []
+    private var splitter: LineSplitter
     /// A line longer than this is cut (the rest is dropped), so a hostile writer cannot grow memory.
     public let maxLineBytes: Int
 
     public init(path: String, resume: TailPosition?, maxLineBytes: Int = 16 << 10) {
         self.path = path
         self.maxLineBytes = maxLineBytes
+        self.splitter = LineSplitter(maxLineBytes: maxLineBytes)
         open(resume: resume)
     }
 
@@ -60,7 +61,7 @@ public final class FileTailer {
         var st = stat()
         if fstat(fd, &st) == 0, Int64(st.st_size) < offset {
             offset = 0 // copytruncate
-            partial.removeAll()
+            splitter.reset()
         }
         readAvailable(into: &lines)
         // Renamed away and replaced? Finish the old file (done above), then switch.
@@ -68,7 +69,7 @@ public final class FileTailer {
         if stat(path, &pst) == 0, UInt64(pst.st_ino) != inode {
             close(fd)
             fd = -1
-            partial.removeAll()
+            splitter.reset()
             open(resume: TailPosition(inode: 0, offset: 0))
             readAvailable(into: &lines)
         }
@@ -82,17 +83,7 @@ public final class FileTailer {
             if n < 0 { if errno == EINTR { continue }; return }
             if n == 0 { return }
             offset += Int64(n)
-            var start = 0
-            for i in 0..<n where buf[i] == 0x0A {
-                partial.append(contentsOf: buf[start..<i])
-                lines.append(String(decoding: partial.prefix(maxLineBytes), as: UTF8.self))
-                partial.removeAll(keepingCapacity: true)
-                start = i + 1
-            }
-            if start < n {
-                let room = max(0, maxLineBytes - partial.count)
-                partial.append(contentsOf: buf[start..<min(n, start + room)])
-            }
+            splitter.feed(buf[0..<n], into: &lines)
         }
     }
 }
