@@ -197,6 +197,31 @@ import Glibc
         }
     }
 
+    @Test func silentServerTimesOutAndSIGINTExitsZero() async throws {
+        let dir = Paths.tempDir("hang")
+        let secretFile = writeSecret(dir, secret)
+        // Accepts connections and never answers.
+        let server = try Peer("silent", "/usr/bin/env", ["python3", "-c", """
+            import socket
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+            print(s.getsockname()[1], flush=True)
+            held = []
+            while True: held.append(s.accept())
+            """], dir: dir)
+        try await eventually("silent server port") { !server.stdout.isEmpty }
+        let port = server.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let started = Date()
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/", "--secret-file", secretFile, "--interval", "0.5",
+            "--send-timeout", "1", "--health-addr", "127.0.0.1:\(freePort())"], dir: dir)
+        try await eventually(timeout: 10, "request timeout logged") { agent.stderr.contains("request timeout") }
+        #expect(Date().timeIntervalSince(started) < 8, "the 1 s --send-timeout bounds each attempt")
+        agent.signal(SIGINT)
+        let code = await agent.waitExit(timeout: 5)
+        #expect(code == 0, "SIGINT exits 0 within 5 s: \(agent.stderr.suffix(800))")
+        #expect(!agent.stderr.contains(secret))
+    }
+
     @Test func demoCommandRunsWithNoOutsideServer() async throws {
         let dir = Paths.tempDir("demo")
         let demo = try Peer("demo", try Paths.agentBinary(), [
