@@ -50,8 +50,7 @@ public struct AuthMonitorService: Service {
 
     func save(_ p: TailPosition) {
         do {
-            try FileOps.makeDirectory(String(positionFile[..<(positionFile.lastIndex(of: "/") ?? positionFile.startIndex)]))
-            try FileOps.replaceAtomically(positionFile, with: Array("\(p.inode) \(p.offset)\n".utf8), durable: false)
+            try FileOps.writeStateFile(positionFile, "\(p.inode) \(p.offset)\n")
         } catch {
             logger.warning("cannot save auth log position", metadata: ["error": "\(error)"])
         }

@@ -69,8 +69,7 @@ public struct JournaldAuthService: Service {
 
     func save(_ cursor: String) {
         do {
-            try FileOps.makeDirectory(String(cursorFile[..<(cursorFile.lastIndex(of: "/") ?? cursorFile.startIndex)]))
-            try FileOps.replaceAtomically(cursorFile, with: Array((cursor + "\n").utf8), durable: false)
+            try FileOps.writeStateFile(cursorFile, cursor + "\n")
         } catch {
             logger.warning("cannot save journal cursor", metadata: ["error": "\(error)"])
         }

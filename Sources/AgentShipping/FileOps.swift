@@ -104,6 +104,13 @@ public enum FileOps {
         return Int(st.st_size)
     }
 
+    /// Writes a small state file (a saved position or cursor): creates its directory, replaces
+    /// it atomically, no fsync (losing the last update only means reading a little again).
+    public static func writeStateFile(_ path: String, _ text: String) throws {
+        try makeDirectory(path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ".")
+        try replaceAtomically(path, with: Array(text.utf8), durable: false)
+    }
+
     /// Replaces `path` atomically: write a temporary file, optionally fsync it, rename over.
     public static func replaceAtomically(_ path: String, with bytes: [UInt8], durable: Bool = true) throws {
         let tmp = path + ".tmp"

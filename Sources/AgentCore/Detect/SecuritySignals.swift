@@ -9,6 +9,15 @@ public final class SecuritySignals: Sendable {
         var cpu: CPUSpikeDetector
         var linesParsed = 0
         var failuresCounted = 0
+
+        /// One parsed line (nil: not an auth event) into the attempt counter and the window.
+        mutating func count(_ event: AuthEvent?, at now: Int64) {
+            linesParsed += 1
+            guard let e = event else { return }
+            let n = counter.failures(for: e)
+            failuresCounted += n
+            bruteForce.record(address: e.address, at: now, count: n)
+        }
     }
     private let state: Mutex<State>
 
@@ -23,26 +32,14 @@ public final class SecuritySignals: Sendable {
     /// Parses auth log lines and counts failed attempts at `now` (unix seconds).
     public func ingest(lines: some Sequence<some StringProtocol>, now: Int64) {
         state.withLock { s in
-            for line in lines {
-                s.linesParsed += 1
-                guard let e = AuthLogParser.parse(line: line) else { continue }
-                let n = s.counter.failures(for: e)
-                s.failuresCounted += n
-                s.bruteForce.record(address: e.address, at: now, count: n)
-            }
+            for line in lines { s.count(AuthLogParser.parse(line: line), at: now) }
         }
     }
 
     /// Counts journald messages (the part after `sshd[pid]: `) from sshd at `now`.
     public func ingest(journal entries: [JournalEntry], now: Int64) {
         state.withLock { s in
-            for entry in entries {
-                s.linesParsed += 1
-                guard let e = AuthLogParser.parse(message: entry.message, pid: entry.pid) else { continue }
-                let n = s.counter.failures(for: e)
-                s.failuresCounted += n
-                s.bruteForce.record(address: e.address, at: now, count: n)
-            }
+            for entry in entries { s.count(AuthLogParser.parse(message: entry.message, pid: entry.pid), at: now) }
         }
     }
 
