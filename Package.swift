@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "AgentShipping",
             dependencies: [
-                "AgentCore",
+                "AgentCore", "AgentLinux",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

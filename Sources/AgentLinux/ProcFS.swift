@@ -23,24 +23,29 @@ public struct ProcFS: Sendable {
 }
 
 public enum FileReading {
-    /// Reads a whole file with plain read(2) calls until EOF. Errors carry errno's text.
+    /// Reads a whole file as text (invalid UTF-8 repaired), up to `limit` bytes.
     public static func readToEnd(path: String, limit: Int = 64 << 20) throws -> String {
+        String(decoding: try readBytes(path: path, limit: limit), as: UTF8.self)
+    }
+
+    /// Reads a whole file with plain read(2) calls until EOF, never trusting st_size (/proc
+    /// reports 0). Errors carry errno's text.
+    public static func readBytes(path: String, limit: Int = .max) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw AgentError(.fileRead, "cannot open \(path)", cause: Errno.current()) }
         defer { close(fd) }
         var out = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw AgentError(.fileRead, "cannot read \(path)", cause: Errno.current())
             }
-            if n == 0 { break }
+            if n == 0 { return out }
             out.append(contentsOf: chunk[0..<n])
             if out.count > limit { throw AgentError(.fileRead, "\(path) is larger than \(limit) bytes") }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

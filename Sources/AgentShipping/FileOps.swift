@@ -1,4 +1,5 @@
 import AgentCore
+import AgentLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,17 +42,7 @@ public enum FileOps {
     }
 
     public static func readAll(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw fail("cannot open", path) }
-        defer { close(fd) }
-        var out = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw fail("cannot read", path) }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
+        try FileReading.readBytes(path: path)
     }
 
     public static func pread(_ path: String, offset: Int, length: Int) throws -> [UInt8] {
