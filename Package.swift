@@ -46,6 +46,17 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // Docker Engine API over the unix socket: events, logs, exec inspection, reconnection.
+        .target(
+            name: "AgentDocker",
+            dependencies: [
+                "AgentCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // HTTP servers: the agent's health/metrics endpoints and the verifying receiver.
         .target(
             name: "AgentServer",
@@ -60,7 +71,7 @@ let package = Package(
         .target(
             name: "AgentApp",
             dependencies: [
-                "AgentCore", "AgentLinux", "AgentShipping", "AgentServer",
+                "AgentCore", "AgentLinux", "AgentShipping", "AgentServer", "AgentDocker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -71,7 +82,7 @@ let package = Package(
         // Benchmarks: print figures (throughput, recovery time); never asserted in tests.
         .executableTarget(
             name: "agent-bench",
-            dependencies: ["AgentCore", "AgentShipping"]
+            dependencies: ["AgentCore", "AgentShipping", "AgentDocker"]
         ),
         .executableTarget(
             name: "monitoring-agent",
@@ -91,13 +102,17 @@ let package = Package(
             dependencies: ["AgentLinux", "AgentCore", "TestSupport"]
         ),
         .testTarget(
+            name: "AgentDockerTests",
+            dependencies: ["AgentDocker", "AgentCore", "TestSupport"]
+        ),
+        .testTarget(
             name: "AgentShippingTests",
             dependencies: ["AgentShipping", "AgentServer", "AgentCore", "TestSupport"]
         ),
         .testTarget(
             name: "AgentIntegrationTests",
             dependencies: [
-                "AgentApp", "AgentCore", "AgentShipping", "AgentServer", "TestSupport",
+                "AgentApp", "AgentCore", "AgentShipping", "AgentServer", "AgentDocker", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

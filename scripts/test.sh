@@ -16,6 +16,9 @@ command -v curl >/dev/null || need+=(curl)
 command -v rsyslogd >/dev/null || need+=(rsyslog)
 command -v sshpass >/dev/null || need+=(sshpass)
 command -v stress-ng >/dev/null || need+=(stress-ng)
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v busybox >/dev/null || need+=(busybox-static)
+command -v script >/dev/null || need+=(bsdutils)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -28,6 +31,10 @@ fi
 PIDS=()
 W=$(mktemp -d /tmp/ma-peers.XXXXXX)
 cleanup() {
+  if [ -n "${MA_DOCKER_SOCK:-}" ] && [ -S "$MA_DOCKER_SOCK" ]; then
+    ids=$(docker -H "unix://$MA_DOCKER_SOCK" ps -aq 2>/dev/null || true)
+    [ -n "$ids" ] && docker -H "unix://$MA_DOCKER_SOCK" rm -f $ids >/dev/null 2>&1 || true
+  fi
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
   rm -rf "$W"
@@ -79,6 +86,14 @@ if ! pgrep -f /lib/systemd/systemd-journald >/dev/null; then
   for _ in $(seq 1 50); do [ -S /run/systemd/journal/dev-log ] && break; sleep 0.2; done
   [ -S /run/systemd/journal/dev-log ] || { echo "journald did not start"; cat "$W/journald.out"; exit 1; }
 fi
+
+# dockerd (Debian's docker.io, API 1.41) on a private socket with vfs storage, and a busybox
+# image built without a registry (scripts/dockerd.sh). The restart test starts a second one.
+log "starting dockerd"
+DOCKER_DIR="$W/docker"
+DOCKERD_PID=$(scripts/dockerd.sh start "$DOCKER_DIR")
+PIDS+=("$DOCKERD_PID")
+export MA_DOCKER_SOCK="$DOCKER_DIR/docker.sock"
 
 # ---- build and test ------------------------------------------------------------
 log "building"

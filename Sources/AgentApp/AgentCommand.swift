@@ -38,6 +38,11 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("auth-source"), help: .init(AgentOptions.authSource.helpText, valueName: "source")) var authSource: String?
     @Option(name: .customLong("auth-log"), help: .init(AgentOptions.authLog.helpText, valueName: "path")) var authLog: String?
     @Option(name: .customLong("docker-socket"), help: .init(AgentOptions.dockerSocket.helpText, valueName: "path")) var dockerSocket: String?
+    @Option(name: .customLong("max-log-line-bytes"), help: .init(AgentOptions.maxLogLineBytes.helpText, valueName: "bytes")) var maxLogLineBytes: String?
+    @Option(name: .customLong("max-docker-events"), help: .init(AgentOptions.maxDockerEvents.helpText, valueName: "n")) var maxDockerEvents: String?
+    @Flag(name: .customLong("shell-alert-all"), help: .init(AgentOptions.shellAlertAll.helpText)) var shellAlertAll = false
+    @Option(name: .customLong("http-5xx-min"), help: .init(AgentOptions.http5xxMin.helpText, valueName: "n")) var http5xxMin: String?
+    @Option(name: .customLong("http-5xx-ratio"), help: .init(AgentOptions.http5xxRatio.helpText, valueName: "fraction")) var http5xxRatio: String?
     @Option(name: .customLong("disk-path"), help: .init(AgentOptions.diskPath.helpText, valueName: "path")) var diskPath: String?
     @Option(name: .customLong("proc-root"), help: .init(AgentOptions.procRoot.helpText, valueName: "path")) var procRoot: String?
     @Option(name: .customLong("ca-file"), help: .init(AgentOptions.caFile.helpText, valueName: "path")) var caFile: String?
@@ -81,6 +86,9 @@ public struct AgentCommand: AsyncParsableCommand {
             (AgentOptions.maxLogEntries, maxLogEntries), (AgentOptions.healthAddr, healthAddr),
             (AgentOptions.queueDir, queueDir), (AgentOptions.queueSegmentBytes, queueSegmentBytes),
             (AgentOptions.queueMaxBytes, queueMaxBytes), (AgentOptions.drainBatch, drainBatch), (AgentOptions.authSource, authSource), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
+            (AgentOptions.maxLogLineBytes, maxLogLineBytes), (AgentOptions.maxDockerEvents, maxDockerEvents),
+            (AgentOptions.shellAlertAll, shellAlertAll ? "true" : nil), (AgentOptions.http5xxMin, http5xxMin),
+            (AgentOptions.http5xxRatio, http5xxRatio),
             (AgentOptions.diskPath, diskPath), (AgentOptions.procRoot, procRoot), (AgentOptions.caFile, caFile),
             (AgentOptions.sendTimeout, sendTimeout), (AgentOptions.maxBufferedPayloads, maxBufferedPayloads),
             (AgentOptions.logLevel, logLevel),
@@ -97,7 +105,8 @@ public struct AgentCommand: AsyncParsableCommand {
             "interval": "\(configuration.interval)s", "health": "\(configuration.healthHost):\(configuration.healthPort)",
             "metrics": "\(configuration.procRoot) + statvfs(\(configuration.diskPath))",
             "queue_dir": "\(configuration.queueDir)", "queue_length": "\(agent.status.snapshot().queueLength)",
-            "auth_source": "\(agent.authSourceDescription)", "simulate_attack": "\(configuration.simulateAttack)",
+            "auth_source": "\(agent.authSourceDescription)",
+            "docker": "\(configuration.dockerSocket.map { "socket \($0)" } ?? "off")", "simulate_attack": "\(configuration.simulateAttack)",
         ])
         try await CLI.orExit { try await agent.run() }
         logger.info("monitoring-agent stopped")

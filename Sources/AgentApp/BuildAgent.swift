@@ -1,4 +1,5 @@
 import AgentCore
+import AgentDocker
 import AgentLinux
 import AgentServer
 import AgentShipping
@@ -77,10 +78,22 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
     case .off(let why):
         logger.warning("brute-force detection is off", metadata: ["reason": "\(why)"])
     }
+    var docker: DockerActivity?
+    if let socket = c.dockerSocket {
+        let activity = DockerActivity(maxEventsPerPayload: c.maxDockerEvents, maxLogEntries: c.maxLogEntries,
+                                      http5xxMin: c.http5xxMin, http5xxRatio: c.http5xxRatio)
+        status.update { $0.docker = DockerActivity.Connection.connecting.rawValue }
+        services.append(DockerMonitor(
+            configuration: DockerMonitorConfiguration(socketPath: socket, tailLines: c.tailLines,
+                                                      maxLineBytes: c.maxLogLineBytes, shellAlertAll: c.shellAlertAll),
+            activity: activity, logger: logger.with(component: "docker"), wallClock: wallClock,
+            onConnection: { state in status.update { $0.docker = state.rawValue } }))
+        docker = activity
+    }
     let collector = CollectorService(
         identity: identity, interval: interval,
         metrics: HostMetricsCollector(proc: ProcFS(root: c.procRoot), diskPath: c.diskPath),
-        signals: signals, simulator: simulator,
+        signals: signals, simulator: simulator, docker: docker,
         shipper: shipper, status: status, clock: clock, wallClock: wallClock,
         logger: logger.with(component: "collector"))
 

@@ -27,12 +27,15 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
     var metrics: HostMetricsCollector
     let signals: SecuritySignals
     let simulator: AttackSimulator?
+    /// Docker events, logs and container alerts gathered since the last cycle (nil: Docker off).
+    let docker: DockerActivity?
 
     public init(identity: HostIdentity, interval: Duration, metrics: HostMetricsCollector, signals: SecuritySignals,
-                simulator: AttackSimulator?, shipper: Shipper<C>,
+                simulator: AttackSimulator?, docker: DockerActivity? = nil, shipper: Shipper<C>,
                 status: AgentStatus, clock: C, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.signals = signals
         self.simulator = simulator
+        self.docker = docker
         self.identity = identity
         self.interval = interval
         self.metrics = metrics
@@ -60,6 +63,8 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         }
         let now = wallClock()
         var alerts = signals.alerts(cpuUsage: sample.cpuUsage, now: now)
+        let batch = docker?.drain() ?? DockerActivity.Batch()
+        alerts += batch.alerts
         if let simulator { alerts += simulator.cycle(now: now) }
         var seen = Set<Alert>()
         alerts = alerts.filter { seen.insert($0).inserted } // once per address per payload
@@ -69,12 +74,14 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         let payload = Payload(
             payloadID: UUID().uuidString.lowercased(), agentVersion: identity.agentVersion, host: identity.host,
             serverID: identity.serverID, env: identity.env, ownerTeam: identity.ownerTeam,
-            timestamp: RFC3339.format(unixSeconds: now), metrics: sample, alerts: alerts, simulated: simulator != nil)
+            timestamp: RFC3339.format(unixSeconds: now), metrics: sample, dockerEvents: batch.events, logs: batch.logs,
+            alerts: alerts, alertsDetail: batch.details, simulated: simulator != nil)
         status.update {
             $0.lastMetrics = sample
             $0.lastAlerts = payload.localAlerts
             $0.payloadsBuilt += 1
             for e in errors { $0.collectorErrors[e.code.rawValue, default: 0] += 1 }
+            if let docker { $0.dockerCounters = docker.counters }
         }
         do {
             let encoded = try EncodedPayload(payload)

@@ -25,7 +25,7 @@ import Testing
     @Test func specFieldsAndTypes() throws {
         let obj = try JSONSerialization.jsonObject(with: Data(PayloadCoding.encode(Self.sample()))) as! [String: Any]
         #expect(Set(obj.keys) == ["host", "server_id", "env", "owner_team", "timestamp", "metrics", "docker_events", "logs",
-                                  "local_alerts", "score", "payload_id", "agent_version"])
+                                  "local_alerts", "score", "payload_id", "agent_version", "alerts_detail"])
         let m = obj["metrics"] as! [String: Any]
         #expect(Set(m.keys) == ["cpu_usage", "memory_usage", "disk_usage", "network_rx_bytes_per_sec", "network_tx_bytes_per_sec", "tcp_connections"])
         #expect(obj["score"] as? Double == 1.5)
@@ -34,8 +34,18 @@ import Testing
     }
 
     @Test func roundTrips() throws {
-        let p = Self.sample()
+        var p = Self.sample()
         #expect(try PayloadCoding.decode(PayloadCoding.encode(p)) == p)
+        p.alertsDetail = [AlertDetail(rule: .shellInContainer, container: "web", image: "nginx", command: "sh", user: "root"),
+                          AlertDetail(rule: .http5xxSpike, container: "api", errors: 12, total: 40)]
+        #expect(try PayloadCoding.decode(PayloadCoding.encode(p)) == p)
+    }
+
+    @Test func decodesSpecPayloadsWithoutTheAdditions() throws {
+        var obj = try JSONSerialization.jsonObject(with: Data(PayloadCoding.encode(Self.sample()))) as! [String: Any]
+        obj["alerts_detail"] = nil
+        let p = try PayloadCoding.decode(Array(JSONSerialization.data(withJSONObject: obj)))
+        #expect(p.alertsDetail.isEmpty && p.logs == Self.sample().logs)
     }
 
     @Test func scoreSumsWeightsFromOneTable() {

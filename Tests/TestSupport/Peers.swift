@@ -113,6 +113,17 @@ public func eventually(timeout: Double = 15, _ what: String, _ condition: () thr
     throw PeerError("timeout: \(what)")
 }
 
+/// `eventually` for conditions that need to await (an HTTP request).
+public func eventuallyAsync(timeout: Double = 15, _ what: String, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("timed out after \(timeout)s waiting for: \(what)")
+    throw PeerError("timeout: \(what)")
+}
+
 /// The independent Python verifier (Tests/Support/verify_receiver.py).
 public final class PythonVerifier {
     public let peer: Peer

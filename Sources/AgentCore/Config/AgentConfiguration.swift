@@ -26,7 +26,13 @@ public struct AgentConfiguration: Sendable {
     public var authSource: String = "auto"
     /// nil: auto-detect.
     public var authLog: String?
-    public var dockerSocket: String
+    /// nil: Docker monitoring is off (`--docker-socket none`).
+    public var dockerSocket: String?
+    public var maxLogLineBytes: Int = 4096
+    public var maxDockerEvents: Int = 200
+    public var shellAlertAll: Bool = false
+    public var http5xxMin: Int = 10
+    public var http5xxRatio: Double = 0.2
     public var diskPath: String
     public var procRoot: String
     public var caFile: String?
@@ -43,7 +49,7 @@ public struct AgentConfiguration: Sendable {
                 ownerTeam: String = "", serverID: String, maxLogEntries: Int = 500,
                 healthHost: String = "127.0.0.1", healthPort: Int = 8081, queueDir: String = "./queue",
                 queueSegmentBytes: Int = 1 << 20, queueMaxBytes: Int = 100 << 20, drainBatch: Int = 50,
-                authLog: String? = nil, dockerSocket: String = "/var/run/docker.sock", diskPath: String = "/",
+                authLog: String? = nil, dockerSocket: String? = "/var/run/docker.sock", diskPath: String = "/",
                 procRoot: String = "/proc", caFile: String? = nil, sendTimeout: Double = 10,
                 maxBufferedPayloads: Int = 1000, logLevel: String = "info") {
         self.serverURL = serverURL; self.secret = secret; self.interval = interval; self.tailLines = tailLines

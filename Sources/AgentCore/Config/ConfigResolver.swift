@@ -79,6 +79,14 @@ public struct ConfigResolver {
         return v
     }
 
+    func fraction(_ spec: OptionSpec) throws(ConfigError) -> Double {
+        guard let r = raw(spec) else { return Double(spec.defaultValue!)! }
+        guard let v = Double(r.text.trimmed), v.isFinite, v >= 0, v <= 1 else {
+            throw ConfigError(flag: spec.flag, "must be a fraction between 0 and 1, got \(AgentError.quote(r.text))\(r.origin)")
+        }
+        return v
+    }
+
     func bool(_ spec: OptionSpec) throws(ConfigError) -> Bool {
         guard let r = raw(spec) else { return spec.defaultValue == "true" }
         switch r.text.trimmed.lowercased() {
@@ -149,6 +157,12 @@ public struct ConfigResolver {
             dockerSocket: string(O.dockerSocket), diskPath: string(O.diskPath), procRoot: string(O.procRoot),
             caFile: caFile, sendTimeout: sendTimeout, maxBufferedPayloads: maxBuffered, logLevel: logLevel)
         configuration.authSource = authSource
+        if configuration.dockerSocket == "none" { configuration.dockerSocket = nil }
+        configuration.maxLogLineBytes = try integer(O.maxLogLineBytes, min: 64, what: "bytes")
+        configuration.maxDockerEvents = try integer(O.maxDockerEvents, min: 1, what: "events")
+        configuration.shellAlertAll = try bool(O.shellAlertAll)
+        configuration.http5xxMin = try integer(O.http5xxMin, min: 1, what: "responses")
+        configuration.http5xxRatio = try fraction(O.http5xxRatio)
         return configuration
     }
 

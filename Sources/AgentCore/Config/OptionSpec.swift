@@ -63,7 +63,17 @@ public enum AgentOptions {
     public static let authLog = OptionSpec("auth-log", env: "AUTH_LOG", default: "auto",
         "Auth log path; auto tries /var/log/auth.log, then /var/log/secure")
     public static let dockerSocket = OptionSpec("docker-socket", env: "DOCKER_SOCKET", default: "/var/run/docker.sock",
-        "Docker Engine API unix socket")
+        "Docker Engine API unix socket; none turns Docker monitoring off")
+    public static let maxLogLineBytes = OptionSpec("max-log-line-bytes", env: "MAX_LOG_LINE_BYTES", default: "4096",
+        "Longest container log message kept; longer ones are cut and marked …[truncated]")
+    public static let maxDockerEvents = OptionSpec("max-docker-events", env: "MAX_DOCKER_EVENTS", default: "200",
+        "Most container events per payload; the rest wait for the next payloads (10 times this is kept)")
+    public static let shellAlertAll = OptionSpec("shell-alert-all", env: "SHELL_ALERT_ALL", default: "false",
+        "Raise SHELL_IN_CONTAINER for every shell exec, not only interactive ones (TTY or stdin)")
+    public static let http5xxMin = OptionSpec("http-5xx-min", env: "HTTP_5XX_MIN", default: "10",
+        "5xx responses per container per interval needed for HTTP_5XX_SPIKE")
+    public static let http5xxRatio = OptionSpec("http-5xx-ratio", env: "HTTP_5XX_RATIO", default: "0.2",
+        "Share of 5xx among a container's access-log lines per interval needed for HTTP_5XX_SPIKE (0-1)")
     public static let diskPath = OptionSpec("disk-path", env: "DISK_PATH", default: "/",
         "Filesystem whose usage is reported as disk_usage")
     public static let procRoot = OptionSpec("proc-root", env: "PROC_ROOT", default: "/proc",
@@ -86,7 +96,8 @@ public enum AgentOptions {
     public static let all: [OptionSpec] = [
         serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
-        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authSource, authLog, dockerSocket, diskPath,
+        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authSource, authLog, dockerSocket,
+        maxLogLineBytes, maxDockerEvents, shellAlertAll, http5xxMin, http5xxRatio, diskPath,
         procRoot, caFile, sendTimeout, maxBufferedPayloads, logLevel,
     ]
 }

@@ -29,6 +29,10 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var rejectedPayloads: Int = 0
     /// Collector errors by code.
     public var collectorErrors: [String: Int] = [:]
+    /// Docker Engine connection: disabled, connecting, connected or unavailable.
+    public var docker: String = "disabled"
+    /// Docker counters of the last cycle (events, log lines, masking, drops).
+    public var dockerCounters = DockerActivity.Counters()
 }
 
 public final class AgentStatus: Sendable {
@@ -57,6 +61,7 @@ public struct HealthReport: Encodable, Sendable {
     public var queueCorruptRecords: Int
     public var queueError: String?
     public var clockSkewSeconds: Int64?
+    public var docker: String
 
     public init(snapshot: StatusSnapshot, nowUnix: Int64) {
         uptimeSeconds = max(0, nowUnix - snapshot.startedAtUnix)
@@ -67,6 +72,7 @@ public struct HealthReport: Encodable, Sendable {
         queueCorruptRecords = snapshot.queueCorruptRecords
         queueError = snapshot.queueError
         clockSkewSeconds = snapshot.clockSkewSeconds
+        docker = snapshot.docker
     }
 
     enum CodingKeys: String, CodingKey {
@@ -78,6 +84,7 @@ public struct HealthReport: Encodable, Sendable {
         case queueCorruptRecords = "queue_corrupt_records"
         case queueError = "queue_error"
         case clockSkewSeconds = "clock_skew_seconds"
+        case docker
     }
 
     /// Unknown values (`last_send_ok` before the first success, no skew yet, no queue error)
@@ -92,6 +99,7 @@ public struct HealthReport: Encodable, Sendable {
         try c.encode(queueCorruptRecords, forKey: .queueCorruptRecords)
         try c.encode(queueError, forKey: .queueError)
         try c.encode(clockSkewSeconds, forKey: .clockSkewSeconds)
+        try c.encode(docker, forKey: .docker)
     }
 }
 

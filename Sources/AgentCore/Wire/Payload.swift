@@ -15,6 +15,8 @@ public struct Payload: Codable, Sendable, Equatable {
     public var logs: [LogEntry]
     /// Spec form of the alerts: `CPU_SPIKE`, `BRUTE_FORCE:<ip>`, ...
     public var localAlerts: [String]
+    /// The container behind each `SHELL_IN_CONTAINER` / `HTTP_5XX_SPIKE` alert (an addition to the spec).
+    public var alertsDetail: [AlertDetail]
     /// Sum of the weights of `localAlerts`.
     public var score: Double
     /// true when the alerts come from `--simulate-attack`; absent otherwise.
@@ -31,13 +33,14 @@ public struct Payload: Codable, Sendable, Equatable {
         case dockerEvents = "docker_events"
         case logs
         case localAlerts = "local_alerts"
+        case alertsDetail = "alerts_detail"
         case score
         case simulated
     }
 
     public init(payloadID: String, agentVersion: String, host: String, serverID: String, env: String,
                 ownerTeam: String, timestamp: String, metrics: HostMetrics, dockerEvents: [DockerEvent] = [],
-                logs: [LogEntry] = [], alerts: [Alert] = [], simulated: Bool = false) {
+                logs: [LogEntry] = [], alerts: [Alert] = [], alertsDetail: [AlertDetail] = [], simulated: Bool = false) {
         self.payloadID = payloadID
         self.agentVersion = agentVersion
         self.host = host
@@ -49,8 +52,30 @@ public struct Payload: Codable, Sendable, Equatable {
         self.dockerEvents = dockerEvents
         self.logs = logs
         self.localAlerts = alerts.map(\.wireValue)
+        self.alertsDetail = alertsDetail
         self.score = Alert.score(of: alerts)
         self.simulated = simulated ? true : nil
+    }
+}
+
+extension Payload {
+    /// Lenient on the additions: payloads from spec-only agents have no `alerts_detail`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        payloadID = try c.decode(String.self, forKey: .payloadID)
+        agentVersion = try c.decode(String.self, forKey: .agentVersion)
+        host = try c.decode(String.self, forKey: .host)
+        serverID = try c.decode(String.self, forKey: .serverID)
+        env = try c.decode(String.self, forKey: .env)
+        ownerTeam = try c.decode(String.self, forKey: .ownerTeam)
+        timestamp = try c.decode(String.self, forKey: .timestamp)
+        metrics = try c.decode(HostMetrics.self, forKey: .metrics)
+        dockerEvents = try c.decode([DockerEvent].self, forKey: .dockerEvents)
+        logs = try c.decode([LogEntry].self, forKey: .logs)
+        localAlerts = try c.decode([String].self, forKey: .localAlerts)
+        alertsDetail = try c.decodeIfPresent([AlertDetail].self, forKey: .alertsDetail) ?? []
+        score = try c.decode(Double.self, forKey: .score)
+        simulated = try c.decodeIfPresent(Bool.self, forKey: .simulated)
     }
 }
 
@@ -122,5 +147,30 @@ public struct LogEntry: Codable, Sendable, Equatable {
         self.container = container
         self.message = message
         self.timestamp = timestamp
+    }
+}
+
+/// What an alert is about, for rules whose spec form carries no subject (`SHELL_IN_CONTAINER`,
+/// `HTTP_5XX_SPIKE`): the payload's `alerts_detail` names the container and what was seen.
+public struct AlertDetail: Codable, Sendable, Equatable {
+    public var rule: AlertRule
+    public var container: String
+    public var image: String?
+    /// The exec's command line, masked (shell alerts).
+    public var command: String?
+    public var user: String?
+    /// 5xx responses and all access-log responses in the interval (5xx alerts).
+    public var errors: Int?
+    public var total: Int?
+
+    public init(rule: AlertRule, container: String, image: String? = nil, command: String? = nil, user: String? = nil,
+                errors: Int? = nil, total: Int? = nil) {
+        self.rule = rule
+        self.container = container
+        self.image = image
+        self.command = command
+        self.user = user
+        self.errors = errors
+        self.total = total
     }
 }

@@ -1,0 +1,370 @@
+import AgentCore
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+public struct DockerMonitorConfiguration: Sendable {
+    public var socketPath: String
+    public var tailLines: Int
+    public var maxLineBytes: Int
+    public var shellAlertAll: Bool
+    /// Reconnection backoff: doubles from `minBackoff` up to `maxBackoff`.
+    public var minBackoff: Duration
+    public var maxBackoff: Duration
+    /// After `die`, how long a log stream may still deliver the container's last lines.
+    public var dieGrace: Duration
+
+    public init(socketPath: String, tailLines: Int, maxLineBytes: Int, shellAlertAll: Bool,
+                minBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(30), dieGrace: Duration = .seconds(5)) {
+        self.socketPath = socketPath
+        self.tailLines = tailLines
+        self.maxLineBytes = maxLineBytes
+        self.shellAlertAll = shellAlertAll
+        self.minBackoff = minBackoff
+        self.maxBackoff = maxBackoff
+        self.dieGrace = dieGrace
+    }
+}
+
+/// Follows the Docker Engine: the container event stream, every running container's logs, and
+/// exec inspection for `SHELL_IN_CONTAINER`. When Docker is missing, refused or goes away, it
+/// reports `unavailable` (one warning), keeps retrying with capped backoff, and resumes events and
+/// logs where they stopped when Docker returns: events from the last event's `timeNano`, logs from
+/// each container's last timestamp, skipping the lines already delivered.
+public final class DockerMonitor: Service, Sendable {
+    let configuration: DockerMonitorConfiguration
+    let client: DockerClient
+    let activity: DockerActivity
+    let onConnection: @Sendable (DockerActivity.Connection) -> Void
+    let logger: Logger
+    let wallClock: @Sendable () -> Int64
+    let rule: ShellExecRule
+    let processor: LogLineProcessor
+    let state = Mutex(MonitorState())
+
+    struct ContainerInfo: Sendable {
+        var name: String
+        var image: String
+        var tty: Bool
+        var healthcheck: [String]?
+    }
+
+    /// Where a container's log stream stopped: its last timestamp and how many lines carried it.
+    struct LogCursor: Sendable, Equatable {
+        var last: DockerTimestamp
+        var linesAtLast: Int
+    }
+
+    struct MonitorState: Sendable {
+        var lastEvent: DockerTimestamp?
+        var cursors: [String: LogCursor] = [:]
+        var containers: [String: ContainerInfo] = [:]
+        var followers: [String: Task<Void, Never>] = [:]
+        var seenExecs: Set<String> = []
+        /// Exec ids of healthcheck runs, whose events are left out of the payload.
+        var healthExecs: Set<String> = []
+    }
+
+    public init(configuration: DockerMonitorConfiguration, activity: DockerActivity, logger: Logger,
+                wallClock: @escaping @Sendable () -> Int64,
+                onConnection: @escaping @Sendable (DockerActivity.Connection) -> Void = { _ in }) {
+        self.configuration = configuration
+        self.client = DockerClient(socketPath: configuration.socketPath)
+        self.activity = activity
+        self.logger = logger
+        self.wallClock = wallClock
+        self.onConnection = onConnection
+        self.rule = ShellExecRule(alertAll: configuration.shellAlertAll)
+        self.processor = LogLineProcessor(maxLineBytes: configuration.maxLineBytes)
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.loop()
+        }
+        stopAllFollowers()
+        await client.shutdown()
+        logger.debug("docker monitor stopped")
+    }
+
+    private func set(_ c: DockerActivity.Connection, version: String? = nil) {
+        activity.setConnection(c, apiVersion: version)
+        onConnection(c)
+    }
+
+    private func loop() async {
+        var backoff = configuration.minBackoff
+        var warned = false
+        while !Task.isCancelled {
+            var reason = ""
+            do {
+                if let why = DockerClient.probe(socketPath: configuration.socketPath) { throw DockerError.unavailable(why) }
+                let version = try await client.negotiateVersion()
+                set(.connected, version: version)
+                logger.info("docker connected", metadata: ["api_version": "\(version)", "socket": "\(configuration.socketPath)"])
+                warned = false
+                backoff = configuration.minBackoff
+                try await session(version: version)
+                reason = "event stream ended"
+            } catch {
+                reason = (error as? DockerError)?.description ?? DockerClient.describe(error)
+            }
+            stopAllFollowers()
+            if Task.isCancelled { return }
+            set(.unavailable)
+            if !warned {
+                logger.warning("docker unavailable; metrics and auth signals continue, retrying",
+                               metadata: ["reason": "\(reason)", "socket": "\(configuration.socketPath)"])
+                warned = true
+            } else {
+                logger.debug("docker still unavailable", metadata: ["reason": "\(reason)"])
+            }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, configuration.maxBackoff)
+        }
+    }
+
+    /// One connection: subscribe to events first (so no start is missed), then attach to every
+    /// running container, then handle events until the stream ends.
+    private func session(version: String) async throws {
+        let since = state.withLock { $0.lastEvent }
+        let events = try await client.events(version: version, since: since)
+        for c in try await client.runningContainers(version: version) {
+            await attach(c.Id, version: version, fromStart: false)
+        }
+        var splitter = JSONLineSplitter()
+        for try await buffer in events {
+            for line in splitter.feed(buffer.readableBytesView) {
+                guard let event = try? JSONDecoder().decode(DockerEventMessage.self, from: Data(line)) else {
+                    activity.countMalformedEvent()
+                    logger.debug("malformed docker event skipped", metadata: ["bytes": "\(line.count)"])
+                    continue
+                }
+                await handle(event, version: version)
+            }
+        }
+    }
+
+    private func handle(_ event: DockerEventMessage, version: String) async {
+        guard event.Type == nil || event.Type == "container", let id = event.containerID else { return }
+        if let ts = event.timestamp {
+            let fresh = state.withLock { s -> Bool in
+                if let last = s.lastEvent, ts <= last { return false } // replayed by `since` after a reconnect
+                s.lastEvent = ts
+                return true
+            }
+            guard fresh else { return }
+        }
+        let attrs = event.attributes
+        let name = attrs["name"] ?? String(id.prefix(12))
+        if event.baseAction.hasPrefix("exec_"), await isHealthcheck(event, containerID: id, version: version) {
+            return // Docker runs healthchecks as execs: every few seconds, three events each, no signal.
+        }
+        activity.add(event: DockerEvent(
+            type: "container", action: event.baseAction, container: name, image: attrs["image"] ?? "",
+            timestamp: (event.timestamp ?? DockerTimestamp(seconds: wallClock(), nanos: 0)).description))
+        switch event.baseAction {
+        case "start", "restart", "unpause":
+            await attach(id, version: version, fromStart: true)
+        case "die", "kill", "stop":
+            if event.baseAction == "die" { scheduleStop(id) }
+        case "destroy", "remove":
+            stopFollower(id)
+            state.withLock {
+                $0.cursors[id] = nil
+                $0.containers[id] = nil
+            }
+        case "exec_create", "exec_start", "exec":
+            await inspectExecs(of: id, execID: attrs["execID"], command: event.execCommand, version: version)
+        default:
+            break
+        }
+    }
+
+    // MARK: - shells
+
+    /// An exec event of the container's own healthcheck (by exec id once seen, else by command line).
+    private func isHealthcheck(_ event: DockerEventMessage, containerID: String, version: String) async -> Bool {
+        let execID = event.attributes["execID"]
+        if let execID, state.withLock({ $0.healthExecs.contains(execID) }) { return true }
+        guard let command = event.execCommand, let test = await containerInfo(containerID, version: version)?.healthcheck,
+              let expected = ShellExecRule.healthcheckCommandLine(test), expected == command else { return false }
+        if let execID {
+            state.withLock { s in
+                if s.healthExecs.count > 50_000 { s.healthExecs.removeAll() }
+                s.healthExecs.insert(execID)
+            }
+        }
+        return true
+    }
+
+    private func inspectExecs(of containerID: String, execID: String?, command: String?, version: String) async {
+        var ids: [String]
+        if let execID {
+            ids = [execID]
+        } else {
+            // podman names no exec in its events: look at the container's exec list.
+            ids = (try? await client.inspectContainer(containerID, version: version).ExecIDs) ?? []
+        }
+        ids = state.withLock { s in
+            if s.seenExecs.count > 50_000 { s.seenExecs.removeAll() }
+            return ids.filter { s.seenExecs.insert($0).inserted }
+        }
+        guard !ids.isEmpty else { return }
+        let info = await containerInfo(containerID, version: version)
+        for execID in ids {
+            let exec: ShellExecRule.Exec
+            if let inspected = try? await client.inspectExec(execID, version: version) {
+                exec = ShellExecRule.Exec(inspected)
+            } else if let command {
+                // Gone already (short-lived): judge by the command line in the event; no TTY known.
+                let argv = command.split(separator: " ").map(String.init)
+                exec = ShellExecRule.Exec(entrypoint: argv.first ?? "", arguments: Array(argv.dropFirst()),
+                                          tty: false, stdin: false, user: "")
+            } else {
+                continue
+            }
+            guard rule.alerts(exec, healthcheck: info?.healthcheck) else { continue }
+            var masker = SecretMasker()
+            let commandLine = String(decoding: masker.mask(Array(exec.commandLine.utf8)).bytes, as: UTF8.self)
+            let detail = AlertDetail(rule: .shellInContainer, container: info?.name ?? String(containerID.prefix(12)),
+                                     image: info?.image, command: commandLine, user: exec.user.isEmpty ? "root" : exec.user)
+            activity.add(shellExec: detail)
+            logger.notice("shell in container", metadata: [
+                "container": "\(detail.container)", "command": "\(commandLine)", "tty": "\(exec.tty)", "stdin": "\(exec.stdin)"])
+        }
+    }
+
+    private func containerInfo(_ id: String, version: String) async -> ContainerInfo? {
+        if let known = state.withLock({ $0.containers[id] }) { return known }
+        guard let c = try? await client.inspectContainer(id, version: version) else { return nil }
+        let info = ContainerInfo(name: c.displayName, image: c.Config?.Image ?? "", tty: c.Config?.Tty ?? false,
+                                 healthcheck: c.Config?.Healthcheck?.Test)
+        state.withLock { $0.containers[id] = info }
+        return info
+    }
+
+    // MARK: - log followers
+
+    /// Starts following a container's logs unless a follower is already running. A container seen
+    /// starting (`fromStart`) is read from the start of its run; one running before gets `--tail-lines`.
+    private func attach(_ id: String, version: String, fromStart: Bool) async {
+        guard state.withLock({ $0.followers[id] == nil }) else { return }
+        guard let c = try? await client.inspectContainer(id, version: version) else { return }
+        if fromStart, let started = c.startedAt {
+            // The first lines of a run can carry times before its StartedAt (the process writes
+            // before the daemon records the start), so read from a little earlier. A container we
+            // followed before keeps its cursor: nothing it already delivered comes twice.
+            state.withLock { s in
+                if s.cursors[id] == nil {
+                    s.cursors[id] = LogCursor(last: DockerTimestamp(seconds: started.seconds - 2, nanos: started.nanos), linesAtLast: 0)
+                }
+            }
+        }
+        let info = ContainerInfo(name: c.displayName, image: c.Config?.Image ?? "", tty: c.Config?.Tty ?? false,
+                                 healthcheck: c.Config?.Healthcheck?.Test)
+        let task = Task { [self] in
+            await self.follow(id, info: info, version: version)
+            _ = self.state.withLock { $0.followers.removeValue(forKey: id) }
+        }
+        let started = state.withLock { s -> Bool in
+            s.containers[id] = info
+            guard s.followers[id] == nil else { return false }
+            s.followers[id] = task
+            return true
+        }
+        if !started { task.cancel() }
+    }
+
+    /// The log stream of a stopped container ends by itself once its last lines are out; this is
+    /// the safety net. Only the follower of the run that died is stopped, not one of a restart.
+    private func scheduleStop(_ id: String) {
+        guard let task = state.withLock({ $0.followers[id] }) else { return }
+        let grace = configuration.dieGrace
+        Task { [self] in
+            try? await Task.sleep(for: grace)
+            let current = self.state.withLock { s -> Task<Void, Never>? in
+                guard s.followers[id] == task else { return nil }
+                return s.followers.removeValue(forKey: id)
+            }
+            current?.cancel()
+        }
+    }
+
+    private func stopFollower(_ id: String) {
+        state.withLock { $0.followers.removeValue(forKey: id) }?.cancel()
+    }
+
+    private func stopAllFollowers() {
+        let tasks = state.withLock { s -> [Task<Void, Never>] in
+            defer { s.followers.removeAll() }
+            return Array(s.followers.values)
+        }
+        for t in tasks { t.cancel() }
+    }
+
+    /// Streams one container's logs until the container stops, the daemon goes away, or cancellation.
+    private func follow(_ id: String, info: ContainerInfo, version: String) async {
+        let cursor = state.withLock { $0.cursors[id] }
+        var skipAtLast = cursor?.linesAtLast ?? 0
+        var current = cursor
+        var decoder = DockerLogDecoder(tty: info.tty, timestamps: true, holdBytes: configuration.maxLineBytes + 1024)
+        var maskers: [DockerLogLine.Stream: SecretMasker] = [:]
+        var lines: [DockerLogLine] = []
+        var reportedFrames = 0
+        func deliver() {
+            var results: [LogLineProcessor.Result] = []
+            results.reserveCapacity(lines.count)
+            for line in lines {
+                if let ts = line.timestamp, let resume = cursor {
+                    if ts < resume.last { continue }
+                    if ts == resume.last, skipAtLast > 0 { skipAtLast -= 1; continue }
+                }
+                if let ts = line.timestamp {
+                    if current?.last == ts { current!.linesAtLast += 1 } else { current = LogCursor(last: ts, linesAtLast: 1) }
+                }
+                var masker = maskers[line.stream] ?? SecretMasker()
+                results.append(processor.process(line, container: info.name, masker: &masker,
+                                                 fallbackTimestamp: RFC3339.format(unixSeconds: wallClock())))
+                maskers[line.stream] = masker
+            }
+            lines.removeAll(keepingCapacity: true)
+            let frames = decoder.malformedFrames - reportedFrames
+            reportedFrames = decoder.malformedFrames
+            activity.add(logs: results, malformedFrames: frames)
+            if let current { state.withLock { $0.cursors[id] = current } }
+        }
+        do {
+            let body = try await client.logs(id, version: version, tail: configuration.tailLines, since: cursor?.last)
+            for try await buffer in body {
+                decoder.feed(buffer.readableBytesView, into: &lines)
+                deliver()
+            }
+        } catch {
+            logger.debug("log stream ended", metadata: ["container": "\(info.name)", "reason": "\(error)"])
+        }
+        decoder.finish(into: &lines)
+        deliver()
+    }
+}
+
+/// Splits a byte stream into newline-terminated lines (the event stream is JSON lines).
+struct JSONLineSplitter {
+    private var pending: [UInt8] = []
+    static let maxLine = 1 << 20
+
+    mutating func feed(_ bytes: some Collection<UInt8>) -> [[UInt8]] {
+        pending.append(contentsOf: bytes)
+        var out: [[UInt8]] = []
+        var start = 0
+        while let nl = pending[start...].firstIndex(of: 10) {
+            if nl > start { out.append(Array(pending[start..<nl])) }
+            start = nl + 1
+        }
+        pending.removeFirst(start)
+        if pending.count > Self.maxLine { pending.removeAll() } // a runaway line: drop, never grow unbounded
+        return out
+    }
+}

@@ -1,0 +1,197 @@
+@testable import AgentCore
+import Testing
+
+/// Real-looking log lines with secrets, and ordinary lines that must pass unchanged.
+@Suite struct SecretMaskerTests {
+    static let masked: [(String, String)] = [
+        ("db connect password=hunter2 host=db", "db connect password=*** host=db"),
+        ("DB_PASSWORD=s3cr3t!", "DB_PASSWORD=***"),
+        ("export MYSQL_PWD='pa ss'", "export MYSQL_PWD='***'"),
+        ("passwd: letmein", "passwd: ***"),
+        (#"{"user":"bob","password":"p@ss\"word","ok":true}"#, #"{"user":"bob","password":"***","ok":true}"#),
+        (#"{"apiKey": "abcd1234efgh"}"#, #"{"apiKey": "***"}"#),
+        ("x-api-key: 0123456789abcdef", "x-api-key: ***"),
+        ("api_key=AbC123&user=1", "api_key=***&user=1"),
+        ("client_secret=xyz987, scope=all", "client_secret=***, scope=all"),
+        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG", "aws_secret_access_key = ***"),
+        ("ACCESS_KEY: q1w2e3", "ACCESS_KEY: ***"),
+        ("github token=ghp_abcdefghijklmnop", "github token=***"),
+        ("refresh_token: r-1-2-3", "refresh_token: ***"),
+        ("Authorization: Bearer abc.def.ghi-jkl", "Authorization: Bearer ***"),
+        ("authorization=Basic dXNlcjpwYXNz", "authorization=Basic ***"),
+        ("proxy-authorization: Basic Zm9vOmJhcg==", "proxy-authorization: Basic ***"),
+        ("calling upstream with bearer 9f8e7d6c5b4a3210", "calling upstream with bearer ***"),
+        ("connecting to postgres://app:Sup3rS3cret@db:5432/app", "connecting to postgres://app:***@db:5432/app"),
+        ("GET https://user:pw@example.com/x", "GET https://user:***@example.com/x"),
+        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig_nature-x done", "jwt *** done"),
+        ("key AKIAIOSFODNN7EXAMPLE in use", "key *** in use"),
+        ("temp ASIAY34FZKBOKMUTVV7A", "temp ***"),
+        ("-----BEGIN RSA PRIVATE KEY-----MIIEow-----END RSA PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----***-----END RSA PRIVATE KEY-----"),
+    ]
+
+    static let ordinary: [String] = [
+        "Server started on port 80",
+        #"127.0.0.1 - - [28/Nov/2026:22:50:06 +0000] "GET /index.html HTTP/1.1" 200 612 "-" "curl/7.88.1""#,
+        "2026-11-28 22:50:06,123 INFO worker: processed 25 jobs in 3.2s",
+        "https://example.com/path?q=1 fetched",
+        "password reset requested for user 42",
+        "tokens: 5 remaining", // not a key that ends in token
+        "max_tokens=512",
+        "Basic auth is enabled",
+        "AKIA is a prefix, AKIASHORT is not a key",
+        "eyJ but not a token",
+        "time 22:50:06 pwd",
+        #"{"level":"info","msg":"ready","status":200}"#,
+        "",
+        "ünïcødé line — with dashes --- and = signs == ok",
+    ]
+
+    @Test(arguments: masked)
+    func masks(_ pair: (String, String)) {
+        var m = SecretMasker()
+        let (out, n) = m.mask(Array(pair.0.utf8))
+        #expect(String(decoding: out, as: UTF8.self) == pair.1)
+        #expect(n >= 1)
+    }
+
+    @Test(arguments: ordinary)
+    func leavesOrdinaryLinesAlone(_ line: String) {
+        var m = SecretMasker()
+        let (out, n) = m.mask(Array(line.utf8))
+        #expect(String(decoding: out, as: UTF8.self) == line)
+        #expect(n == 0)
+    }
+
+    @Test func privateKeyAcrossLines() {
+        var m = SecretMasker()
+        let lines = ["loading key", "-----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "bm90IGEgcmVhbCBrZXk=",
+                     "-----END PRIVATE KEY-----", "key loaded"]
+        let out = lines.map { String(decoding: m.mask(Array($0.utf8)).bytes, as: UTF8.self) }
+        #expect(out == ["loading key", "-----BEGIN PRIVATE KEY-----", "***", "***", "-----END PRIVATE KEY-----", "key loaded"])
+        #expect(!m.inPrivateKey)
+    }
+
+    @Test func publicKeysAndCertificatesPass() {
+        var m = SecretMasker()
+        let line = "-----BEGIN CERTIFICATE-----MIIB-----END CERTIFICATE-----"
+        #expect(m.mask(Array(line.utf8)).masked == 0)
+        #expect(!m.inPrivateKey)
+    }
+
+    @Test func processorMasksBeforeCuttingAndMarksTheCut() {
+        let p = LogLineProcessor(maxLineBytes: 64)
+        var m = SecretMasker()
+        let long = "token=" + String(repeating: "x", count: 100) + " tail"
+        let line = DockerLogLine(stream: .stdout, timestamp: DockerTimestamp(seconds: 0, nanos: 5), bytes: Array(long.utf8))
+        let r = p.process(line, container: "c", masker: &m, fallbackTimestamp: "unused")
+        #expect(r.entry.message == "token=*** tail")
+        #expect(!r.truncated && r.maskedValues == 1)
+        let big = DockerLogLine(stream: .stdout, timestamp: nil, bytes: Array((String(repeating: "é", count: 40)).utf8))
+        let cut = p.process(big, container: "c", masker: &m, fallbackTimestamp: "now")
+        #expect(cut.truncated && cut.entry.message.hasSuffix(LogLineProcessor.truncationMarker))
+        #expect(cut.entry.message == String(repeating: "é", count: 32) + LogLineProcessor.truncationMarker, "cut on a character boundary")
+        #expect(cut.entry.timestamp == "now")
+    }
+}
+
+@Suite struct HTTPStatusTests {
+    static let lines: [(String, Int?)] = [
+        (#"172.17.0.1 - - [28/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/7.88.1""#, 200),
+        (#"172.17.0.1 - frank [28/Nov/2026:10:00:00 +0000] "POST /api HTTP/1.0" 502 157"#, 502),
+        (#"::1 - - [28/Nov/2026:10:00:00 +0000] "GET /x?a=\x22b\x22 HTTP/2.0" 404 0 "-" "-" "-""#, 404), // nginx escapes quotes
+        (#"10.0.0.1 - - [28/Nov/2026:10:00:00 +0000] "GET /health HTTP/1.1" 503 -"#, 503),
+        (#"{"time":"2026-11-28T10:00:00Z","status":500,"path":"/"}"#, 500),
+        (#"{"status": "504", "msg":"upstream timeout"}"#, 504),
+        (#"{"statusCode":201}"#, 201),
+        (#"{"status":"ok"}"#, nil),
+        ("plain line with 500 in it", nil),
+        (#"GET "/" 5000 bytes"#, nil),
+    ]
+
+    @Test(arguments: lines)
+    func status(_ pair: (String, Int?)) {
+        #expect(HTTPStatusParser.status(in: Array(pair.0.utf8)) == pair.1)
+    }
+
+    @Test func spikeNeedsCountAndRatioPerContainer() {
+        var d = HTTPErrorSpikeDetector(minCount: 10, minRatio: 0.2)
+        for _ in 0..<10 { d.record(container: "web", status: 502) }
+        for _ in 0..<40 { d.record(container: "web", status: 200) } // 10/50 = 0.2
+        for _ in 0..<9 { d.record(container: "api", status: 500) } // below the count
+        for _ in 0..<10 { d.record(container: "busy", status: 503) }
+        for _ in 0..<41 { d.record(container: "busy", status: 200) } // 10/51 < 0.2
+        #expect(d.endInterval() == [.init(container: "web", errors: 10, total: 50)])
+        #expect(d.endInterval().isEmpty, "counts restart every interval")
+    }
+}
+
+@Suite struct ShellExecRuleTests {
+    typealias E = ShellExecRule.Exec
+    static func exec(_ argv: [String], tty: Bool = false, stdin: Bool = false) -> E {
+        E(entrypoint: argv[0], arguments: Array(argv.dropFirst()), tty: tty, stdin: stdin, user: "")
+    }
+
+    @Test func shells() {
+        for argv in [["sh"], ["/bin/bash", "-l"], ["ash"], ["/usr/bin/dash"], ["zsh"], ["ksh"], ["csh"], ["tcsh"], ["fish"],
+                     ["busybox", "sh"], ["/bin/busybox", "ash"]] {
+            #expect(ShellExecRule.isShell(Self.exec(argv)), "\(argv)")
+        }
+        for argv in [["ls"], ["/usr/bin/python3"], ["busybox", "ls"], ["shellcheck"], ["bashful"]] {
+            #expect(!ShellExecRule.isShell(Self.exec(argv)), "\(argv)")
+        }
+    }
+
+    @Test func interactiveOnlyByDefault() {
+        let rule = ShellExecRule(alertAll: false)
+        #expect(rule.alerts(Self.exec(["sh"], tty: true, stdin: true), healthcheck: nil))
+        #expect(rule.alerts(Self.exec(["bash"], stdin: true), healthcheck: nil))
+        #expect(!rule.alerts(Self.exec(["sh", "-c", "true"]), healthcheck: nil))
+        #expect(!rule.alerts(Self.exec(["ls"], tty: true, stdin: true), healthcheck: nil))
+        #expect(ShellExecRule(alertAll: true).alerts(Self.exec(["sh", "-c", "true"]), healthcheck: nil))
+    }
+
+    @Test func healthchecksNeverAlert() {
+        let all = ShellExecRule(alertAll: true)
+        #expect(!all.alerts(Self.exec(["/bin/sh", "-c", "curl -f http://localhost/"]), healthcheck: ["CMD-SHELL", "curl -f http://localhost/"]))
+        #expect(!all.alerts(Self.exec(["sh", "-c", "pg_isready"]), healthcheck: ["CMD", "sh", "-c", "pg_isready"]))
+        #expect(all.alerts(Self.exec(["/bin/sh", "-c", "id"]), healthcheck: ["CMD-SHELL", "curl -f http://localhost/"]))
+        #expect(ShellExecRule.healthcheckCommandLine(["NONE"]) == nil)
+    }
+}
+
+@Suite struct DockerActivityTests {
+    static func event(_ i: Int) -> DockerEvent {
+        DockerEvent(type: "container", action: "start", container: "c\(i)", image: "img", timestamp: "t")
+    }
+
+    @Test func eventsCarryOverUpToTheBacklogThenDropOldest() {
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5, http5xxMin: 1, http5xxRatio: 0.5)
+        for i in 0..<35 { a.add(event: Self.event(i)) } // backlog is 30
+        #expect(a.counters.eventsDropped == 5)
+        #expect(a.drain().events.map(\.container) == ["c5", "c6", "c7"])
+        #expect(a.drain().events.map(\.container) == ["c8", "c9", "c10"], "the rest carries over")
+    }
+
+    @Test func logsKeepTheNewestAndCountDrops() {
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5, http5xxMin: 2, http5xxRatio: 0.5)
+        let results = (0..<12).map { i in
+            LogLineProcessor.Result(entry: LogEntry(container: "web", message: "m\(i)", timestamp: "t"), maskedValues: i % 2,
+                                    truncated: false, httpStatus: i < 3 ? 500 : nil)
+        }
+        a.add(logs: results)
+        let b = a.drain()
+        #expect(b.logs.map(\.message) == ["m7", "m8", "m9", "m10", "m11"])
+        #expect(a.counters.logLinesDropped == 7 && a.counters.logLinesStreamed == 12 && a.counters.valuesMasked == 6)
+        #expect(b.alerts == [Alert(.http5xxSpike)] && b.details.first?.container == "web" && b.details.first?.errors == 3)
+        #expect(a.drain() == DockerActivity.Batch())
+    }
+
+    @Test func shellAlertsGoInOnePayloadWithTheirDetail() {
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5, http5xxMin: 2, http5xxRatio: 0.5)
+        a.add(shellExec: AlertDetail(rule: .shellInContainer, container: "db", image: "pg", command: "bash", user: "root"))
+        a.add(shellExec: AlertDetail(rule: .shellInContainer, container: "web", image: "nginx", command: "sh", user: "root"))
+        let b = a.drain()
+        #expect(b.alerts == [Alert(.shellInContainer)] && b.details.map(\.container) == ["db", "web"])
+        #expect(a.drain().alerts.isEmpty)
+    }
+}
