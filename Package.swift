@@ -82,7 +82,7 @@ let package = Package(
         // Benchmarks: print figures (throughput, recovery time); never asserted in tests.
         .executableTarget(
             name: "agent-bench",
-            dependencies: ["AgentCore", "AgentShipping", "AgentDocker"]
+            dependencies: ["AgentCore", "AgentLinux", "AgentShipping", "AgentDocker"]
         ),
         .executableTarget(
             name: "monitoring-agent",

@@ -4,6 +4,8 @@
 #   scripts/bench.sh queue      disk queue: enqueue/drain throughput, 100 MiB backlog recovery
 #   scripts/bench.sh auth       auth lines parsed+detected per second on a 1,000,000-line log,
 #                               bytes per tracked address, and fail2ban-regex on the same file
+#   scripts/bench.sh logs       container log throughput (demultiplex + mask + 5xx) on a
+#                               stream recorded from dockerd, MiB/s on one core
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=.build-release
@@ -32,4 +34,9 @@ case "$what" in
     rm -rf "$dir"
     ;;
 esac
-case "$what" in queue|auth|all) ;; *) echo "usage: scripts/bench.sh [queue|auth|all]" >&2; exit 64 ;; esac
+case "$what" in
+  logs|all)
+    "$BIN" logs 256 Tests/Fixtures/docker/logs-mixed.mux
+    ;;
+esac
+case "$what" in queue|auth|logs|all) ;; *) echo "usage: scripts/bench.sh [queue|auth|logs|all]" >&2; exit 64 ;; esac

@@ -81,7 +81,8 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
     var docker: DockerActivity?
     if let socket = c.dockerSocket {
         let activity = DockerActivity(maxEventsPerPayload: c.maxDockerEvents, maxLogEntries: c.maxLogEntries,
-                                      http5xxMin: c.http5xxMin, http5xxRatio: c.http5xxRatio)
+                                      http5xxMin: c.http5xxMin, http5xxRatio: c.http5xxRatio,
+                                      maxLineBytes: c.maxLogLineBytes)
         status.update { $0.docker = DockerActivity.Connection.connecting.rawValue }
         services.append(DockerMonitor(
             configuration: DockerMonitorConfiguration(socketPath: socket, tailLines: c.tailLines,

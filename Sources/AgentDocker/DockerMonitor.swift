@@ -41,7 +41,6 @@ public final class DockerMonitor: Service, Sendable {
     let logger: Logger
     let wallClock: @Sendable () -> Int64
     let rule: ShellExecRule
-    let processor: LogLineProcessor
     let state = Mutex(MonitorState())
 
     struct ContainerInfo: Sendable {
@@ -77,7 +76,6 @@ public final class DockerMonitor: Service, Sendable {
         self.wallClock = wallClock
         self.onConnection = onConnection
         self.rule = ShellExecRule(alertAll: configuration.shellAlertAll)
-        self.processor = LogLineProcessor(maxLineBytes: configuration.maxLineBytes)
     }
 
     public func run() async throws {
@@ -311,12 +309,12 @@ public final class DockerMonitor: Service, Sendable {
         var skipAtLast = cursor?.linesAtLast ?? 0
         var current = cursor
         var decoder = DockerLogDecoder(tty: info.tty, timestamps: true, holdBytes: configuration.maxLineBytes + 1024)
-        var maskers: [DockerLogLine.Stream: SecretMasker] = [:]
+        var intake = LogIntake(container: info.name)
         var lines: [DockerLogLine] = []
         var reportedFrames = 0
         func deliver() {
-            var results: [LogLineProcessor.Result] = []
-            results.reserveCapacity(lines.count)
+            var fresh: [DockerLogLine] = []
+            fresh.reserveCapacity(lines.count)
             for line in lines {
                 if let ts = line.timestamp, let resume = cursor {
                     if ts < resume.last { continue }
@@ -325,15 +323,15 @@ public final class DockerMonitor: Service, Sendable {
                 if let ts = line.timestamp {
                     if current?.last == ts { current!.linesAtLast += 1 } else { current = LogCursor(last: ts, linesAtLast: 1) }
                 }
-                var masker = maskers[line.stream] ?? SecretMasker()
-                results.append(processor.process(line, container: info.name, masker: &masker,
-                                                 fallbackTimestamp: RFC3339.format(unixSeconds: wallClock())))
-                maskers[line.stream] = masker
+                fresh.append(line)
             }
             lines.removeAll(keepingCapacity: true)
+            var pending: [PendingLogLine] = []
+            var statuses = HTTPErrorSpikeDetector.Counts()
+            intake.take(fresh, now: { RFC3339.format(unixSeconds: wallClock()) }, into: &pending, statuses: &statuses)
             let frames = decoder.malformedFrames - reportedFrames
             reportedFrames = decoder.malformedFrames
-            activity.add(logs: results, malformedFrames: frames)
+            activity.add(pending: pending, statuses: statuses, container: info.name, malformedFrames: frames)
             if let current { state.withLock { $0.cursors[id] = current } }
         }
         do {

@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// `agent-bench queue [dir] [backlog MiB] [durable count]` or `agent-bench auth [lines] [log file]`:
+/// `agent-bench queue [dir] [backlog MiB] [durable count]`, `agent-bench auth [lines] [log file]` or
+/// `agent-bench logs [MiB] [recorded stream]`:
 /// prints figures, asserts nothing.
 @main
 enum Entry {
@@ -18,8 +19,11 @@ enum Entry {
         case "auth":
             let n = args.count > 1 ? Int(args[1]) ?? 1_000_000 : 1_000_000
             AuthBench.run(lines: n, writeTo: args.count > 2 ? args[2] : nil)
+        case "logs":
+            let mib = args.count > 1 ? Int(args[1]) ?? 256 : 256
+            try LogBench.run(mib: mib, fixture: args.count > 2 ? args[2] : "Tests/Fixtures/docker/logs-mixed.mux")
         default:
-            print("usage: agent-bench queue [dir] [backlog MiB] [durable count] | auth [lines] [write log to]")
+            print("usage: agent-bench queue [dir] [backlog MiB] [durable count] | auth [lines] [write log to] | logs [MiB] [recorded stream]")
             exit(64)
         }
     }

@@ -172,18 +172,39 @@ import Testing
         #expect(a.drain().events.map(\.container) == ["c8", "c9", "c10"], "the rest carries over")
     }
 
-    @Test func logsKeepTheNewestAndCountDrops() {
+    @Test func logsKeepTheNewestAndCountDropsAndMaskWhatIsKept() {
         let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5, http5xxMin: 2, http5xxRatio: 0.5)
-        let results = (0..<12).map { i in
-            LogLineProcessor.Result(entry: LogEntry(container: "web", message: "m\(i)", timestamp: "t"), maskedValues: i % 2,
-                                    truncated: false, httpStatus: i < 3 ? 500 : nil)
+        var intake = LogIntake(container: "web")
+        let lines = (0..<12).map { i in
+            DockerLogLine(stream: .stdout, timestamp: nil, bytes: Array((i < 3 ? #"{"status":500,"token":"t\#(i)"}"# : "m\(i) password=p\(i)").utf8))
         }
-        a.add(logs: results)
+        var pending: [PendingLogLine] = []
+        var statuses = HTTPErrorSpikeDetector.Counts()
+        intake.take(lines, now: { "arrival" }, into: &pending, statuses: &statuses)
+        a.add(pending: pending, statuses: statuses, container: "web")
         let b = a.drain()
-        #expect(b.logs.map(\.message) == ["m7", "m8", "m9", "m10", "m11"])
-        #expect(a.counters.logLinesDropped == 7 && a.counters.logLinesStreamed == 12 && a.counters.valuesMasked == 6)
-        #expect(b.alerts == [Alert(.http5xxSpike)] && b.details.first?.container == "web" && b.details.first?.errors == 3)
+        #expect(b.logs.map(\.message) == ["m7 password=***", "m8 password=***", "m9 password=***", "m10 password=***", "m11 password=***"])
+        #expect(b.logs.allSatisfy { $0.timestamp == "arrival" && $0.container == "web" })
+        #expect(a.counters.logLinesDropped == 7 && a.counters.logLinesStreamed == 12 && a.counters.valuesMasked == 5)
+        #expect(b.alerts == [Alert(.http5xxSpike)] && b.details.first?.container == "web" && b.details.first?.errors == 3,
+                "dropped lines still count for 5xx")
         #expect(a.drain() == DockerActivity.Batch())
+    }
+
+    @Test func privateKeyStateIsCarriedToLinesMaskedLater() {
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 2, http5xxMin: 2, http5xxRatio: 0.5)
+        var intake = LogIntake(container: "db")
+        let text = ["-----BEGIN EC PRIVATE KEY-----", "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oZF0", "AwEHoUQDQgAE", "-----END EC PRIVATE KEY-----"]
+        var pending: [PendingLogLine] = []
+        var statuses = HTTPErrorSpikeDetector.Counts()
+        intake.take(text.map { DockerLogLine(stream: .stderr, timestamp: nil, bytes: Array($0.utf8)) }, now: { "" },
+                    into: &pending, statuses: &statuses)
+        a.add(pending: pending, statuses: statuses, container: "db")
+        // Only the last two lines are kept: the body line is still masked though its BEGIN was dropped.
+        #expect(a.drain().logs.map(\.message) == ["***", "-----END EC PRIVATE KEY-----"])
+        #expect(SecretMasker.privateKeyState(after: Array("-----BEGIN CERTIFICATE-----".utf8), startingInside: false) == false)
+        #expect(SecretMasker.privateKeyState(after: Array("x -----BEGIN PRIVATE KEY-----".utf8), startingInside: false))
+        #expect(!SecretMasker.privateKeyState(after: Array("-----BEGIN PRIVATE KEY-----abc-----END PRIVATE KEY-----".utf8), startingInside: false))
     }
 
     @Test func shellAlertsGoInOnePayloadWithTheirDetail() {

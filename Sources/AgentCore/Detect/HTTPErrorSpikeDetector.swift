@@ -4,6 +4,13 @@ public struct HTTPErrorSpikeDetector: Sendable {
     public struct Counts: Sendable, Equatable {
         public var total = 0
         public var errors = 0
+
+        public init() {}
+
+        public mutating func add(_ status: Int) {
+            total += 1
+            if status >= 500 { errors += 1 }
+        }
     }
 
     /// A container over the thresholds in the interval just ended.
@@ -27,9 +34,15 @@ public struct HTTPErrorSpikeDetector: Sendable {
 
     /// Records one access-log status for a container.
     public mutating func record(container: String, status: Int) {
-        if counts[container] == nil, counts.count >= maxContainers { return }
-        counts[container, default: Counts()].total += 1
-        if status >= 500 { counts[container, default: Counts()].errors += 1 }
+        if counts.count >= maxContainers, counts[container] == nil { return }
+        counts[container, default: Counts()].add(status) // one hash lookup, modified in place
+    }
+
+    /// Records the statuses of several lines of one container at once.
+    public mutating func record(container: String, counts c: Counts) {
+        if counts.count >= maxContainers, counts[container] == nil { return }
+        counts[container, default: Counts()].total += c.total
+        counts[container, default: Counts()].errors += c.errors
     }
 
     /// Ends the interval: the containers over both thresholds, sorted by name; counts restart.

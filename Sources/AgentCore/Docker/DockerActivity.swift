@@ -1,5 +1,40 @@
 import Synchronization
 
+/// A container log line waiting for the next payload: raw until then. Masking and the String for
+/// the payload are made in `drain` for the lines that are kept (at most `maxLogEntries` per
+/// payload), so a chatty container costs no masking for lines that would be dropped anyway. The
+/// only masking state, "inside a PEM private key block", is tracked for every line on arrival.
+public struct PendingLogLine: Sendable {
+    public var container: String
+    public var line: DockerLogLine
+    public var startsInPrivateKey: Bool
+    /// Arrival time, used only when the line carried no timestamp.
+    public var fallbackTimestamp: String?
+}
+
+/// Per container: turns decoded lines into pending ones, reading HTTP statuses (every line counts
+/// for 5xx spikes) and carrying the private-key state of each stream from line to line.
+public struct LogIntake: Sendable {
+    public let container: String
+    private var inPrivateKey = [false, false, false] // by stream number
+
+    public init(container: String) {
+        self.container = container
+    }
+
+    public mutating func take(_ lines: [DockerLogLine], now: () -> String,
+                              into pending: inout [PendingLogLine], statuses: inout HTTPErrorSpikeDetector.Counts) {
+        for line in lines {
+            if let status = HTTPStatusParser.status(in: line.bytes) { statuses.add(status) }
+            let k = Int(line.stream.rawValue)
+            let before = inPrivateKey[k]
+            inPrivateKey[k] = SecretMasker.privateKeyState(after: line.bytes, startingInside: before)
+            pending.append(PendingLogLine(container: container, line: line, startsInPrivateKey: before,
+                                          fallbackTimestamp: line.timestamp == nil ? now() : nil))
+        }
+    }
+}
+
 /// What the Docker monitor gathered since the last payload, handed to the collector once per
 /// interval. Bounded: at most `maxEventsPerPayload` events go in one payload and the rest carry
 /// over to the next ones (up to `eventBacklog`, beyond which the oldest are dropped and counted);
@@ -41,7 +76,7 @@ public final class DockerActivity: Sendable {
         var connection: Connection
         var apiVersion: String?
         var events: [DockerEvent] = []
-        var logs: [LogEntry] = []
+        var logs: [PendingLogLine] = []
         var logHead = 0
         var shellDetails: [AlertDetail] = []
         var http: HTTPErrorSpikeDetector
@@ -51,10 +86,12 @@ public final class DockerActivity: Sendable {
     public let maxEventsPerPayload: Int
     public let eventBacklog: Int
     public let maxLogEntries: Int
+    public let processor: LogLineProcessor
     private let state: Mutex<State>
 
     public init(maxEventsPerPayload: Int, maxLogEntries: Int, http5xxMin: Int, http5xxRatio: Double,
-                connection: Connection = .connecting) {
+                maxLineBytes: Int = 4096, connection: Connection = .connecting) {
+        self.processor = LogLineProcessor(maxLineBytes: maxLineBytes)
         self.maxEventsPerPayload = max(1, maxEventsPerPayload)
         self.eventBacklog = max(1, maxEventsPerPayload) * 10
         self.maxLogEntries = max(0, maxLogEntries)
@@ -91,26 +128,24 @@ public final class DockerActivity: Sendable {
         state.withLock { $0.counters.eventsMalformed += 1 }
     }
 
-    /// Adds processed log lines of one container (one lock for a whole read).
-    public func add(logs results: [LogLineProcessor.Result], malformedFrames: Int = 0) {
-        guard !results.isEmpty || malformedFrames > 0 else { return }
+    /// Adds the lines of one read of one container (one lock for all of them) and the HTTP
+    /// statuses found in them.
+    public func add(pending: [PendingLogLine], statuses: HTTPErrorSpikeDetector.Counts, container: String, malformedFrames: Int = 0) {
+        guard !pending.isEmpty || statuses.total > 0 || malformedFrames > 0 else { return }
         state.withLock { s in
             s.counters.malformedFrames += malformedFrames
-            for r in results {
-                s.counters.logLinesStreamed += 1
-                s.counters.valuesMasked += r.maskedValues
-                if r.truncated { s.counters.logLinesTruncated += 1 }
-                if let status = r.httpStatus { s.http.record(container: r.entry.container, status: status) }
-                guard maxLogEntries > 0 else { s.counters.logLinesDropped += 1; continue }
-                s.logs.append(r.entry)
-                // Drop the oldest beyond the bound; compact lazily so dropping stays O(1).
-                if s.logs.count - s.logHead > maxLogEntries {
-                    s.logHead += 1
-                    s.counters.logLinesDropped += 1
-                    if s.logHead >= maxLogEntries {
-                        s.logs.removeFirst(s.logHead)
-                        s.logHead = 0
-                    }
+            s.counters.logLinesStreamed += pending.count
+            if statuses.total > 0 { s.http.record(container: container, counts: statuses) }
+            guard maxLogEntries > 0 else { s.counters.logLinesDropped += pending.count; return }
+            s.logs.append(contentsOf: pending)
+            // Drop the oldest beyond the bound; compact lazily so dropping stays cheap.
+            let over = s.logs.count - s.logHead - maxLogEntries
+            if over > 0 {
+                s.logHead += over
+                s.counters.logLinesDropped += over
+                if s.logHead >= maxLogEntries {
+                    s.logs.removeFirst(s.logHead)
+                    s.logHead = 0
                 }
             }
         }
@@ -130,8 +165,17 @@ public final class DockerActivity: Sendable {
             let n = min(maxEventsPerPayload, s.events.count)
             b.events = Array(s.events.prefix(n))
             s.events.removeFirst(n)
-            b.logs = Array(s.logs[s.logHead...])
-            s.logs.removeAll(keepingCapacity: true)
+            let kept = s.logs[s.logHead...]
+            b.logs.reserveCapacity(kept.count)
+            for p in kept {
+                var masker = SecretMasker(inPrivateKey: p.startsInPrivateKey)
+                let r = processor.process(p.line, container: p.container, masker: &masker,
+                                          fallbackTimestamp: p.fallbackTimestamp ?? "")
+                s.counters.valuesMasked += r.maskedValues
+                if r.truncated { s.counters.logLinesTruncated += 1 }
+                b.logs.append(r.entry)
+            }
+            s.logs.removeAll(keepingCapacity: s.logs.capacity <= 4 * maxLogEntries)
             s.logHead = 0
             if !s.shellDetails.isEmpty {
                 b.alerts.append(Alert(.shellInContainer))

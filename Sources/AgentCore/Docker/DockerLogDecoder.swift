@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One log line of a container as read from `/containers/{id}/logs?timestamps=1`.
 public struct DockerLogLine: Sendable, Equatable {
     public enum Stream: UInt8, Sendable { case stdin = 0, stdout = 1, stderr = 2 }
@@ -42,7 +46,7 @@ public struct DockerLogDecoder: Sendable {
     /// Start of a message: the timestamp prefix is still to be read.
     private var atMessageStart = true
     /// Partial line per stream (Docker's 16 KiB splits, or a frame ending mid-line).
-    private var open: [DockerLogLine.Stream: DockerLogLine] = [:]
+    private var open: [DockerLogLine?] = [nil, nil, nil] // by stream number
     /// Start of a message whose timestamp has not fully arrived yet.
     private var prefix: [UInt8] = []
     /// Frames whose header byte names no known stream.
@@ -72,9 +76,11 @@ public struct DockerLogDecoder: Sendable {
             pending.removeAll()
             message(rest[...], stream: .stdout, into: &out)
         }
-        if !prefix.isEmpty { append([][...], stream: frameStream, final: true, into: &out) }
-        for stream in [DockerLogLine.Stream.stdout, .stderr, .stdin] {
-            if let line = open.removeValue(forKey: stream) { out.append(line) }
+        if !prefix.isEmpty, !append([][...], stream: frameStream, final: true, into: &out) {
+            complete(frameStream, into: &out)
+        }
+        for i in [1, 2, 0] {
+            if let line = open[i] { out.append(line); open[i] = nil }
         }
         pending.removeAll()
         prefix.removeAll()
@@ -118,9 +124,10 @@ public struct DockerLogDecoder: Sendable {
     private mutating func frameBody(_ chunk: ArraySlice<UInt8>, into out: inout [DockerLogLine]) {
         var start = chunk.startIndex
         while start < chunk.endIndex {
-            if let nl = chunk[start...].firstIndex(of: 10) {
-                append(chunk[start..<nl], stream: frameStream, final: true, into: &out)
-                complete(frameStream, into: &out)
+            if let nl = Self.newline(in: chunk, from: start) {
+                if !append(chunk[start..<nl], stream: frameStream, final: true, into: &out) {
+                    complete(frameStream, into: &out)
+                }
                 atMessageStart = true
                 start = nl + 1
             } else {
@@ -130,11 +137,22 @@ public struct DockerLogDecoder: Sendable {
         }
     }
 
+    /// memchr for `\n` in `chunk[from...]`.
+    @inline(__always)
+    static func newline(in chunk: ArraySlice<UInt8>, from: Int) -> Int? {
+        chunk.withUnsafeBufferPointer { p -> Int? in
+            let offset = from - chunk.startIndex
+            guard offset < p.count, let base = p.baseAddress,
+                  let hit = memchr(base + offset, 10, p.count - offset) else { return nil }
+            return chunk.startIndex + base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
     // MARK: - raw (TTY)
 
     private mutating func consumeRaw(into out: inout [DockerLogLine]) {
         var start = 0
-        while let nl = pending[start...].firstIndex(of: 10) {
+        while let nl = Self.newline(in: pending[...], from: start) {
             message(pending[start..<nl], stream: .stdout, into: &out)
             start = nl + 1
         }
@@ -149,8 +167,9 @@ public struct DockerLogDecoder: Sendable {
 
     private mutating func message(_ body: ArraySlice<UInt8>, stream: DockerLogLine.Stream, into out: inout [DockerLogLine]) {
         atMessageStart = true
-        append(body, stream: stream, final: true, into: &out)
-        complete(stream, into: &out)
+        if !append(body, stream: stream, final: true, into: &out) {
+            complete(stream, into: &out)
+        }
     }
 
     // MARK: - shared
@@ -158,8 +177,11 @@ public struct DockerLogDecoder: Sendable {
     /// Appends message bytes to the stream's open line, reading the timestamp prefix first. The
     /// prefix may arrive split across reads: it is gathered until its space (or the line's end,
     /// `final`) is seen.
+    /// Returns true when it emitted the whole line itself (a complete message with no open
+    /// partial: the common case, done without touching the per-stream state).
+    @discardableResult
     private mutating func append(_ bytes: ArraySlice<UInt8>, stream: DockerLogLine.Stream, final: Bool = false,
-                                 into out: inout [DockerLogLine]) {
+                                 into out: inout [DockerLogLine]) -> Bool {
         var body = bytes
         var ts: DockerTimestamp?
         if atMessageStart {
@@ -174,7 +196,7 @@ public struct DockerLogDecoder: Sendable {
                 let space = gathered.prefix(Self.maxPrefix + 1).firstIndex(of: 32)
                 if space == nil, gathered.count <= Self.maxPrefix, !final {
                     if prefix.isEmpty { prefix.append(contentsOf: body) }
-                    return // wait for the rest of the timestamp
+                    return false // wait for the rest of the timestamp
                 }
                 if let sp = space, let t = DockerTimestamp(rfc3339: gathered[gathered.startIndex..<sp]) {
                     ts = t
@@ -185,16 +207,23 @@ public struct DockerLogDecoder: Sendable {
             }
             atMessageStart = false
         }
-        if var line = open[stream] {
-            open[stream] = nil // keep the array uniquely referenced while appending
+        let k = Int(stream.rawValue)
+        if final, open[k] == nil {
+            var line = DockerLogLine(stream: stream, timestamp: ts, bytes: [])
             hold(body, in: &line)
-            open[stream] = line
+            if line.bytes.last == 13 { line.bytes.removeLast() }
+            out.append(line)
+            return true
+        }
+        if open[k] != nil {
+            hold(body, in: &open[k]!)
         } else {
             var line = DockerLogLine(stream: stream, timestamp: ts, bytes: [])
             line.bytes.reserveCapacity(min(body.count, holdBytes))
             hold(body, in: &line)
-            open[stream] = line
+            open[k] = line
         }
+        return false
     }
 
     /// Longest timestamp prefix looked for ("2026-11-28T22:50:06.943219372+00:00" is 35 bytes).
@@ -211,7 +240,10 @@ public struct DockerLogDecoder: Sendable {
     }
 
     private mutating func complete(_ stream: DockerLogLine.Stream, into out: inout [DockerLogLine]) {
-        guard var line = open.removeValue(forKey: stream) else {
+        let k = Int(stream.rawValue)
+        var taken: DockerLogLine?
+        swap(&taken, &open[k]) // move out without a copy
+        guard var line = taken else {
             out.append(DockerLogLine(stream: stream, timestamp: nil, bytes: []))
             return
         }

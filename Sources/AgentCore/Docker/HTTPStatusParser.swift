@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Finds the HTTP status code in a container log line: nginx/Apache common and combined formats
 /// (`… "GET / HTTP/1.1" 502 157 …`) and JSON access logs with a `status` (or `status_code`,
 /// `statusCode`) field. Returns nil for lines that are not access-log lines.
@@ -59,12 +63,9 @@ public enum HTTPStatusParser {
     }
 
     private static func index(of b: UInt8, in p: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        var i = from
-        while i < p.count {
-            if p[i] == b { return i }
-            i += 1
-        }
-        return nil
+        guard from < p.count, let base = p.baseAddress,
+              let hit = memchr(base + from, Int32(b), p.count - from) else { return nil }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 
     private static func find(_ p: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Int? {

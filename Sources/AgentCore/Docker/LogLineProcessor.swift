@@ -1,6 +1,5 @@
 /// Turns a decoded container log line into a payload entry: secrets masked first, then the
-/// message cut to `maxLineBytes` (at a UTF-8 boundary) with a marker; the HTTP status, if the line
-/// is an access-log line, is read from the masked text.
+/// message cut to `maxLineBytes` (at a UTF-8 boundary) with a marker.
 public struct LogLineProcessor: Sendable {
     public static let truncationMarker = "…[truncated]"
     public let maxLineBytes: Int
@@ -13,13 +12,11 @@ public struct LogLineProcessor: Sendable {
         public var entry: LogEntry
         public var maskedValues: Int
         public var truncated: Bool
-        public var httpStatus: Int?
     }
 
     public func process(_ line: DockerLogLine, container: String, masker: inout SecretMasker,
                         fallbackTimestamp: @autoclosure () -> String) -> Result {
         let (masked, count) = masker.mask(line.bytes)
-        let status = HTTPStatusParser.status(in: masked)
         var message: String
         let truncated = masked.count > maxLineBytes || line.droppedBytes > 0
         if masked.count > maxLineBytes {
@@ -32,6 +29,6 @@ public struct LogLineProcessor: Sendable {
         if truncated { message += Self.truncationMarker }
         let ts = line.timestamp?.description ?? fallbackTimestamp()
         return Result(entry: LogEntry(container: container, message: message, timestamp: ts),
-                      maskedValues: count, truncated: truncated, httpStatus: status)
+                      maskedValues: count, truncated: truncated)
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Masks secrets in log lines before anything leaves the host. Masked values become `***`; keys,
 /// schemes and user names stay so the line is still useful.
 ///
@@ -14,7 +18,43 @@ public struct SecretMasker: Sendable {
     /// Inside a `-----BEGIN … PRIVATE KEY-----` block that began on an earlier line.
     public private(set) var inPrivateKey = false
 
-    public init() {}
+    public init(inPrivateKey: Bool = false) {
+        self.inPrivateKey = inPrivateKey
+    }
+
+    /// Whether a stream is inside a PEM private key block after `line`, given whether it was
+    /// before: the one piece of masking state, tracked for every line so that masking itself can
+    /// wait until a line is known to leave the host. Same rules as `mask`.
+    public static func privateKeyState(after line: [UInt8], startingInside: Bool) -> Bool {
+        var inside = startingInside
+        line.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            var i = 0
+            while i + 9 <= p.count, let hit = memchr(base + i, 45, p.count - i) { // '-'
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if at + pemEnd.count <= p.count, (0..<pemEnd.count).allSatisfy({ p[at + $0] == pemEnd[$0] }) {
+                    inside = false
+                    i = at + pemEnd.count
+                } else if at + pemBegin.count <= p.count, (0..<pemBegin.count).allSatisfy({ p[at + $0] == pemBegin[$0] }) {
+                    // BEGIN ... PRIVATE KEY-----
+                    var j = at + pemBegin.count
+                    var header = false
+                    while j + 5 <= p.count {
+                        if p[j] == 45, p[j + 1] == 45, p[j + 2] == 45, p[j + 3] == 45, p[j + 4] == 45 {
+                            header = j >= privateKey.count && (0..<privateKey.count).allSatisfy { p[j - privateKey.count + $0] == privateKey[$0] }
+                            break
+                        }
+                        j += 1
+                    }
+                    if header { inside = true }
+                    i = j + 5
+                } else {
+                    i = at + 1
+                }
+            }
+        }
+        return inside
+    }
 
     public static let mask: [UInt8] = Array("***".utf8)
 
@@ -56,6 +96,7 @@ public struct SecretMasker: Sendable {
         }
         while i < n {
             let b = p[i]
+            guard Self.isTrigger(b) else { i += 1; continue }
             switch b {
             case UInt8(ascii: "="), UInt8(ascii: ":"):
                 if b == UInt8(ascii: ":"), i + 2 < n, p[i + 1] == UInt8(ascii: "/"), p[i + 2] == UInt8(ascii: "/") {
@@ -64,9 +105,9 @@ public struct SecretMasker: Sendable {
                     continue
                 }
                 if let s = keyedValue(p, separator: i) { spans.append(s); i = s.upperBound; continue }
-            case UInt8(ascii: "e"):
-                if i + 2 < n, p[i + 1] == UInt8(ascii: "y"), p[i + 2] == UInt8(ascii: "J"), !isB64URL(before: i, p),
-                   let s = jwt(p, at: i) {
+            case UInt8(ascii: "J"): // JWTs start "eyJ" (base64 of `{"`): look back from the rarer J
+                if i >= 2, p[i - 1] == UInt8(ascii: "y"), p[i - 2] == UInt8(ascii: "e"), !isB64URL(before: i - 2, p),
+                   let s = jwt(p, at: i - 2) {
                     spans.append(s); i = s.upperBound; continue
                 }
             case UInt8(ascii: "A"):
@@ -120,17 +161,15 @@ public struct SecretMasker: Sendable {
         let keyStart = k + 1
         let keyLen = keyEnd - keyStart
         guard keyLen >= 3, keyLen <= 64 else { return nil }
-        var key = [UInt8](repeating: 0, count: keyLen)
-        for j in 0..<keyLen {
-            var c = p[keyStart + j]
-            if c >= 65, c <= 90 { c += 32 }
-            if c == UInt8(ascii: "-") || c == UInt8(ascii: ".") { c = UInt8(ascii: "_") }
-            key[j] = c
+        // Cheap filter first: every secret key ends in d, t, n or y, or starts with p, s or t.
+        let last = p[keyEnd - 1] | 0x20, first = p[keyStart] | 0x20
+        guard last == 100 || last == 116 || last == 110 || last == 121 || first == 112 || first == 115 || first == 116 else {
+            return nil
         }
-        let isAuthorization = key.count >= Self.authorization.count && key.suffix(Self.authorization.count).elementsEqual(Self.authorization)
+        let isAuthorization = keyHasSuffix(p, keyStart, keyEnd, Self.authorization)
         guard isAuthorization
-            || Self.suffixes.contains(where: { key.count >= $0.count && key.suffix($0.count).elementsEqual($0) })
-            || Self.prefixes.contains(where: { key.count > $0.count && key.prefix($0.count).elementsEqual($0) })
+            || Self.suffixes.contains(where: { keyHasSuffix(p, keyStart, keyEnd, $0) })
+            || Self.prefixes.contains(where: { keyLen > $0.count && keyHasSuffix(p, keyStart, keyStart + $0.count, $0) })
         else { return nil }
         guard var v = value(p, after: sep) else { return nil }
         if isAuthorization {
@@ -228,6 +267,28 @@ public struct SecretMasker: Sendable {
     }
 
     // MARK: - byte helpers
+
+    /// Whether the key `p[start..<end]`, lower-cased with `-`/`.` read as `_`, ends with `word`.
+    @inline(__always)
+    private func keyHasSuffix(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ word: [UInt8]) -> Bool {
+        guard end - start >= word.count else { return false }
+        var k = end - word.count
+        for w in word {
+            var c = p[k]
+            if c >= 65, c <= 90 { c += 32 } else if c == UInt8(ascii: "-") || c == UInt8(ascii: ".") { c = UInt8(ascii: "_") }
+            guard c == w else { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// Bytes where a secret can start: `=` `:` `-` (below 64) and `A` `B` `J` `b` (64-127).
+    @inline(__always)
+    private static func isTrigger(_ b: UInt8) -> Bool {
+        if b < 64 { return (0x2400_2000_0000_0000 as UInt64) >> b & 1 != 0 }
+        if b < 128 { return (0x0000_0004_0000_0406 as UInt64) >> (b - 64) & 1 != 0 }
+        return false
+    }
 
     private func find(_ p: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], from: Int) -> Int? {
         guard let first = needle.first, p.count >= needle.count else { return nil }
