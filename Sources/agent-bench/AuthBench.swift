@@ -56,29 +56,36 @@ enum AuthBench {
             _ = log.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             close(fd)
         }
+        // Best of 3 passes, each with fresh counters (as a restarted agent would have).
         var counter = AuthAttemptCounter()
         var detector = BruteForceDetector(threshold: 20, windowSeconds: 300)
         var events = 0, failures = 0, lines = 0
-        let t0 = QueueBench.now()
-        log.withUnsafeBufferPointer { buf in
-            var start = 0
-            let base = buf.baseAddress!
-            while start < buf.count, let nl = memchr(base + start, 0x0A, buf.count - start) {
-                let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
-                lines += 1
-                if let e = AuthLogParser.parse(line: UnsafeBufferPointer(rebasing: buf[start..<end])) {
-                    events += 1
-                    let f = counter.failures(for: e)
-                    failures += f
-                    detector.record(address: e.address, at: 1_764_309_263, count: f)
+        var seconds = Double.infinity
+        for _ in 0..<3 {
+            counter = AuthAttemptCounter()
+            detector = BruteForceDetector(threshold: 20, windowSeconds: 300)
+            events = 0; failures = 0; lines = 0
+            let t0 = QueueBench.now()
+            log.withUnsafeBufferPointer { buf in
+                var start = 0
+                let base = buf.baseAddress!
+                while start < buf.count, let nl = memchr(base + start, 0x0A, buf.count - start) {
+                    let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+                    lines += 1
+                    if let e = AuthLogParser.parse(line: UnsafeBufferPointer(rebasing: buf[start..<end])) {
+                        events += 1
+                        let f = counter.failures(for: e)
+                        failures += f
+                        detector.record(e.key, hostName: e.hostName, at: 1_764_309_263, count: f)
+                    }
+                    start = end + 1
                 }
-                start = end + 1
             }
+            seconds = min(seconds, QueueBench.now() - t0)
         }
-        let seconds = QueueBench.now() - t0
         let offenders = detector.offenders(at: 1_764_309_263).count
         print("auth benchmark: \(lines) lines (\(log.count >> 20) MiB), \(events) sshd events, \(failures) failed attempts, \(offenders) offending addresses")
-        print(String(format: "  parse + count + detect:     %10.0f lines/s (%.3f s, one core)", Double(lines) / seconds, seconds))
+        print(String(format: "  parse + count + detect:     %10.0f lines/s (%.3f s, one core, best of 3)", Double(lines) / seconds, seconds))
         print(String(format: "  throughput:                 %10.1f MiB/s", Double(log.count) / 1_048_576 / seconds))
         print(memoryLine)
 

@@ -113,7 +113,7 @@ import Testing
 
     @Test func trackedConnectionsAreBounded() {
         var c = AuthAttemptCounter(capacity: 100)
-        for pid in 0..<10_000 { _ = c.failures(for: ev(.pamFailure, Int32(pid))) }
+        for pid in 1...10_000 { _ = c.failures(for: ev(.pamFailure, Int32(pid))) }
         #expect(c.trackedConnections <= 100 && c.evicted >= 9_900)
     }
 }
@@ -211,5 +211,85 @@ import Testing
         #expect(JournalEntry.parse(#"{"MESSAGE":"x"}"#) == nil, "no cursor")
         #expect(JournalEntry.parse("not json") == nil)
         #expect(JournalEntry.parse(#"{"__CURSOR":"c"}"#)?.message == "")
+    }
+}
+
+@Suite struct AddressKeyTests {
+    static let roundTrips: [(String, String)] = [
+        ("192.0.2.1", "192.0.2.1"), ("0.0.0.0", "0.0.0.0"), ("255.255.255.255", "255.255.255.255"),
+        ("2001:DB8::7", "2001:db8::7"), ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), ("::1", "::1"), ("::", "::"),
+        ("fe80::a:b:c:d", "fe80::a:b:c:d"), ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"),
+        ("1:0:0:2:0:0:0:3", "1:0:0:2::3"), ("::ffff:192.0.2.44", "192.0.2.44"), ("::ffff:c000:22c", "192.0.2.44"),
+        ("64:ff9b::192.0.2.33", "64:ff9b::c000:221"), ("2001:db8::", "2001:db8::"),
+    ]
+
+    @Test(arguments: roundTrips)
+    func parsesAndFormatsRFC5952(_ pair: (String, String)) throws {
+        let k = try #require(AddressKey.parseIP(Array(pair.0.utf8)), "\(pair.0)")
+        #expect(k.ipText == pair.1)
+        #expect(AddressKey.parseIP(Array(pair.1.utf8)) == k, "formatting then parsing gives the same key")
+    }
+
+    @Test(arguments: ["256.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "12345::1", "1:2:3:4:5:6:7:8:9", "1::2::3", ":1:2", "1:2:",
+                      "scanner.example.net", "", "1.2.3.4 ", "g::1"])
+    func rejectsNonIPs(_ text: String) {
+        #expect(AddressKey.parseIP(Array(text.utf8)) == nil, "\(text)")
+    }
+
+    @Test func namesAndIPsNeverShareAKey() {
+        #expect(AddressKey.name(Array("a".utf8)) != AddressKey.name(Array("b".utf8)))
+        #expect(AddressKey.name(Array("10.0.0.1".utf8)) != AddressKey.parseIP(Array("10.0.0.1".utf8)))
+    }
+
+    @Test func windowTableSurvivesGrowthEvictionAndCleanup() {
+        var d = BruteForceDetector(threshold: 2, windowSeconds: 80, maxTracked: 5_000)
+        for i in 0..<4_000 { d.record(address: "10.0.\(i >> 8).\(i & 255)", at: 100) }
+        for i in 0..<500 { d.record(address: "2001:db8::\(String(i, radix: 16))", at: 100) }
+        d.record(address: "10.0.0.7", at: 101)
+        d.record(address: "2001:db8::7", at: 101)
+        d.record(address: "host.example", at: 101, count: 2)
+        #expect(d.tracked == 4_501)
+        #expect(d.offenders(at: 102) == ["10.0.0.7", "2001:db8::7", "host.example"])
+        #expect(d.offenders(at: 100 + 90).isEmpty && d.tracked == 0, "all left the window and are forgotten")
+        for i in 0..<6_000 { d.record(address: "10.1.\(i >> 8).\(i & 255)", at: 1_000 + Int64(i / 1000)) }
+        #expect(d.tracked <= 5_000 && d.evicted >= 1_000)
+    }
+}
+
+@Suite struct PidTableTests {
+    /// Random inserts and removals against a Dictionary: same contents after every step.
+    @Test func matchesADictionaryUnderChurn() {
+        var table = PidTable()
+        var model: [Int32: AddressKey] = [:]
+        var rng = SystemRandomNumberGenerator()
+        for step in 0..<40_000 {
+            let pid = Int32.random(in: 1...3_000, using: &rng)
+            let (i, found) = table.find(pid)
+            #expect(found == (model[pid] != nil))
+            if found {
+                #expect(table.values[i].address == model[pid])
+                if Bool.random(using: &rng) { table.remove(at: i); model[pid] = nil }
+            } else {
+                let key = AddressKey.ipv4(UInt32(step))
+                table.insert(pid, .init(address: key, pending: false, counted: false), at: i)
+                model[pid] = key
+            }
+            #expect(table.count == model.count)
+        }
+        for (pid, key) in model {
+            let (i, found) = table.find(pid)
+            #expect(found && table.values[i].address == key)
+        }
+    }
+
+    @Test func counterForgetsTheOldestPastCapacity() {
+        var c = AuthAttemptCounter(capacity: 100)
+        for pid in Int32(1)...250 {
+            _ = c.failures(for: AuthEvent(kind: .refusedUser, address: "192.0.2.1", pid: pid, user: nil))
+        }
+        #expect(c.trackedConnections == 100 && c.evicted == 150)
+        // pid 250 is still known: its Failed line is the same attempt; pid 1 was forgotten: a new one.
+        #expect(c.failures(for: AuthEvent(kind: .failedAttempt, address: "192.0.2.1", pid: 250, user: nil)) == 0)
+        #expect(c.failures(for: AuthEvent(kind: .failedAttempt, address: "192.0.2.1", pid: 1, user: nil)) == 1)
     }
 }

@@ -60,7 +60,7 @@ import Testing
         (["queue-max-bytes": "100"], "queue-max-bytes"), (["drain-batch": "0"], "drain-batch"),
         (["auth-source": "syslog"], "auth-source"), (["max-log-line-bytes": "10"], "max-log-line-bytes"),
         (["max-docker-events": "0"], "max-docker-events"), (["shell-alert-all": "sometimes"], "shell-alert-all"),
-        (["http-5xx-min": "0"], "http-5xx-min"), (["http-5xx-ratio": "1.5"], "http-5xx-ratio"),
+        (["http-5xx-min": "0"], "http-5xx-min"), (["failed-auth-threshold": "5000"], "failed-auth-threshold"), (["http-5xx-ratio": "1.5"], "http-5xx-ratio"),
     ] as [([String: String], String)])
     func invalidValuesNameTheFlag(_ bad: [String: String], _ flag: String) {
         #expect {

@@ -22,16 +22,32 @@ public enum AuthEventKind: String, Sendable, Equatable {
 /// One parsed auth line.
 public struct AuthEvent: Sendable, Equatable {
     public let kind: AuthEventKind
-    /// Source address: IPv4, IPv6 (lowercased, `::ffff:` mapping removed) or a host name.
-    public let address: String
+    /// Source address in binary form: what the counters and windows key on.
+    public let key: AddressKey
+    /// The source's text when it is a host name (nil for IP addresses).
+    public let hostName: String?
     /// The sshd process id, which identifies one connection; nil when the line has none.
     public let pid: Int32?
     public let user: String?
 
-    public init(kind: AuthEventKind, address: String, pid: Int32?, user: String?) {
+    /// Source address as text: IPv4, IPv6 (RFC 5952, `::ffff:` mapping removed) or the host name.
+    public var address: String { hostName ?? key.ipText ?? "" }
+
+    public init(kind: AuthEventKind, key: AddressKey, hostName: String?, pid: Int32?, user: String?) {
         self.kind = kind
-        self.address = address
+        self.key = key
+        self.hostName = hostName
         self.pid = pid
         self.user = user
+    }
+
+    /// From address text (tests, the journal path): IP text is parsed, anything else is a host name.
+    public init(kind: AuthEventKind, address: String, pid: Int32?, user: String?) {
+        let bytes = Array(address.utf8)
+        if let k = AddressKey.parseIP(bytes) {
+            self.init(kind: kind, key: k, hostName: nil, pid: pid, user: user)
+        } else {
+            self.init(kind: kind, key: .name(bytes), hostName: address, pid: pid, user: user)
+        }
     }
 }

@@ -164,27 +164,21 @@ public enum AuthLogParser {
     // MARK: Helpers
 
     static func event(_ kind: AuthEventKind, address a: UnsafeBufferPointer<UInt8>, pid: Int32?, user: String?) -> AuthEvent? {
-        guard let address = normalizeAddress(a) else { return nil }
-        return AuthEvent(kind: kind, address: address, pid: pid, user: user)
-    }
-
-    /// Accepts IPv4, IPv6 and host names (no spaces or control bytes); lowercases and removes
-    /// the `::ffff:` prefix of IPv4-mapped IPv6 addresses.
-    static func normalizeAddress(_ a: UnsafeBufferPointer<UInt8>) -> String? {
         guard !a.isEmpty, a.count <= 253 else { return nil }
+        if let key = AddressKey.parseIP(a) { // no String for IP addresses
+            return AuthEvent(kind: kind, key: key, hostName: nil, pid: pid, user: user)
+        }
         for b in a where b <= 0x20 || b == 0x7F || b == UInt8(ascii: "/") || b == UInt8(ascii: "=") { return nil }
-        var s = String(decoding: a, as: UTF8.self)
-        if s.contains(":") { s = s.lowercased() }
-        if s.hasPrefix("::ffff:"), s.dropFirst(7).contains(".") { s = String(s.dropFirst(7)) }
-        return s
+        var text = String(decoding: a, as: UTF8.self)
+        if text.contains(":") { text = text.lowercased() } // e.g. a scoped IPv6 "fe80::1%eth0"
+        let bytes = Array(text.utf8)
+        return AuthEvent(kind: kind, key: .name(bytes), hostName: text, pid: pid, user: user)
     }
 
     static func stripSuffixes(_ t0: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         var t = t0
-        for suffix in [" [preauth]", " ssh2", " ssh1"] where hasSuffix(t, suffix) {
-            t = UnsafeBufferPointer(rebasing: t[..<(t.count - suffix.utf8.count)])
-        }
-        if hasSuffix(t, " ssh2") { t = UnsafeBufferPointer(rebasing: t[..<(t.count - 5)]) }
+        if hasSuffix(t, " [preauth]") { t = UnsafeBufferPointer(rebasing: t[..<(t.count - 10)]) }
+        if hasSuffix(t, " ssh2") || hasSuffix(t, " ssh1") { t = UnsafeBufferPointer(rebasing: t[..<(t.count - 5)]) }
         return t
     }
 
@@ -207,10 +201,10 @@ public enum AuthLogParser {
         b.count >= s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, s.utf8CodeUnitCount) == 0
     }
 
-    static func hasSuffix(_ b: UnsafeBufferPointer<UInt8>, _ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard b.count >= u.count else { return false }
-        return memcmp(b.baseAddress! + (b.count - u.count), u, u.count) == 0
+    static func hasSuffix(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        let k = s.utf8CodeUnitCount
+        guard b.count >= k else { return false }
+        return memcmp(b.baseAddress! + (b.count - k), s.utf8Start, k) == 0
     }
 
     static func find(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString, from: Int) -> Int? {

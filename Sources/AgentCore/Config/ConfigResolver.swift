@@ -114,6 +114,10 @@ public struct ConfigResolver {
         let authWindow = try integer(O.authWindowSeconds, min: 1, what: "seconds")
         let cpuSpike = try percentage(O.cpuSpikePct)
         let threshold = try integer(O.failedAuthThreshold, min: 1, what: "failures")
+        guard threshold <= BruteForceDetector.maxWindowCount else {
+            throw ConfigError(flag: O.failedAuthThreshold.flag,
+                              "must be at most \(BruteForceDetector.maxWindowCount) (8 buckets of 255 per window), got \(threshold)")
+        }
         let baseline = try integer(O.baselineSamples, min: 2, what: "samples")
         let simulate = try bool(O.simulateAttack)
         let env = string(O.env)

@@ -16,7 +16,7 @@ public final class SecuritySignals: Sendable {
             guard let e = event else { return }
             let n = counter.failures(for: e)
             failuresCounted += n
-            bruteForce.record(address: e.address, at: now, count: n)
+            bruteForce.record(e.key, hostName: e.hostName, at: now, count: n)
         }
     }
     private let state: Mutex<State>
