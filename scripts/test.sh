@@ -19,6 +19,7 @@ command -v stress-ng >/dev/null || need+=(stress-ng)
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v busybox >/dev/null || need+=(busybox-static)
 command -v script >/dev/null || need+=(bsdutils)
+command -v podman >/dev/null || need+=(podman)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -31,6 +32,7 @@ fi
 PIDS=()
 W=$(mktemp -d /tmp/ma-peers.XXXXXX)
 cleanup() {
+  [ -n "${PODMAN_DIR:-}" ] && scripts/podman.sh stop "$PODMAN_DIR" || true
   if [ -n "${MA_DOCKER_SOCK:-}" ] && [ -S "$MA_DOCKER_SOCK" ]; then
     ids=$(docker -H "unix://$MA_DOCKER_SOCK" ps -aq 2>/dev/null || true)
     [ -n "$ids" ] && docker -H "unix://$MA_DOCKER_SOCK" rm -f $ids >/dev/null 2>&1 || true
@@ -94,6 +96,12 @@ DOCKER_DIR="$W/docker"
 DOCKERD_PID=$(scripts/dockerd.sh start "$DOCKER_DIR")
 PIDS+=("$DOCKERD_PID")
 export MA_DOCKER_SOCK="$DOCKER_DIR/docker.sock"
+
+# podman's Docker-compatible service (API 1.41, different events and whole-second log times).
+log "starting podman system service"
+PODMAN_DIR="$W/podman"
+scripts/podman.sh start "$PODMAN_DIR" >/dev/null
+export MA_PODMAN_SOCK="$PODMAN_DIR/podman.sock"
 
 # ---- build and test ------------------------------------------------------------
 log "building"

@@ -151,6 +151,41 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         #expect(await agent.waitExit(timeout: 8) == 0, "clean exit with log streams open")
     }
 
+    /// podman's Docker-compatible service: its own event names (`init`, `exec`, `exec_died`), no
+    /// exec id in events (the container's ExecIDs are read), whole-second log times.
+    @Test func podmanServiceWorksToo() async throws {
+        let sock = try #require(ProcessInfo.processInfo.environment["MA_PODMAN_SOCK"],
+                                "MA_PODMAN_SOCK unset: run the tests through scripts/test.sh, which starts podman")
+        let podman = DockerCLI(socket: sock)
+        let dir = Paths.tempDir("podman")
+        let tag = String(UUID().uuidString.prefix(6)).lowercased()
+        let names = ["pm-\(tag)", "pmtty-\(tag)"]
+        defer { _ = try? podman.run(["rm", "-f"] + names) }
+        let (receiver, agent, health) = try await startAgent(dir: dir, socket: sock)
+        defer { agent.stop(); receiver.stop() }
+        try await eventually("agent connected to podman") { agent.stderr.contains("docker connected") }
+        try podman.run(["run", "-d", "--name", names[0], "test/busybox", "sh", "-c",
+                        "echo hello-podman; echo api_key=k-\(tag); echo err-podman >&2; sleep 600"])
+        try podman.run(["run", "-d", "-t", "--name", names[1], "test/busybox", "sh", "-c", "echo tty-podman; sleep 600"])
+        _ = try runProcess("/usr/bin/script", ["-qec", "docker -H unix://\(sock) exec -it \(names[0]) sh -c 'exit 0'", "/dev/null"])
+        try await eventually(timeout: 30, "podman logs, events and the shell alert at the receiver") {
+            let p = receivedPayloads(receiver)
+            let logs = p.flatMap(\.logs)
+            return logs.contains { $0.message == "tty-podman" } && logs.contains { $0.message == "err-podman" }
+                && p.flatMap(\.alertsDetail).contains { $0.rule == .shellInContainer && $0.container == names[0] }
+        }
+        let payloads = receivedPayloads(receiver)
+        let logs = payloads.flatMap(\.logs)
+        #expect(Set(logs.filter { $0.container == names[0] }.map(\.message)) == ["hello-podman", "api_key=***", "err-podman"])
+        #expect(logs.filter { $0.container == names[1] }.map(\.message) == ["tty-podman"])
+        #expect(!receiver.stdout.contains("k-\(tag)"))
+        let actions = payloads.flatMap(\.dockerEvents).filter { $0.container == names[0] }.map(\.action)
+        #expect(actions.starts(with: ["create", "init", "start"]) && actions.contains("exec"), "\(actions)")
+        #expect(await dockerState(health) == "connected")
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 8) == 0)
+    }
+
     @Test func degradedWithoutDockerThenResumesWithoutLossOrDuplicates() async throws {
         let daemon = PrivateDockerd(dir: Paths.tempDir("dockerd"))
         defer {
