@@ -25,6 +25,12 @@ if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need[@]}"
 fi
+# promtool and a real Prometheus server for the /metrics exposition tests (no recommends: no exporters).
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+  log "installing prometheus"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus
+fi
 
 # ---- peers -------------------------------------------------------------------
 # Peers started here are recorded and stopped by PID on exit. The HTTP(S) verifier peers

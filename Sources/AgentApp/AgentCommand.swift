@@ -1,4 +1,5 @@
 import AgentCore
+import AgentDocker
 import AgentLinux
 import ArgumentParser
 import Logging
@@ -49,6 +50,7 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("send-timeout"), help: .init(AgentOptions.sendTimeout.helpText, valueName: "seconds")) var sendTimeout: String?
     @Option(name: .customLong("max-buffered-payloads"), help: .init(AgentOptions.maxBufferedPayloads.helpText, valueName: "n")) var maxBufferedPayloads: String?
     @Option(name: .customLong("log-level"), help: .init(AgentOptions.logLevel.helpText, valueName: "level")) var logLevel: String?
+    @Option(name: .customLong("log-format"), help: .init(AgentOptions.logFormat.helpText, valueName: "format")) var logFormat: String?
 
     public init() {}
 
@@ -91,22 +93,28 @@ public struct AgentCommand: AsyncParsableCommand {
             (AgentOptions.http5xxRatio, http5xxRatio),
             (AgentOptions.diskPath, diskPath), (AgentOptions.procRoot, procRoot), (AgentOptions.caFile, caFile),
             (AgentOptions.sendTimeout, sendTimeout), (AgentOptions.maxBufferedPayloads, maxBufferedPayloads),
-            (AgentOptions.logLevel, logLevel),
+            (AgentOptions.logLevel, logLevel), (AgentOptions.logFormat, logFormat),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { spec, v in v.map { (spec.flag, $0) } })
     }
 
     public mutating func run() async throws {
         let configuration = try CLI.resolveOrExit(try ConfigResolver.live(flags: givenFlags).resolve())
-        let logger = CLI.bootstrapLogging(level: configuration.logLevel)
+        let logger = CLI.bootstrapLogging(level: configuration.logLevel, format: configuration.logFormat)
         let agent = try CLI.orExit { try buildAgent(configuration: configuration, logger: logger) }
+        let docker: String
+        if let socket = configuration.dockerSocket {
+            docker = DockerClient.probe(socketPath: socket).map { "unavailable (\($0)) \(socket)" } ?? "connected \(socket)"
+        } else {
+            docker = "off"
+        }
         logger.info("monitoring-agent started", metadata: [
             "version": "\(AgentVersion.current)", "server_url": "\(configuration.redactedServerURL)",
             "interval": "\(configuration.interval)s", "health": "\(configuration.healthHost):\(configuration.healthPort)",
             "metrics": "\(configuration.procRoot) + statvfs(\(configuration.diskPath))",
             "queue_dir": "\(configuration.queueDir)", "queue_length": "\(agent.status.snapshot().queueLength)",
             "auth_source": "\(agent.authSourceDescription)",
-            "docker": "\(configuration.dockerSocket.map { "socket \($0)" } ?? "off")", "simulate_attack": "\(configuration.simulateAttack)",
+            "docker": "\(docker)", "simulate_attack": "\(configuration.simulateAttack)",
         ])
         try await CLI.orExit { try await agent.run() }
         logger.info("monitoring-agent stopped")
@@ -159,9 +167,14 @@ enum CLI {
     }
 
     /// Logs go to stderr so stdout stays for data (the receiver prints payloads there).
-    static func bootstrapLogging(level: String) -> Logger {
+    static func bootstrapLogging(level: String, format: String = "text") -> Logger {
         let lvl = Logger.Level(rawValue: level) ?? .info
         LoggingSystem.bootstrap { label in
+            if format == "json" {
+                var h = JSONLogHandler(label: label)
+                h.logLevel = lvl
+                return h
+            }
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = lvl
             return h

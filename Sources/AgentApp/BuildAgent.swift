@@ -56,6 +56,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
 
     let health = makeHealthServer(status: status, host: c.healthHost, port: c.healthPort,
                                   wallClock: wallClock, logger: logger.with(component: "health"),
+                                  exporter: PrometheusExporter(version: AgentVersion.current),
                                   onRunning: onHealthRunning)
 
     let identity = HostIdentity(host: System.hostname(), serverID: c.serverID, env: c.env,

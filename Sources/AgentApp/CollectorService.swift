@@ -55,15 +55,23 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         logger.debug("collector stopped")
     }
 
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
     /// One collection cycle. Internal so tests can drive cycles without a timer.
     func cycle(_ metrics: inout HostMetricsCollector) async {
+        let started = ContinuousClock.now
         let (sample, errors) = metrics.collect(now: clock.now)
+        let hostDone = ContinuousClock.now
         for e in errors {
             logger.warning("collector error", metadata: ["code": "\(e.code.rawValue)", "error": "\(e)"])
         }
         let now = wallClock()
         var alerts = signals.alerts(cpuUsage: sample.cpuUsage, now: now)
+        let securityDone = ContinuousClock.now
         let batch = docker?.drain() ?? DockerActivity.Batch()
+        let dockerDone = ContinuousClock.now
         alerts += batch.alerts
         if let simulator { alerts += simulator.cycle(now: now) }
         var seen = Set<Alert>()
@@ -82,6 +90,14 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
             $0.payloadsBuilt += 1
             for e in errors { $0.collectorErrors[e.code.rawValue, default: 0] += 1 }
             if let docker { $0.dockerCounters = docker.counters }
+            $0.lastScore = payload.score
+            let auth = signals.counts
+            $0.authLinesParsed = auth.lines
+            $0.authEvents = auth.events
+            $0.authFailuresCounted = auth.failures
+            $0.collectorDurations["host"] = Self.seconds(hostDone - started)
+            $0.collectorDurations["security"] = Self.seconds(securityDone - hostDone)
+            if docker != nil { $0.collectorDurations["docker"] = Self.seconds(dockerDone - securityDone) }
         }
         do {
             let encoded = try EncodedPayload(payload)

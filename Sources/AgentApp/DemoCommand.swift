@@ -32,7 +32,7 @@ public struct DemoCommand: AsyncParsableCommand {
         let resolver = ConfigResolver(flags: flags, environment: [:], hostname: System.hostname(), readFile: { try FileReading.readToEnd(path: $0) })
         let agentConfiguration = try CLI.resolveOrExit(try resolver.resolve())
         guard count >= 0 else { CLI.printError("--count: must be 0 or more"); throw ExitCode(CLI.usageExitCode) }
-        let logger = CLI.bootstrapLogging(level: agentConfiguration.logLevel)
+        let logger = CLI.bootstrapLogging(level: agentConfiguration.logLevel, format: agentConfiguration.logFormat)
 
         let stopper = GroupStopper()
         let sink = CountingStdoutSink(limit: count, onLimit: { await stopper.stop() })

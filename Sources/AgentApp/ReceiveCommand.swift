@@ -29,7 +29,7 @@ public struct ReceiveCommand: AsyncParsableCommand {
         }
         let resolver = ConfigResolver.live(flags: flags)
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
-        let logger = CLI.bootstrapLogging(level: resolver.string(AgentOptions.logLevel))
+        let logger = CLI.bootstrapLogging(level: resolver.string(AgentOptions.logLevel), format: resolver.string(AgentOptions.logFormat).lowercased())
         let dataDir = resolver.string(ReceiverOptions.data)
         let store = try dataDir.isEmpty ? nil : CLI.orExit { try ReceiverStore(directory: dataDir) }
         if let store {

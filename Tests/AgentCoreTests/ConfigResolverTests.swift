@@ -35,7 +35,7 @@ import Testing
                    "DISK_PATH": "/data", "PROC_ROOT": "/host/proc", "SEND_TIMEOUT": "3", "MAX_BUFFERED_PAYLOADS": "7", "LOG_LEVEL": "debug",
                    "QUEUE_SEGMENT_BYTES": "65536", "QUEUE_MAX_BYTES": "1048576", "DRAIN_BATCH": "5", "CA_FILE": "/ca.pem",
                    "AUTH_SOURCE": "journald", "MAX_LOG_LINE_BYTES": "1000", "MAX_DOCKER_EVENTS": "12", "SHELL_ALERT_ALL": "yes",
-                   "HTTP_5XX_MIN": "3", "HTTP_5XX_RATIO": "0.5"]
+                   "HTTP_5XX_MIN": "3", "HTTP_5XX_RATIO": "0.5", "LOG_FORMAT": "json"]
         let c = try resolver(env: env, files: ["/ca.pem": "pem"]).resolve()
         #expect(c.serverURL == "https://ingest.example/x" && c.interval == 2 && c.tailLines == 1 && c.authWindowSeconds == 60)
         #expect(c.cpuSpikePct == 70 && c.failedAuthThreshold == 3 && c.baselineSamples == 4 && c.simulateAttack && c.env == "dev")
@@ -44,6 +44,7 @@ import Testing
         #expect(c.procRoot == "/host/proc" && c.sendTimeout == 3 && c.maxBufferedPayloads == 7 && c.logLevel == "debug")
         #expect(c.queueSegmentBytes == 65536 && c.queueMaxBytes == 1_048_576 && c.drainBatch == 5 && c.caFile == "/ca.pem" && c.authSource == "journald")
         #expect(c.maxLogLineBytes == 1000 && c.maxDockerEvents == 12 && c.shellAlertAll && c.http5xxMin == 3 && c.http5xxRatio == 0.5)
+        #expect(c.logFormat == "json")
         #expect(env.count == AgentOptions.all.count - 1, "every option but --secret-file is set above")
         // Every spec in the table names a distinct variable.
         #expect(Set(AgentOptions.all.map(\.env)).count == AgentOptions.all.count)
@@ -60,7 +61,8 @@ import Testing
         (["queue-max-bytes": "100"], "queue-max-bytes"), (["drain-batch": "0"], "drain-batch"),
         (["auth-source": "syslog"], "auth-source"), (["max-log-line-bytes": "10"], "max-log-line-bytes"),
         (["max-docker-events": "0"], "max-docker-events"), (["shell-alert-all": "sometimes"], "shell-alert-all"),
-        (["http-5xx-min": "0"], "http-5xx-min"), (["failed-auth-threshold": "5000"], "failed-auth-threshold"), (["http-5xx-ratio": "1.5"], "http-5xx-ratio"),
+        (["http-5xx-min": "0"], "http-5xx-min"), (["failed-auth-threshold": "5000"], "failed-auth-threshold"),
+        (["log-format": "xml"], "log-format"), (["http-5xx-ratio": "1.5"], "http-5xx-ratio"),
     ] as [([String: String], String)])
     func invalidValuesNameTheFlag(_ bad: [String: String], _ flag: String) {
         #expect {

@@ -72,6 +72,34 @@ import Glibc
         #expect(r.code != 0 && r.err.lowercased().contains("address already in use"), "\(r.err)")
     }
 
+    /// `--log-format json`: every stderr line is one JSON object, the start-up line summarises
+    /// what is active, and the secret appears nowhere.
+    @Test func jsonLogsAreOneObjectPerLineWithAStartupSummary() async throws {
+        let dir = Paths.tempDir("jsonlog")
+        let secret = "Json-Log-Secret-77"
+        let p = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://user:pw@127.0.0.1:1/ingest", "--secret", secret, "--interval", "0.3", "--log-format", "json",
+            "--health-addr", "127.0.0.1:\(freePort())", "--queue-dir", dir + "/queue", "--auth-source", "none",
+            "--docker-socket", dir + "/no-docker.sock", "--log-level", "debug"], dir: dir)
+        try await eventually("a send failure logged") { p.stderr.contains("send failed") }
+        p.signal(SIGTERM)
+        #expect(await p.waitExit(timeout: 8) == 0)
+        let lines = p.stderr.split(separator: "\n")
+        #expect(lines.count > 5)
+        var startup: [String: Any]?
+        for line in lines {
+            let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(obj?["level"] is String && obj?["message"] is String && obj?["ts"] is String, "\(line)")
+            if obj?["message"] as? String == "monitoring-agent started" { startup = obj }
+        }
+        let meta = try #require(startup?["metadata"] as? [String: String])
+        #expect(meta["auth_source"] == "off")
+        #expect(meta["docker"] == "unavailable (socket missing) \(dir)/no-docker.sock")
+        #expect(meta["server_url"] == "http://***@127.0.0.1:1/ingest", "no credentials in the start-up line")
+        #expect(meta["metrics"] != nil)
+        #expect(!p.stderr.contains(secret) && !p.stderr.contains("user:pw"))
+    }
+
     @Test func readmeConfigurationTableMatchesHelp() throws {
         let readme = try String(contentsOfFile: Paths.packageRoot + "/README.md", encoding: .utf8)
         for spec in AgentOptions.all {

@@ -39,6 +39,8 @@ public struct AgentConfiguration: Sendable {
     public var sendTimeout: Double
     public var maxBufferedPayloads: Int
     public var logLevel: String
+    /// text or json.
+    public var logFormat: String = "text"
 
     /// The server URL with any `user:password@` removed, for logs and endpoints.
     public var redactedServerURL: String { URLText.redactingCredentials(serverURL) }

@@ -167,6 +167,10 @@ public struct ConfigResolver {
         configuration.shellAlertAll = try bool(O.shellAlertAll)
         configuration.http5xxMin = try integer(O.http5xxMin, min: 1, what: "responses")
         configuration.http5xxRatio = try fraction(O.http5xxRatio)
+        configuration.logFormat = string(O.logFormat).lowercased()
+        guard ["text", "json"].contains(configuration.logFormat) else {
+            throw ConfigError(flag: O.logFormat.flag, "must be text or json, got \(AgentError.quote(configuration.logFormat))\(raw(O.logFormat)?.origin ?? "")")
+        }
         return configuration
     }
 

@@ -8,12 +8,14 @@ public final class SecuritySignals: Sendable {
         var bruteForce: BruteForceDetector
         var cpu: CPUSpikeDetector
         var linesParsed = 0
+        var events = 0
         var failuresCounted = 0
 
         /// One parsed line (nil: not an auth event) into the attempt counter and the window.
         mutating func count(_ event: AuthEvent?, at now: Int64) {
             linesParsed += 1
             guard let e = event else { return }
+            events += 1
             let n = counter.failures(for: e)
             failuresCounted += n
             bruteForce.record(e.key, hostName: e.hostName, at: now, count: n)
@@ -54,6 +56,10 @@ public final class SecuritySignals: Sendable {
     }
 
     public var linesParsed: Int { state.withLock { $0.linesParsed } }
+    /// (lines read, sshd/PAM events, failed attempts counted), under one lock.
+    public var counts: (lines: Int, events: Int, failures: Int) {
+        state.withLock { ($0.linesParsed, $0.events, $0.failuresCounted) }
+    }
     public var failuresCounted: Int { state.withLock { $0.failuresCounted } }
 }
 

@@ -29,10 +29,20 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var rejectedPayloads: Int = 0
     /// Collector errors by code.
     public var collectorErrors: [String: Int] = [:]
+    /// Score of the last payload.
+    public var lastScore: Double = 0
+    /// Auth lines read, the sshd/PAM events among them, and failed attempts counted.
+    public var authLinesParsed = 0
+    public var authEvents = 0
+    public var authFailuresCounted = 0
+    /// Seconds the last cycle spent in each collector (`host`, `security`, `docker`).
+    public var collectorDurations: [String: Double] = [:]
     /// Docker Engine connection: disabled, connecting, connected or unavailable.
     public var docker: String = "disabled"
     /// Docker counters of the last cycle (events, log lines, masking, drops).
     public var dockerCounters = DockerActivity.Counters()
+
+    public init() {}
 }
 
 public final class AgentStatus: Sendable {

@@ -1,0 +1,71 @@
+import AgentCore
+import Foundation
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real Prometheus server (Debian's `prometheus`, installed by scripts/test.sh) scrapes the
+/// agent's /metrics on loopback; its query API must return the agent's series.
+@Suite(.serialized) struct PrometheusScrapeTests {
+    @Test func prometheusScrapesTheAgent() async throws {
+        let prometheus = "/usr/bin/prometheus"
+        #expect(FileManager.default.isExecutableFile(atPath: prometheus), "prometheus missing: run through scripts/test.sh")
+        let dir = Paths.tempDir("prom")
+        let secretFile = writeSecret(dir, "prom-test-secret")
+        let port = freePort()
+        let receiver = try Peer("receiver", try Paths.agentBinary(), ["--secret-file", secretFile, "receive", "--listen", "127.0.0.1:\(port)"], dir: dir)
+        defer { receiver.stop() }
+        try await eventually("receiver listening") { receiver.stderr.contains("receiver listening") }
+        let health = freePort()
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/", "--secret-file", secretFile, "--interval", "1",
+            "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "none",
+            "--docker-socket", "none", "--simulate-attack"], dir: dir)
+        defer { agent.stop() }
+        try await eventually("agent serving") { agent.stderr.contains("listening on 127.0.0.1:\(health)") }
+
+        // JSON stays the default for plain clients.
+        let plain = try await httpGet("http://127.0.0.1:\(health)/metrics")
+        #expect(plain.body.hasPrefix("{"))
+
+        let web = freePort()
+        let config = """
+        global:
+          scrape_interval: 1s
+          scrape_timeout: 1s
+        scrape_configs:
+          - job_name: monitoring-agent
+            static_configs:
+              - targets: ["127.0.0.1:\(health)"]
+        """
+        FileManager.default.createFile(atPath: dir + "/prometheus.yml", contents: Data(config.utf8))
+        let server = try Peer("prometheus", prometheus, [
+            "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/tsdb",
+            "--web.listen-address=127.0.0.1:\(web)"], dir: dir)
+        defer { server.stop() }
+
+        func query(_ q: String) async -> [[String: Any]] {
+            let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+            guard let r = try? await httpGet("http://127.0.0.1:\(web)/api/v1/query?query=\(encoded)"),
+                  let json = try? JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any],
+                  let data = json["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return [] }
+            return result
+        }
+        try await eventuallyAsync(timeout: 40, "Prometheus has scraped the agent") {
+            await !query("monitoring_agent_payloads_sent_total > 0").isEmpty
+        }
+        let up = await query(#"up{job="monitoring-agent"}"#)
+        #expect((up.first?["value"] as? [Any])?.last as? String == "1", "the scrape succeeds: \(up)")
+        let build = await query("monitoring_agent_build_info")
+        #expect((build.first?["metric"] as? [String: String])?["version"] == "0.1.0")
+        try await eventuallyAsync(timeout: 20, "alert series from --simulate-attack") {
+            await !query(#"monitoring_agent_alerts_active{rule="BRUTE_FORCE"} >= 1"#).isEmpty
+        }
+        #expect(await !query("monitoring_agent_host_memory_usage_percent > 0").isEmpty)
+        #expect(await !query(#"monitoring_agent_collector_duration_seconds{collector="host"}"#).isEmpty)
+        server.signal(SIGTERM)
+        _ = await server.waitExit(timeout: 10)
+    }
+}
