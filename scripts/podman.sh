@@ -47,7 +47,10 @@ stop)
   kill -TERM "$pid" 2>/dev/null || exit 0
   for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   kill -KILL "$pid" 2>/dev/null || true
-  # conmon of an exec session waits 300 s (--exit-delay) after it ends: stop ours now.
+  # conmon of an exec session waits 300 s (--exit-delay) after it ends: stop ours now. Then wait
+  # for the `podman container cleanup` processes conmon started, which still write under $dir.
   pkill -f "conmon .*$dir/" 2>/dev/null || true
+  for _ in $(seq 1 40); do pgrep -f -- "--root $dir/root" >/dev/null || break; sleep 0.25; done
+  pkill -KILL -f -- "--root $dir/root" 2>/dev/null || true
   ;;
 esac

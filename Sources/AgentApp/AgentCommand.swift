@@ -18,6 +18,7 @@ public struct AgentCommand: AsyncParsableCommand {
         subcommands: [ReceiveCommand.self, DemoCommand.self])
 
     @Option(name: .customLong("server-url"), help: .init(AgentOptions.serverURL.helpText, valueName: "url")) var serverURL: String?
+    @Option(name: .customLong("config"), help: .init(AgentOptions.config.helpText, valueName: "file")) var config: String?
     @Option(name: .customLong("secret"), help: .init(AgentOptions.secret.helpText, valueName: "secret")) var secret: String?
     @Option(name: .customLong("secret-file"), help: .init(AgentOptions.secretFile.helpText, valueName: "path")) var secretFile: String?
     @Option(name: .customLong("interval"), help: .init(AgentOptions.interval.helpText, valueName: "seconds")) var interval: String?
@@ -79,7 +80,7 @@ public struct AgentCommand: AsyncParsableCommand {
     /// Flag values given on the command line, keyed by flag name.
     var givenFlags: [String: String] {
         let pairs: [(OptionSpec, String?)] = [
-            (AgentOptions.serverURL, serverURL), (AgentOptions.secret, secret), (AgentOptions.secretFile, secretFile),
+            (AgentOptions.config, config), (AgentOptions.serverURL, serverURL), (AgentOptions.secret, secret), (AgentOptions.secretFile, secretFile),
             (AgentOptions.interval, interval), (AgentOptions.tailLines, tailLines),
             (AgentOptions.authWindowSeconds, authWindowSeconds), (AgentOptions.cpuSpikePct, cpuSpikePct),
             (AgentOptions.failedAuthThreshold, failedAuthThreshold), (AgentOptions.baselineSamples, baselineSamples),
@@ -99,7 +100,7 @@ public struct AgentCommand: AsyncParsableCommand {
     }
 
     public mutating func run() async throws {
-        let configuration = try CLI.resolveOrExit(try ConfigResolver.live(flags: givenFlags).resolve())
+        let configuration = try CLI.resolveOrExit(try ConfigResolver.live(flags: givenFlags).withConfigFile().resolve())
         let logger = CLI.bootstrapLogging(level: configuration.logLevel, format: configuration.logFormat)
         let agent = try CLI.orExit { try buildAgent(configuration: configuration, logger: logger) }
         let docker: String
@@ -190,5 +191,13 @@ extension ConfigResolver {
     static func live(flags: [String: String]) -> ConfigResolver {
         ConfigResolver(flags: flags, environment: System.environment(), hostname: System.hostname(),
                        readFile: { try FileReading.readToEnd(path: $0, limit: 1 << 20) })
+    }
+
+    /// Loads `--config` / `AGENT_CONFIG`, if given, beneath flags and environment.
+    func withConfigFile() throws(ConfigError) -> ConfigResolver {
+        var r = self
+        let path = flags[AgentOptions.config.flag] ?? environment[AgentOptions.config.env].flatMap { $0.isEmpty ? nil : $0 }
+        if let path { r.file = try ConfigFile.load(path: path) }
+        return r
     }
 }

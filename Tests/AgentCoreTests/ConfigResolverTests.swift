@@ -35,7 +35,8 @@ import Testing
                    "DISK_PATH": "/data", "PROC_ROOT": "/host/proc", "SEND_TIMEOUT": "3", "MAX_BUFFERED_PAYLOADS": "7", "LOG_LEVEL": "debug",
                    "QUEUE_SEGMENT_BYTES": "65536", "QUEUE_MAX_BYTES": "1048576", "DRAIN_BATCH": "5", "CA_FILE": "/ca.pem",
                    "AUTH_SOURCE": "journald", "MAX_LOG_LINE_BYTES": "1000", "MAX_DOCKER_EVENTS": "12", "SHELL_ALERT_ALL": "yes",
-                   "HTTP_5XX_MIN": "3", "HTTP_5XX_RATIO": "0.5", "LOG_FORMAT": "json"]
+                   "HTTP_5XX_MIN": "3", "HTTP_5XX_RATIO": "0.5", "LOG_FORMAT": "json",
+                   "AGENT_CONFIG": "/read/by/the/command/not/the/resolver.yaml"]
         let c = try resolver(env: env, files: ["/ca.pem": "pem"]).resolve()
         #expect(c.serverURL == "https://ingest.example/x" && c.interval == 2 && c.tailLines == 1 && c.authWindowSeconds == 60)
         #expect(c.cpuSpikePct == 70 && c.failedAuthThreshold == 3 && c.baselineSamples == 4 && c.simulateAttack && c.env == "dev")

@@ -96,7 +96,9 @@ func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: I
         await s.submit(try testPayload("a"))
         let started = ContinuousClock.now
         await s.drain(until: started.advanced(by: .milliseconds(200)), retries: true, limit: 50)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Retry-After asks for 30 s; the cycle's deadline (0.2 s) wins. The bound is loose on
+        // purpose (a loaded 2-core machine), and still far below the 30 s a bug would take.
+        #expect(ContinuousClock.now - started < .seconds(15))
         #expect(await s.queueLength == 1)
     }
 

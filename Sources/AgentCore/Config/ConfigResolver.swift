@@ -16,6 +16,18 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Turns raw flag values and environment variables into a validated `AgentConfiguration`.
 /// Precedence: flag > environment > default. Pure: file reads are injected.
+/// One value of the config file and where it stood.
+public struct ConfigFileValue: Sendable, Equatable {
+    public var text: String
+    /// "path:line", for error messages.
+    public var origin: String
+
+    public init(text: String, origin: String) {
+        self.text = text
+        self.origin = origin
+    }
+}
+
 public struct ConfigResolver {
     /// Values given on the command line, keyed by flag name (`interval`).
     public var flags: [String: String]
@@ -34,16 +46,21 @@ public struct ConfigResolver {
         self.readFile = readFile
     }
 
-    /// A raw value and where it came from, so errors can say "(from INTERVAL)".
+    /// Values from `--config FILE`, by flag name, with where each stood ("agent.yaml:12").
+    public var file: [String: ConfigFileValue] = [:]
+
+    /// A raw value and where it came from, so errors can say "(from INTERVAL)" or "(from agent.yaml:3)".
     struct Raw {
         let text: String
         let fromEnv: String?
         var origin: String { fromEnv.map { " (from \($0))" } ?? "" }
     }
 
+    /// Precedence: flag, then environment, then config file, then default.
     func raw(_ spec: OptionSpec) -> Raw? {
         if let v = flags[spec.flag] { return Raw(text: v, fromEnv: nil) }
         if let v = environment[spec.env], !v.isEmpty { return Raw(text: v, fromEnv: spec.env) }
+        if let v = file[spec.flag] { return Raw(text: v.text, fromEnv: v.origin) }
         return nil
     }
 

@@ -92,11 +92,13 @@ public enum AgentOptions {
         "Most queued payloads delivered per cycle after an outage")
     public static let logLevel = OptionSpec("log-level", env: "LOG_LEVEL", default: "info",
         "trace, debug, info, notice, warning, error or critical")
+    public static let config = OptionSpec("config", env: "AGENT_CONFIG", default: nil,
+        "YAML file of settings: keys are these flags in snake_case (server_url: ...); flags and variables win over it")
     public static let logFormat = OptionSpec("log-format", env: "LOG_FORMAT", default: "text",
         "text (one readable line per event) or json (one JSON object per line, for journald and log shippers)")
 
     public static let all: [OptionSpec] = [
-        serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
+        config, serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
         healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authSource, authLog, dockerSocket,
         maxLogLineBytes, maxDockerEvents, shellAlertAll, http5xxMin, http5xxRatio, diskPath,

@@ -34,7 +34,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Quotes and bounds an input excerpt so one bad line cannot flood a log.
-    static func quote(_ raw: String, limit: Int = 120) -> String {
+    public static func quote(_ raw: String, limit: Int = 120) -> String {
         let cut = raw.count > limit ? String(raw.prefix(limit)) + "…" : raw
         var out = "\""
         for ch in cut.unicodeScalars {
