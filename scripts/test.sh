@@ -113,6 +113,11 @@ scripts/podman.sh start "$PODMAN_DIR" >/dev/null
 export MA_PODMAN_SOCK="$PODMAN_DIR/podman.sock"
 
 # ---- build and test ------------------------------------------------------------
+# The tests' own directories (Paths.tempDir: agent and receiver logs, queues) go under $W, so the
+# secret check below reads every log line of the whole run.
+export TMPDIR="$W/tmp"
+mkdir -p "$TMPDIR"
+
 log "building"
 swift build
 export AGENT_BIN="$PWD/.build/debug/monitoring-agent"
@@ -124,3 +129,5 @@ log "swift test (all suites but the CPU load test)"
 swift test --skip CPULoadTests
 log "swift test (CPU load test, alone so other suites do not blur the baseline)"
 swift test --filter CPULoadTests
+log "no test secret in any log or output file of the run"
+scripts/check-secrets.sh "$TMPDIR"
