@@ -39,8 +39,12 @@ start)
 stop)
   [ -f "$dir/docker.pid" ] || exit 0
   pid=$(cat "$dir/docker.pid")
-  kill -TERM "$pid" 2>/dev/null || exit 0
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.25; done
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   kill -KILL "$pid" 2>/dev/null || true
+  # dockerd bind-mounts its data root onto itself; release what it left mounted under DIR.
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
   ;;
 esac
