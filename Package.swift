@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "AgentDocker",
             dependencies: [
-                "AgentCore",
+                "AgentCore", "AgentLinux",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

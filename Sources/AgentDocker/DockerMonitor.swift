@@ -1,4 +1,5 @@
 import AgentCore
+import AgentLinux
 import AsyncHTTPClient
 import Logging
 import NIOCore
@@ -48,6 +49,13 @@ public final class DockerMonitor: Service, Sendable {
         var image: String
         var tty: Bool
         var healthcheck: [String]?
+
+        init(_ c: DockerContainerInspect) {
+            name = c.displayName
+            image = c.Config?.Image ?? ""
+            tty = c.Config?.Tty ?? false
+            healthcheck = c.Config?.Healthcheck?.Test
+        }
     }
 
     /// Where a container's log stream stopped: its last timestamp and how many lines carried it.
@@ -132,12 +140,15 @@ public final class DockerMonitor: Service, Sendable {
         for c in try await client.runningContainers(version: version) {
             await attach(c.Id, version: version, fromStart: false)
         }
-        var splitter = JSONLineSplitter()
+        var splitter = LineSplitter(maxLineBytes: 1 << 20) // a runaway line is cut, then counted as malformed
+        var lines: [String] = []
         for try await buffer in events {
-            for line in splitter.feed(buffer.readableBytesView) {
-                guard let event = try? JSONDecoder().decode(DockerEventMessage.self, from: Data(line)) else {
+            splitter.feed(Array(buffer.readableBytesView)[...], into: &lines)
+            defer { lines.removeAll(keepingCapacity: true) }
+            for line in lines where !line.isEmpty {
+                guard let event = try? JSONDecoder().decode(DockerEventMessage.self, from: Data(line.utf8)) else {
                     activity.countMalformedEvent()
-                    logger.debug("malformed docker event skipped", metadata: ["bytes": "\(line.count)"])
+                    logger.debug("malformed docker event skipped", metadata: ["bytes": "\(line.utf8.count)"])
                     continue
                 }
                 await handle(event, version: version)
@@ -238,8 +249,7 @@ public final class DockerMonitor: Service, Sendable {
     private func containerInfo(_ id: String, version: String) async -> ContainerInfo? {
         if let known = state.withLock({ $0.containers[id] }) { return known }
         guard let c = try? await client.inspectContainer(id, version: version) else { return nil }
-        let info = ContainerInfo(name: c.displayName, image: c.Config?.Image ?? "", tty: c.Config?.Tty ?? false,
-                                 healthcheck: c.Config?.Healthcheck?.Test)
+        let info = ContainerInfo(c)
         state.withLock { $0.containers[id] = info }
         return info
     }
@@ -261,8 +271,7 @@ public final class DockerMonitor: Service, Sendable {
                 }
             }
         }
-        let info = ContainerInfo(name: c.displayName, image: c.Config?.Image ?? "", tty: c.Config?.Tty ?? false,
-                                 healthcheck: c.Config?.Healthcheck?.Test)
+        let info = ContainerInfo(c)
         let task = Task { [self] in
             await self.follow(id, info: info, version: version)
             _ = self.state.withLock { $0.followers.removeValue(forKey: id) }
@@ -345,24 +354,5 @@ public final class DockerMonitor: Service, Sendable {
         }
         decoder.finish(into: &lines)
         deliver()
-    }
-}
-
-/// Splits a byte stream into newline-terminated lines (the event stream is JSON lines).
-struct JSONLineSplitter {
-    private var pending: [UInt8] = []
-    static let maxLine = 1 << 20
-
-    mutating func feed(_ bytes: some Collection<UInt8>) -> [[UInt8]] {
-        pending.append(contentsOf: bytes)
-        var out: [[UInt8]] = []
-        var start = 0
-        while let nl = pending[start...].firstIndex(of: 10) {
-            if nl > start { out.append(Array(pending[start..<nl])) }
-            start = nl + 1
-        }
-        pending.removeFirst(start)
-        if pending.count > Self.maxLine { pending.removeAll() } // a runaway line: drop, never grow unbounded
-        return out
     }
 }

@@ -41,12 +41,6 @@ import Glibc
         #expect(DockerClient.escape(#"{"type":["container"]}"#).hasPrefix("%7B%22type%22"))
     }
 
-    @Test func eventLinesSplitAcrossReads() {
-        var s = JSONLineSplitter()
-        #expect(s.feed(Array(#"{"a":1}"#.utf8) + [10] + Array(#"{"b""#.utf8)).map { String(decoding: $0, as: UTF8.self) } == [#"{"a":1}"#])
-        #expect(s.feed(Array(#":2}"#.utf8) + [10, 10]).map { String(decoding: $0, as: UTF8.self) } == [#"{"b":2}"#])
-    }
-
     /// The real daemon scripts/test.sh started: negotiation from /_ping, listing, inspecting.
     @Test func talksToTheRealDaemon() async throws {
         let sock = try #require(ProcessInfo.processInfo.environment["MA_DOCKER_SOCK"], "MA_DOCKER_SOCK unset: run through scripts/test.sh")

@@ -11,36 +11,9 @@ public enum RFC3339 {
 
     /// Parses the UTC form this agent and Docker emit ("...Z", optional fraction) or an explicit offset.
     /// Returns seconds since the epoch (fraction dropped), or nil when the text is not RFC 3339.
+    /// One parser for both: `DockerTimestamp(rfc3339:)` reads the bytes.
     public static func parse(_ text: some StringProtocol) -> Int64? {
-        let u = Array(text.utf8)
-        guard u.count >= 20 else { return nil }
-        func num(_ from: Int, _ len: Int) -> Int64? {
-            var v: Int64 = 0
-            for i in from..<(from + len) {
-                guard i < u.count, u[i] >= 48, u[i] <= 57 else { return nil }
-                v = v * 10 + Int64(u[i] - 48)
-            }
-            return v
-        }
-        guard let y = num(0, 4), u[4] == 45, let mo = num(5, 2), u[7] == 45, let d = num(8, 2),
-              u[10] == 84 || u[10] == 116 || u[10] == 32,
-              let h = num(11, 2), u[13] == 58, let mi = num(14, 2), u[16] == 58, let s = num(17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
-        var i = 19
-        if i < u.count, u[i] == 46 { // fraction
-            i += 1
-            while i < u.count, u[i] >= 48, u[i] <= 57 { i += 1 }
-        }
-        guard i < u.count else { return nil }
-        var offset: Int64 = 0
-        if u[i] == 90 || u[i] == 122 { // Z
-            guard i + 1 == u.count else { return nil }
-        } else if u[i] == 43 || u[i] == 45, i + 6 == u.count, let oh = num(i + 1, 2), u[i + 3] == 58, let om = num(i + 4, 2) {
-            offset = (oh * 3600 + om * 60) * (u[i] == 43 ? 1 : -1)
-        } else {
-            return nil
-        }
-        return days(fromCivil: y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset
+        DockerTimestamp(rfc3339: Array(text.utf8))?.seconds
     }
 
     // Howard Hinnant's civil-from-days / days-from-civil algorithms.
