@@ -6,10 +6,8 @@
 #   scripts/podman.sh stop DIR    removes its containers and stops it by PID
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?DIR}
-# The service outlives this script: it must not hold the caller's descriptors (see dockerd.sh).
-for fd in $(ls /proc/$$/fd); do
-  [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
-done
+. "$(dirname "$0")/peer-lib.sh"
+close_inherited_fds # the service outlives this script
 mkdir -p "$dir"
 export CONTAINERS_CONF="$dir/containers.conf"
 P=(podman --root "$dir/root" --runroot "$dir/runroot" --storage-driver vfs)
@@ -25,19 +23,8 @@ C
   "${P[@]}" system service --time=0 "unix://$dir/podman.sock" >> "$dir/podman.log" 2>&1 < /dev/null &
   pid=$!
   echo "$pid" > "$dir/podman.pid"
-  for _ in $(seq 1 80); do
-    curl -sf --unix-socket "$dir/podman.sock" http://localhost/_ping >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { echo "podman exited:" >&2; tail -20 "$dir/podman.log" >&2; exit 1; }
-    sleep 0.25
-  done
-  curl -sf --unix-socket "$dir/podman.sock" http://localhost/_ping >/dev/null || { echo "podman did not answer /_ping" >&2; exit 1; }
-  root="$dir/rootfs"; rm -rf "$root"; mkdir -p "$root/bin" "$root/etc" "$root/tmp"
-  cp "$(command -v busybox)" "$root/bin/busybox"
-  for a in $("$root/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"; done
-  echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
-  tar -C "$root" -cf "$dir/rootfs.tar" .
-  docker -H "unix://$dir/podman.sock" import -c 'CMD ["/bin/sh"]' "$dir/rootfs.tar" test/busybox:latest >/dev/null
-  rm -rf "$root" "$dir/rootfs.tar"
+  wait_for_ping "$dir/podman.sock" "$pid" "$dir/podman.log" 80
+  import_busybox "$dir/podman.sock" "$dir"
   echo "$pid"
   ;;
 stop)

@@ -3,6 +3,7 @@
 # starts the real peers, runs `swift test`, and stops what it started by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/peer-lib.sh
 
 log() { printf '\n== %s\n' "$*"; }
 
@@ -46,9 +47,7 @@ cleanup() {
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
   # Mounts a daemon left under $W (dockerd bind-mounts its data root) would keep it busy.
-  awk -v d="$W/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done
+  unmount_under "$W"
   # A peer's last writes may still land while we delete: retry, and never let cleanup decide
   # the exit status (that is the tests').
   for _ in 1 2 3 4 5; do rm -rf "$W" 2>/dev/null && break; sleep 1; done
