@@ -1,6 +1,5 @@
 import AgentCore
 import AgentLinux
-import Yams
 
 /// `--config FILE`: a YAML mapping whose keys are the flags' names in snake_case (`server_url`,
 /// `health_addr`, `queue_dir`, ...). Values are single scalars. An unknown key, a nested value or
@@ -10,7 +9,7 @@ public enum ConfigFile {
     /// Flags that can be set from the file: every agent option but `--config` itself.
     static var keys: [String: OptionSpec] {
         Dictionary(uniqueKeysWithValues: AgentOptions.all.filter { $0.flag != AgentOptions.config.flag }
-            .map { ($0.flag.replacingOccurrences(of: "-", with: "_"), $0) })
+            .map { ($0.flag.replacing("-", with: "_"), $0) })
     }
 
     public static func load(path: String) throws(ConfigError) -> [String: ConfigFileValue] {
@@ -25,29 +24,28 @@ public enum ConfigFile {
 
     public static func parse(_ text: String, path: String) throws(ConfigError) -> [String: ConfigFileValue] {
         let flag = AgentOptions.config.flag
-        let root: Node?
+        let entries: [FlatYAML.Entry]
         do {
-            root = try Yams.compose(yaml: text)
+            entries = try FlatYAML.parse(text)
         } catch {
-            throw ConfigError(flag: flag, "\(path): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
-        }
-        guard let root else { return [:] } // an empty file sets nothing
-        guard case .mapping(let mapping) = root else {
-            throw ConfigError(flag: flag, "\(path): must be a mapping of settings (key: value)")
+            switch error {
+            case .notMapping:
+                throw ConfigError(flag: flag, "\(path): must be a mapping of settings (key: value)")
+            case .notScalar(let key, let line):
+                throw ConfigError(flag: flag, "\(path):\(line): \(key) must be a single value")
+            case .invalid(let line, let reason):
+                throw ConfigError(flag: flag, "\(path):\(line): not valid YAML: \(reason)")
+            }
         }
         let known = keys
         var out: [String: ConfigFileValue] = [:]
-        for (k, v) in mapping {
-            let line = (k.mark?.line).map { ":\($0)" } ?? ""
-            guard let key = k.string else { throw ConfigError(flag: flag, "\(path)\(line): keys must be text") }
+        for entry in entries {
+            let key = entry.key
             guard let spec = known[key] else {
-                throw ConfigError(flag: flag, "\(path)\(line): unknown key \(AgentError.quote(key))"
-                    + (known[key.replacingOccurrences(of: "-", with: "_")] != nil ? " (use snake_case)" : ""))
+                throw ConfigError(flag: flag, "\(path):\(entry.line): unknown key \(AgentError.quote(key))"
+                    + (known[key.replacing("-", with: "_")] != nil ? " (use snake_case)" : ""))
             }
-            guard case .scalar(let scalar) = v else {
-                throw ConfigError(flag: flag, "\(path)\(line): \(key) must be a single value")
-            }
-            out[spec.flag] = ConfigFileValue(text: scalar.string, origin: "\(path)\(line)")
+            out[spec.flag] = ConfigFileValue(text: entry.value, origin: "\(path):\(entry.line)")
         }
         return out
     }

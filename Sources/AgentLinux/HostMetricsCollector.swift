@@ -11,15 +11,19 @@ public struct HostMetricsCollector: Sendable {
     private var lastNet: [String: InterfaceCounters]?
     private var lastNetAt: ContinuousClock.Instant?
 
+    private let statPath, meminfoPath, netDevPath, tcpPath, tcp6Path: String
+
     public init(proc: ProcFS, diskPath: String) {
         self.proc = proc
         self.diskPath = diskPath
+        (statPath, meminfoPath, netDevPath) = (proc.path("stat"), proc.path("meminfo"), proc.path("net/dev"))
+        (tcpPath, tcp6Path) = (proc.path("net/tcp"), proc.path("net/tcp6"))
     }
 
     /// Records the starting counters without producing metrics.
     public mutating func prime(now: ContinuousClock.Instant) {
-        lastCPU = try? ProcStat.parse(Substring(proc.read("stat")))
-        lastNet = try? NetDev.parse(Substring(proc.read("net/dev")))
+        lastCPU = try? ProcStat.parse(FileReading.readBytes(path: statPath))
+        lastNet = try? NetDev.parse(FileReading.readBytes(path: netDevPath))
         lastNetAt = now
     }
 
@@ -34,15 +38,15 @@ public struct HostMetricsCollector: Sendable {
         }
 
         var cpu = 0.0
-        if let times = attempt({ try ProcStat.parse(Substring(proc.read("stat"))) }) {
+        if let times = attempt({ try ProcStat.parse(FileReading.readBytes(path: statPath)) }) {
             if let last = lastCPU { cpu = CPUTimes.usagePercent(from: last, to: times) }
             lastCPU = times
         }
-        let memory = attempt { try MemInfo.usagePercent(Substring(proc.read("meminfo"))) } ?? 0
+        let memory = attempt { try MemInfo.usagePercent(FileReading.readBytes(path: meminfoPath)) } ?? 0
         let disk = attempt { try DiskStats.blocks(path: diskPath).usedPercent } ?? 0
 
         var rx = 0.0, tx = 0.0
-        if let net = attempt({ try NetDev.parse(Substring(proc.read("net/dev"))) }) {
+        if let net = attempt({ try NetDev.parse(FileReading.readBytes(path: netDevPath)) }) {
             if let last = lastNet, let at = lastNetAt {
                 let elapsed = at.duration(to: now)
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -53,11 +57,11 @@ public struct HostMetricsCollector: Sendable {
         }
 
         var tcp = 0
-        for table in ["net/tcp", "net/tcp6"] {
-            guard let text = (table == "net/tcp6" ? try? proc.read(table) : attempt { try proc.read(table) }) else {
-                continue // tcp6 is absent on kernels without IPv6: that is not an error
-            }
-            tcp += attempt { try NetTCP.establishedCount(Substring(text)) } ?? 0
+        for (table, required) in [(tcpPath, true), (tcp6Path, false)] {
+            // tcp6 is absent on kernels without IPv6: that is not an error
+            guard let bytes = required ? attempt({ try FileReading.readBytes(path: table) })
+                : try? FileReading.readBytes(path: table) else { continue }
+            tcp += attempt { try NetTCP.establishedCount(bytes) } ?? 0
         }
 
         let metrics = HostMetrics(cpuUsage: cpu, memoryUsage: memory, diskUsage: disk,

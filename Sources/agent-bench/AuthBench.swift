@@ -48,7 +48,7 @@ enum AuthBench {
         var d = BruteForceDetector(threshold: 20, windowSeconds: 300, maxTracked: tracked)
         for i in 0..<tracked { d.record(address: "172.\(16 + i >> 16).\(i >> 8 & 255).\(i & 255)", at: 1_764_309_263) }
         let grown = residentBytes() - before
-        let memoryLine = String(format: "  memory per tracked address: %10.1f bytes (RSS +%d bytes for %d addresses)",
+        let memoryLine = String(format: "  memory per tracked address: %10.1f bytes (RSS +%ld bytes for %ld addresses)",
                                 Double(grown) / Double(d.tracked), grown, d.tracked)
         let log = generate(lines: n)
         if let path {

@@ -36,8 +36,8 @@ enum QueueBench {
         t = now()
         while let p = try q.first() { try q.removeFirst(ifID: p.id) }
         let drainRate = Double(durableCount) / (now() - t)
-        print(String(format: "  enqueue (fsync each):       %8.0f payloads/s over %d", enqueueRate, durableCount))
-        print(String(format: "  drain (cursor each ack):    %8.0f payloads/s over %d", drainRate, durableCount))
+        print(String(format: "  enqueue (fsync each):       %8.0f payloads/s over %ld", enqueueRate, durableCount))
+        print(String(format: "  drain (cursor each ack):    %8.0f payloads/s over %ld", drainRate, durableCount))
 
         // 2. A 100 MiB backlog: build it, recover it, drain part of it.
         let backlogDir = directory + "/backlog"
@@ -51,14 +51,14 @@ enum QueueBench {
             built = b.count
         }
         let buildSeconds = now() - t
-        print(String(format: "  backlog: %d payloads, %d MiB written in %.2f s (no fsync)", built, backlogMiB, buildSeconds))
+        print(String(format: "  backlog: %ld payloads, %ld MiB written in %.2f s (no fsync)", built, backlogMiB, buildSeconds))
         t = now()
         let r = try DiskQueue(configuration: DiskQueueConfiguration(directory: backlogDir, maxBytes: target + (1 << 20)))
         let recovery = now() - t
-        print(String(format: "  recovery of %d MiB backlog:  %8.3f s (%d payloads counted, %d corrupt)", backlogMiB, recovery, r.count, r.corruptCount))
+        print(String(format: "  recovery of %ld MiB backlog:  %8.3f s (%ld payloads counted, %ld corrupt)", backlogMiB, recovery, r.count, r.corruptCount))
         let sampleDrain = min(20_000, r.count)
         t = now()
         for _ in 0..<sampleDrain { let p = try r.first()!; try r.removeFirst(ifID: p.id) }
-        print(String(format: "  backlog drain:              %8.0f payloads/s over %d", Double(sampleDrain) / (now() - t), sampleDrain))
+        print(String(format: "  backlog drain:              %8.0f payloads/s over %ld", Double(sampleDrain) / (now() - t), sampleDrain))
     }
 }

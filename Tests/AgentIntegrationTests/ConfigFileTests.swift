@@ -19,7 +19,14 @@ import Testing
         ("interval:\n  - 1\n  - 2\n", "--config: b.yaml:1: interval must be a single value"),
         ("- a\n- b\n", "--config: b.yaml: must be a mapping of settings (key: value)"),
         ("config: other.yaml\n", #"--config: b.yaml:1: unknown key "config""#),
-        ("interval: [\n", "--config: b.yaml: not valid YAML"),
+        ("interval: [\n", "--config: b.yaml:1: not valid YAML: unclosed ["),
+        ("interval: [1, 2]\n", "--config: b.yaml:1: interval must be a single value"),
+        ("env: prod\nenv: dev\n", #"--config: b.yaml:2: not valid YAML: "env" appears twice"#),
+        ("env: &a prod\n", "--config: b.yaml:1: not valid YAML: anchors, aliases and tags are not supported"),
+        ("env: \"prod\n", #"--config: b.yaml:1: not valid YAML: unclosed ""#),
+        ("env: prod\n  more\n", "--config: b.yaml:2: not valid YAML: unexpected indentation"),
+        ("env: |\n  prod\n", "--config: b.yaml:1: env must be a single value"),
+        ("---\nenv: a\n---\nenv: b\n", "--config: b.yaml:3: not valid YAML: only one document is allowed"),
     ]
 
     @Test(arguments: bad)

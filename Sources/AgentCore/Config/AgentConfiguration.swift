@@ -70,7 +70,7 @@ public struct AgentConfiguration: Sendable {
 public enum URLText {
     /// Scheme ("http"/"https", lowercased) and host of an absolute URL, or nil.
     public static func schemeAndHost(_ url: String) -> (scheme: String, host: String)? {
-        guard let sep = url.range(of: "://") else { return nil }
+        guard let sep = url.firstRange(of: "://") else { return nil }
         let scheme = url[..<sep.lowerBound].lowercased()
         var rest = url[sep.upperBound...]
         if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
@@ -89,7 +89,7 @@ public enum URLText {
     }
 
     public static func redactingCredentials(_ url: String) -> String {
-        guard let sep = url.range(of: "://") else { return url }
+        guard let sep = url.firstRange(of: "://") else { return url }
         let rest = url[sep.upperBound...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }

@@ -2,29 +2,50 @@ public enum MemInfo {
     /// Percent used = (MemTotal - MemAvailable) / MemTotal. Kernels older than 3.14 have no
     /// MemAvailable; there MemFree + Buffers + Cached is the closest estimate.
     public static func usagePercent(_ text: Substring) throws -> Double {
-        var fields = [Substring: UInt64]()
-        for line in text.split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon]
-            guard key == "MemTotal" || key == "MemAvailable" || key == "MemFree" || key == "Buffers" || key == "Cached" else { continue }
-            let rest = line[line.index(after: colon)...].split(separator: " ")
-            guard let first = rest.first, let v = UInt64(first) else {
-                throw AgentError(.procParse, "bad value in /proc/meminfo", input: String(line))
+        try ProcText.with(text) { try usagePercent($0) }
+    }
+
+    public static func usagePercent(_ bytes: [UInt8]) throws -> Double {
+        try ProcText.with(bytes) { try usagePercent($0) }
+    }
+
+    static func usagePercent(_ text: ProcText) throws -> Double {
+        var f = Fields()
+        try text.forEachLine { line in
+            var line = line
+            let slot: WritableKeyPath<Fields, UInt64?>
+            if line.hasPrefix("MemTotal:") { slot = \.total }
+            else if line.hasPrefix("MemAvailable:") { slot = \.available }
+            else if line.hasPrefix("MemFree:") { slot = \.free }
+            else if line.hasPrefix("Buffers:") { slot = \.buffers }
+            else if line.hasPrefix("Cached:") { slot = \.cached }
+            else { return true }
+            let whole = line
+            _ = line.skip(past: UInt8(ascii: ":"))
+            guard let v = line.number() else {
+                throw AgentError(.procParse, "bad value in /proc/meminfo", input: whole.text)
             }
-            fields[key] = v
+            f[keyPath: slot] = v
+            return f.total == nil || f.available == nil // both come first: stop reading there
         }
-        guard let total = fields["MemTotal"], total > 0 else {
-            throw AgentError(.procParse, "MemTotal missing or zero in /proc/meminfo", input: String(text.prefix(80)))
+        guard let total = f.total, total > 0 else {
+            throw AgentError(.procParse, "MemTotal missing or zero in /proc/meminfo", input: prefix(text))
         }
         let available: UInt64
-        if let a = fields["MemAvailable"] {
+        if let a = f.available {
             available = a
-        } else if let free = fields["MemFree"] {
-            available = free &+ (fields["Buffers"] ?? 0) &+ (fields["Cached"] ?? 0)
+        } else if let free = f.free {
+            available = free &+ (f.buffers ?? 0) &+ (f.cached ?? 0)
         } else {
-            throw AgentError(.procParse, "neither MemAvailable nor MemFree in /proc/meminfo", input: String(text.prefix(80)))
+            throw AgentError(.procParse, "neither MemAvailable nor MemFree in /proc/meminfo", input: prefix(text))
         }
         let used = total > available ? total - available : 0
         return Double(used) / Double(total) * 100
+    }
+
+    private struct Fields { var total, available, free, buffers, cached: UInt64? }
+
+    static func prefix(_ text: ProcText) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: text.bytes.prefix(80)), as: UTF8.self)
     }
 }

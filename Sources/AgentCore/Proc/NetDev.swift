@@ -9,17 +9,35 @@ public enum NetDev {
     /// Interface name -> counters, loopback excluded. The two header lines are skipped;
     /// a line that is not `name: 16 numbers` is an error naming it.
     public static func parse(_ text: Substring) throws -> [String: InterfaceCounters] {
+        try ProcText.with(text) { try parse($0) }
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws -> [String: InterfaceCounters] {
+        try ProcText.with(bytes) { try parse($0) }
+    }
+
+    static func parse(_ text: ProcText) throws -> [String: InterfaceCounters] {
         var out = [String: InterfaceCounters]()
-        for line in text.split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue } // headers
-            let name = line[..<colon].trimmingSpaces()
-            if name == "Inter-|" || name.isEmpty { continue }
-            let nums = line[line.index(after: colon)...].split(separator: " ")
-            guard nums.count >= 9, let rx = UInt64(nums[0]), let tx = UInt64(nums[8]) else {
-                throw AgentError(.procParse, "malformed /proc/net/dev line", input: String(line))
+        try text.forEachLine { line in
+            var cursor = line
+            guard cursor.skip(past: UInt8(ascii: ":")) else { return true } // headers
+            var name = ProcText.Line(bytes: line.bytes, start: line.start, end: cursor.start - 1)
+            guard let nameRange = name.field() else { return true }
+            guard let rx = cursor.number() else {
+                throw AgentError(.procParse, "malformed /proc/net/dev line", input: line.text)
             }
-            if name == "lo" { continue }
-            out[String(name)] = InterfaceCounters(rxBytes: rx, txBytes: tx)
+            for _ in 0..<7 {
+                guard cursor.field() != nil else {
+                    throw AgentError(.procParse, "malformed /proc/net/dev line", input: line.text)
+                }
+            }
+            guard let tx = cursor.number() else {
+                throw AgentError(.procParse, "malformed /proc/net/dev line", input: line.text)
+            }
+            if line.equals(nameRange, "lo") { return true }
+            let key = String(decoding: UnsafeBufferPointer(rebasing: line.bytes[nameRange]), as: UTF8.self)
+            out[key] = InterfaceCounters(rxBytes: rx, txBytes: tx)
+            return true
         }
         return out
     }

@@ -26,23 +26,38 @@ public enum ProcStat {
     /// Parses the aggregate `cpu` line. Kernels before 2.6.11 lack steal and earlier fields;
     /// at least user, nice, system and idle are required.
     public static func parse(_ text: Substring) throws -> CPUTimes {
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.first == "cpu" else { continue }
-            var values = [UInt64]()
-            for f in fields.dropFirst().prefix(8) {
-                guard let v = UInt64(f) else {
-                    throw AgentError(.procParse, "non-numeric field in /proc/stat cpu line", input: String(line))
+        try ProcText.with(text) { try parse($0) }
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws -> CPUTimes {
+        try ProcText.with(bytes) { try parse($0) }
+    }
+
+    static func parse(_ text: ProcText) throws -> CPUTimes {
+        var result: CPUTimes?
+        try text.forEachLine { line in
+            var cursor = line
+            guard let name = cursor.field(), line.equals(name, "cpu") else { return true }
+            var values = (0..<8).map { _ in UInt64(0) }
+            var count = 0
+            while count < 8, let f = cursor.field() {
+                var one = ProcText.Line(bytes: line.bytes, start: f.lowerBound, end: f.upperBound)
+                guard let v = one.number() else {
+                    throw AgentError(.procParse, "non-numeric field in /proc/stat cpu line", input: line.text)
                 }
-                values.append(v)
+                values[count] = v
+                count += 1
             }
-            guard values.count >= 4 else {
-                throw AgentError(.procParse, "/proc/stat cpu line has fewer than 4 fields", input: String(line))
+            guard count >= 4 else {
+                throw AgentError(.procParse, "/proc/stat cpu line has fewer than 4 fields", input: line.text)
             }
-            while values.count < 8 { values.append(0) }
-            return CPUTimes(user: values[0], nice: values[1], system: values[2], idle: values[3],
-                            iowait: values[4], irq: values[5], softirq: values[6], steal: values[7])
+            result = CPUTimes(user: values[0], nice: values[1], system: values[2], idle: values[3],
+                              iowait: values[4], irq: values[5], softirq: values[6], steal: values[7])
+            return false
         }
-        throw AgentError(.procParse, "no aggregate cpu line in /proc/stat", input: String(text.prefix(80)))
+        guard let result else {
+            throw AgentError(.procParse, "no aggregate cpu line in /proc/stat", input: MemInfo.prefix(text))
+        }
+        return result
     }
 }
