@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# Benchmarks: builds release and prints figures. Nothing here is asserted; see docs/BENCHMARKS.md.
-#   scripts/bench.sh            all benchmarks
-#   scripts/bench.sh queue      disk queue: enqueue/drain throughput, 100 MiB backlog recovery
-#   scripts/bench.sh auth       auth lines parsed+detected per second on a 1,000,000-line log,
-#                               bytes per tracked address, and fail2ban-regex on the same file
-#   scripts/bench.sh logs       container log throughput (demultiplex + mask + 5xx) on a
-#                               stream recorded from dockerd, MiB/s on one core
+# Benchmarks: build release and print figures. Nothing here is asserted; see docs/BENCHMARKS.md.
+#   scripts/bench.sh                   all of the below except soak, in one run (about 6 minutes)
+#   scripts/bench.sh footprint [secs]  the static release binary beside node_exporter at 1 Hz:
+#                                      RSS, anonymous memory, CPU per cycle, allocations per cycle,
+#                                      binary size, what is resident, start-up to /healthz
+#   scripts/bench.sh soak [cycles]     RSS curve over 10,000 collection cycles (--interval 0.02)
+#   scripts/bench.sh queue             disk queue: enqueue/drain throughput, 100 MiB backlog recovery
+#   scripts/bench.sh auth              auth lines parsed+detected per second on a 1,000,000-line log,
+#                                      bytes per tracked address, and fail2ban-regex on the same file
+#   scripts/bench.sh logs              container log throughput (demultiplex + mask + 5xx) on a
+#                                      stream recorded from dockerd, MiB/s on one core
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=.build-release
-swift build -c release --scratch-path "$SCRATCH" --product agent-bench >&2
-BIN="$SCRATCH/release/agent-bench"
 what="${1:-all}"
+case "$what" in
+  footprint|all) scripts/footprint.sh run "${2:-120}" ;;
+  soak) scripts/footprint.sh soak "${2:-10000}"; exit 0 ;;
+  queue|auth|logs) ;;
+  *) echo "usage: scripts/bench.sh [all|footprint [secs]|soak [cycles]|queue|auth|logs]" >&2; exit 64 ;;
+esac
+[ "$what" = footprint ] && exit 0
+# Same flags as scripts/build-release.sh, so both share one build folder without rebuilding.
+# shellcheck disable=SC2046
+swift build $(scripts/build-release.sh --flags) --scratch-path "$SCRATCH" --product agent-bench >&2
+BIN="$SCRATCH/release/agent-bench"
 case "$what" in
   queue|all)
     dir=$(mktemp -d)
@@ -39,4 +52,3 @@ case "$what" in
     "$BIN" logs 256 Tests/Fixtures/docker/logs-mixed.mux
     ;;
 esac
-case "$what" in queue|auth|logs|all) ;; *) echo "usage: scripts/bench.sh [queue|auth|logs|all]" >&2; exit 64 ;; esac

@@ -1,17 +1,36 @@
 #!/usr/bin/env bash
-# The release build (issue 6): one self-contained binary, Swift runtime linked in
-# (--static-swift-stdlib), only glibc, libstdc++, libm and zlib from the system. Prints its path.
+# The release build (issue 6): one self-contained binary, Swift runtime and libstdc++ linked in
+# (--static-swift-stdlib), only glibc (2.36 or later), libgcc_s and zlib from the system. Prints its path.
 #   scripts/build-release.sh            → .build-release/monitoring-agent (stripped)
 #                                          .build-release/release/monitoring-agent (symbols, for
 #                                          symbolicating a crash report)
-# Link flags, each measured in docs/BENCHMARKS.md:
-#   --no-export-dynamic  the Swift static-stdlib link exports every package symbol to the dynamic
-#                        table (-export-dynamic); nothing looks them up, and the table and its
-#                        hash pages cost about 2.4 MB of file size and 1-5 MB of RSS.
+#   scripts/build-release.sh --flags    prints the swift build flags (for other release products)
+# Link flags (RELEASE_FLAGS, shared with scripts/bench.sh), each measured in docs/BENCHMARKS.md:
+#   -use-ld=lld               the toolchain's own linker (gold cannot pack relocations)
+#   -z pack-relative-relocs   RELR: the 127,000 relative relocations of a position-independent
+#                             binary in about 1 KB instead of a 2.1 MB table that ld.so reads, and
+#                             keeps resident, at every start. Needs glibc 2.36 (Debian 12) to run;
+#                             an older loader refuses it by name (GLIBC_ABI_DT_RELR), never silently.
+#   --no-export-dynamic       the static-stdlib link exports every package symbol (-export-dynamic);
+#                             nothing looks them up, and the table cost 3.3 MB of file and up to
+#                             5 MB of RSS.
+#   -L <dir with libstdc++.a> the Swift runtime's C++ parts link libstdc++ statically (only what
+#                             they use) instead of mapping all of libstdc++.so: 1.1 MB less RSS.
+#                             The directory holds only the archive, so the linker finds it before
+#                             the system's libstdc++.so. (GCC's runtime library exception allows it.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=${SCRATCH:-.build-release}
-swift build -c release --static-swift-stdlib --product monitoring-agent --scratch-path "$SCRATCH" \
-  -Xlinker --no-export-dynamic >&2
+cxx="$PWD/$SCRATCH/static-libstdc++"
+archive=$(g++ -print-file-name=libstdc++.a 2>/dev/null || true)
+[ -f "$archive" ] || { echo "build-release.sh: libstdc++.a not found (apt-get install libstdc++-12-dev)" >&2; exit 1; }
+mkdir -p "$cxx" && ln -sf "$archive" "$cxx/libstdc++.a"
+RELEASE_FLAGS=(-c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xswiftc -L"$cxx"
+  -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic)
+[ "${1:-}" = "--flags" ] && { echo "${RELEASE_FLAGS[*]}"; exit 0; }
+swift build "${RELEASE_FLAGS[@]}" --product monitoring-agent --scratch-path "$SCRATCH" >&2
 strip -o "$SCRATCH/monitoring-agent" "$SCRATCH/release/monitoring-agent"
+if ldd "$SCRATCH/monitoring-agent" | grep -q 'libstdc++'; then
+  echo "build-release.sh: libstdc++ was linked dynamically" >&2; exit 1
+fi
 echo "$SCRATCH/monitoring-agent"

@@ -20,8 +20,7 @@ while (($#)); do
   esac
 done
 if [ -z "$binary" ]; then
-  swift build -c release --static-swift-stdlib --product monitoring-agent --scratch-path .build-release >&2
-  binary=.build-release/release/monitoring-agent
+  binary=$(scripts/build-release.sh)
 fi
 [ -x "$binary" ] || { echo "install.sh: $binary is not an executable" >&2; exit 1; }
 

@@ -2,6 +2,7 @@ import AgentCore
 import AgentDocker
 import AgentLinux
 import ArgumentParser
+import NIOCore
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -58,6 +59,10 @@ public struct AgentCommand: AsyncParsableCommand {
     /// Entry point: like `main()`, but every command-line error is one line on stderr naming
     /// the flag (argument-parser's own errors add usage text), with its exit code (64).
     public static func runFromCommandLine() async {
+        // One event-loop thread is plenty for one payload per interval, the health endpoint and the
+        // Docker streams; NIO's default is a thread per core, each with its stack and malloc arena.
+        NIOSingletons.groupLoopCountSuggestion = 1
+        NIOSingletons.blockingPoolThreadCountSuggestion = 1
         do {
             var command = try parseAsRoot(nil)
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -11,13 +11,13 @@ public struct HostMetricsCollector: Sendable {
     private var lastNet: [String: InterfaceCounters]?
     private var lastNetAt: ContinuousClock.Instant?
 
-    private let statPath, meminfoPath, netDevPath, tcpPath, tcp6Path: String
+    private let statPath, meminfoPath, netDevPath, snmpPath: String
 
     public init(proc: ProcFS, diskPath: String) {
         self.proc = proc
         self.diskPath = diskPath
-        (statPath, meminfoPath, netDevPath) = (proc.path("stat"), proc.path("meminfo"), proc.path("net/dev"))
-        (tcpPath, tcp6Path) = (proc.path("net/tcp"), proc.path("net/tcp6"))
+        (statPath, meminfoPath) = (proc.path("stat"), proc.path("meminfo"))
+        (netDevPath, snmpPath) = (proc.path("net/dev"), proc.path("net/snmp"))
     }
 
     /// Records the starting counters without producing metrics.
@@ -56,13 +56,7 @@ public struct HostMetricsCollector: Sendable {
             lastNetAt = now
         }
 
-        var tcp = 0
-        for (table, required) in [(tcpPath, true), (tcp6Path, false)] {
-            // tcp6 is absent on kernels without IPv6: that is not an error
-            guard let bytes = required ? attempt({ try FileReading.readBytes(path: table) })
-                : try? FileReading.readBytes(path: table) else { continue }
-            tcp += attempt { try NetTCP.establishedCount(bytes) } ?? 0
-        }
+        let tcp = attempt { try NetSNMP.tcpCurrentlyEstablished(FileReading.readBytes(path: snmpPath)) } ?? 0
 
         let metrics = HostMetrics(cpuUsage: cpu, memoryUsage: memory, diskUsage: disk,
                                   networkRxBytesPerSec: rx, networkTxBytesPerSec: tx, tcpConnections: tcp)

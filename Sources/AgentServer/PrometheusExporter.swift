@@ -50,7 +50,7 @@ public final class PrometheusExporter: Sendable {
             .set(m?.networkRxBytesPerSec ?? 0)
         gauge("monitoring_agent_host_network_transmit_bytes_per_second", "Sent bytes per second, loopback excluded")
             .set(m?.networkTxBytesPerSec ?? 0)
-        gauge("monitoring_agent_host_tcp_connections", "ESTABLISHED TCP sockets, IPv4 and IPv6").set(Double(m?.tcpConnections ?? 0))
+        gauge("monitoring_agent_host_tcp_connections", "TCP connections in ESTABLISHED or CLOSE-WAIT, IPv4 and IPv6 (Tcp CurrEstab)").set(Double(m?.tcpConnections ?? 0))
 
         var active: [AlertRule: Int] = [:]
         for a in s.lastAlerts.compactMap(Alert.init(wireValue:)) { active[a.rule, default: 0] += 1 }

@@ -29,6 +29,26 @@ public enum FileOps {
         }
     }
 
+    /// Opens (creating) a file for in-place rewrites with `pwriteAll`.
+    public static func openReadWrite(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw fail("cannot open", path) }
+        return fd
+    }
+
+    /// Writes all of `bytes` at `offset` (one pwrite unless interrupted or short).
+    public static func pwriteAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int, path: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeBufferPointer { pwrite(fd, $0.baseAddress, $0.count, off_t(offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail("cannot write", path)
+            }
+            done += n
+        }
+    }
+
     public static func sync(_ fd: Int32, path: String) throws {
         guard fsync(fd) == 0 else { throw fail("cannot fsync", path) }
     }

@@ -90,23 +90,32 @@ import Testing
     }
 }
 
-@Suite struct NetTCPTests {
-    @Test func recordedEstablished() throws {
-        // t1 was recorded with 3 IPv4 and 2 IPv6 loopback connections open (both ends listed),
-        // plus one half-closed pair (CLOSE_WAIT / FIN_WAIT2) that must not count.
-        #expect(try NetTCP.establishedCount(Substring(Paths.fixtureText("proc/t1/net/tcp"))) == 6)
-        #expect(try NetTCP.establishedCount(Substring(Paths.fixtureText("proc/t1/net/tcp6"))) == 4)
-        #expect(try NetTCP.establishedCount(Substring(Paths.fixtureText("proc/t0/net/tcp"))) == 0)
+@Suite struct NetSNMPTests {
+    /// Independent reading of the recorded file: the value under the CurrEstab header.
+    func currEstab(_ snapshot: String) throws -> Int {
+        let lines = try Paths.fixtureText("proc/\(snapshot)/net/snmp").split(separator: "\n").filter { $0.hasPrefix("Tcp:") }
+        let names = lines[0].split(separator: " "), values = lines[1].split(separator: " ")
+        return Int(values[names.firstIndex(of: "CurrEstab")!])!
     }
 
-    @Test func emptyAndHeaderOnly() throws {
-        #expect(try NetTCP.establishedCount("") == 0)
-        #expect(try NetTCP.establishedCount("  sl  local_address rem_address   st tx_queue\n") == 0)
+    @Test func recordedCurrEstab() throws {
+        // t1 was recorded with 3 IPv4 and 2 IPv6 loopback connections open (both ends: 10), one
+        // half-closed pair (the CLOSE_WAIT end counts, the FIN_WAIT2 end does not) and the 2
+        // connections the machine already had (t0).
+        #expect(try NetSNMP.tcpCurrentlyEstablished(Substring(Paths.fixtureText("proc/t0/net/snmp"))) == 2)
+        #expect(try NetSNMP.tcpCurrentlyEstablished(Substring(Paths.fixtureText("proc/t1/net/snmp"))) == 13)
+        #expect(try currEstab("t1") == 13 && currEstab("t0") == 2)
+        let bytes = Array(try Paths.fixtureText("proc/t1/net/snmp").utf8)
+        #expect(try NetSNMP.tcpCurrentlyEstablished(bytes) == 13)
     }
 
-    @Test(arguments: ["   0: 0100007F:1F90", "garbage line here and more\n", "   0: 0100007F:1F90 0100007F:D2A4 1\n"])
-    func rejectsTruncatedOrMalformed(_ text: String) {
-        #expect(throws: AgentError.self) { try NetTCP.establishedCount(Substring(text)) }
+    @Test(arguments: [
+        "", "Ip: Forwarding\nIp: 1\n", "Tcp: RtoAlgorithm RtoMin\nTcp: 1 200\n",
+        "Tcp: RtoAlgorithm CurrEstab\nTcp: 1\n", "Tcp: RtoAlgorithm CurrEstab\nTcp: 1 x\n",
+        "Tcp: RtoAlgorithm CurrEstab\n",
+    ])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: AgentError.self) { try NetSNMP.tcpCurrentlyEstablished(Substring(text)) }
     }
 }
 

@@ -89,7 +89,7 @@ public struct HostMetrics: Codable, Sendable, Equatable {
     public var diskUsage: Double
     public var networkRxBytesPerSec: Double
     public var networkTxBytesPerSec: Double
-    /// ESTABLISHED TCP sockets, IPv4 and IPv6.
+    /// TCP connections in ESTABLISHED or CLOSE-WAIT, IPv4 and IPv6 (/proc/net/snmp Tcp CurrEstab).
     public var tcpConnections: Int
 
     enum CodingKeys: String, CodingKey {
