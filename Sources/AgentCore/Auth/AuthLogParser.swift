@@ -72,7 +72,7 @@ public enum AuthLogParser {
         case UInt8(ascii: "I"):
             if hasPrefix(m, "Invalid user ") { return userFrom(m, skip: 13, kind: .refusedUser, pid: pid) }
         case UInt8(ascii: "U"):
-            if hasPrefix(m, "User "), let r = find(m, " not allowed because ", from: 5) {
+            if hasPrefix(m, "User "), let r = ByteSearch.find(" not allowed because ", in: m, from: 5) {
                 return userFrom(UnsafeBufferPointer(rebasing: m[..<r]), skip: 5, kind: .refusedUser, pid: pid)
             }
         case UInt8(ascii: "R"):
@@ -83,7 +83,7 @@ public enum AuthLogParser {
             }
         case UInt8(ascii: "A"):
             if hasPrefix(m, "Accepted ") {
-                guard let f = find(m, " for ", from: 9) else { return nil }
+                guard let f = ByteSearch.find(" for ", in: m, from: 9) else { return nil }
                 return userFrom(m, skip: f + 5, kind: .accepted, pid: pid)
             }
         case UInt8(ascii: "p"):
@@ -110,7 +110,7 @@ public enum AuthLogParser {
 
     /// `Failed <method> for [invalid user ]U from A port P ssh2`
     static func failed(_ m: UnsafeBufferPointer<UInt8>, pid: Int32?) -> AuthEvent? {
-        guard let f = find(m, " for ", from: 7) else { return nil }
+        guard let f = ByteSearch.find(" for ", in: m, from: 7) else { return nil }
         let method = UnsafeBufferPointer(rebasing: m[7..<f])
         var userStart = f + 5
         let invalid = hasPrefix(UnsafeBufferPointer(rebasing: m[userStart...]), "invalid user ")
@@ -130,7 +130,7 @@ public enum AuthLogParser {
         var tail = UnsafeBufferPointer(rebasing: m[skip...])
         tail = stripSuffixes(tail)
         tail = stripPort(tail)
-        guard let from = findLast(tail, " from ") else { return nil }
+        guard let from = ByteSearch.findLast(" from ", in: tail) else { return nil }
         let user = UnsafeBufferPointer(rebasing: tail[..<from])
         let addr = UnsafeBufferPointer(rebasing: tail[(from + 6)...])
         return event(kind, address: addr, pid: pid, user: string(user))
@@ -148,12 +148,12 @@ public enum AuthLogParser {
 
     /// `pam_unix(sshd:auth): authentication failure; logname= uid=0 ... rhost=A  user=U`
     static func pamUnix(_ m: UnsafeBufferPointer<UInt8>, pid: Int32?) -> AuthEvent? {
-        guard let r = find(m, " rhost=", from: 44) else { return nil }
+        guard let r = ByteSearch.find(" rhost=", in: m, from: 44) else { return nil }
         var e = r + 7
         while e < m.count, m[e] != 0x20 { e += 1 }
         let addr = UnsafeBufferPointer(rebasing: m[(r + 7)..<e])
         var user: String?
-        if let u = find(m, " user=", from: e) {
+        if let u = ByteSearch.find(" user=", in: m, from: e) {
             var ue = u + 6
             while ue < m.count, m[ue] != 0x20 { ue += 1 }
             if ue > u + 6 { user = string(UnsafeBufferPointer(rebasing: m[(u + 6)..<ue])) }
@@ -205,31 +205,6 @@ public enum AuthLogParser {
         let k = s.utf8CodeUnitCount
         guard b.count >= k else { return false }
         return memcmp(b.baseAddress! + (b.count - k), s.utf8Start, k) == 0
-    }
-
-    static func find(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString, from: Int) -> Int? {
-        let k = s.utf8CodeUnitCount
-        guard from >= 0, b.count - from >= k, let base = b.baseAddress else { return nil }
-        let first = Int32(s.utf8Start.pointee)
-        var i = from
-        while i + k <= b.count {
-            guard let hit = memchr(base + i, first, b.count - k + 1 - i) else { return nil }
-            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if memcmp(base + at, s.utf8Start, k) == 0 { return at }
-            i = at + 1
-        }
-        return nil
-    }
-
-    static func findLast(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Int? {
-        let k = s.utf8CodeUnitCount
-        guard b.count >= k else { return nil }
-        var i = b.count - k
-        while i >= 0 {
-            if memcmp(b.baseAddress! + i, s.utf8Start, k) == 0 { return i }
-            i -= 1
-        }
-        return nil
     }
 
     static func lastIndex(_ b: UnsafeBufferPointer<UInt8>, of byte: UInt8) -> Int? {

@@ -18,9 +18,9 @@ public enum HTTPStatusParser {
         let n = p.count
         var i = 0
         while i < n {
-            guard let open = index(of: UInt8(ascii: "\""), in: p, from: i) else { return nil }
-            guard let close = index(of: UInt8(ascii: "\""), in: p, from: open + 1) else { return nil }
-            if close - open > 9, contains(p, http, in: (open + 1)..<close) {
+            guard let open = ByteSearch.index(of: UInt8(ascii: "\""), in: p, from: i) else { return nil }
+            guard let close = ByteSearch.index(of: UInt8(ascii: "\""), in: p, from: open + 1) else { return nil }
+            if close - open > 9, ByteSearch.contains(http, in: p, range: (open + 1)..<close) {
                 let s = close + 1
                 guard s + 4 <= n, p[s] == 32 else { return nil }
                 return code(p, at: s + 1)
@@ -37,7 +37,7 @@ public enum HTTPStatusParser {
     private static func json(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
         guard p.first(where: { $0 != 32 }) == UInt8(ascii: "{") else { return nil }
         for key in keys {
-            guard let at = find(p, key) else { continue }
+            guard let at = ByteSearch.find(key, in: p) else { continue }
             var i = at + key.count
             while i < p.count, p[i] == 32 { i += 1 }
             guard i < p.count, p[i] == UInt8(ascii: ":") else { continue }
@@ -60,30 +60,5 @@ public enum HTTPStatusParser {
         }
         if i + 3 < p.count, p[i + 3] >= 48, p[i + 3] <= 57 { return nil }
         return (100...599).contains(v) ? v : nil
-    }
-
-    private static func index(of b: UInt8, in p: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        guard from < p.count, let base = p.baseAddress,
-              let hit = memchr(base + from, Int32(b), p.count - from) else { return nil }
-        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-    }
-
-    private static func find(_ p: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Int? {
-        guard p.count >= needle.count else { return nil }
-        var i = 0
-        outer: while i + needle.count <= p.count {
-            for j in 0..<needle.count where p[i + j] != needle[j] { i += 1; continue outer }
-            return i
-        }
-        return nil
-    }
-
-    private static func contains(_ p: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], in r: Range<Int>) -> Bool {
-        var i = r.lowerBound
-        outer: while i + needle.count <= r.upperBound {
-            for j in 0..<needle.count where p[i + j] != needle[j] { i += 1; continue outer }
-            return true
-        }
-        return false
     }
 }

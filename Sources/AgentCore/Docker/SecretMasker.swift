@@ -85,7 +85,7 @@ public struct SecretMasker: Sendable {
         let n = p.count
         var i = 0
         if inPrivateKey {
-            if let end = find(p, Self.pemEnd, from: 0) {
+            if let end = ByteSearch.find(Self.pemEnd, in: p) {
                 inPrivateKey = false
                 if end > 0 { spans.append(0..<end) }
                 i = end + Self.pemEnd.count
@@ -120,11 +120,11 @@ public struct SecretMasker: Sendable {
             case UInt8(ascii: "b"), UInt8(ascii: "B"):
                 if let s = bearer(p, at: i) { spans.append(s); i = s.upperBound; continue }
             case UInt8(ascii: "-"):
-                if i + 5 <= n, p[i + 1] == b, p[i + 2] == b, p[i + 3] == b, p[i + 4] == b, matches(p, Self.pemBegin, at: i),
-                   let headerEnd = find(p, Self.dashes5, from: i + Self.pemBegin.count),
-                   contains(p, Self.privateKey, in: (i + Self.pemBegin.count)..<headerEnd) {
+                if i + 5 <= n, p[i + 1] == b, p[i + 2] == b, p[i + 3] == b, p[i + 4] == b, ByteSearch.matches(Self.pemBegin, in: p, at: i),
+                   let headerEnd = ByteSearch.find(Self.dashes5, in: p, from: i + Self.pemBegin.count),
+                   ByteSearch.contains(Self.privateKey, in: p, range: (i + Self.pemBegin.count)..<headerEnd) {
                     let bodyStart = headerEnd + 5
-                    if let end = find(p, Self.pemEnd, from: bodyStart) {
+                    if let end = ByteSearch.find(Self.pemEnd, in: p, from: bodyStart) {
                         if end > bodyStart { spans.append(bodyStart..<end) }
                         i = end + Self.pemEnd.count
                         continue
@@ -288,27 +288,6 @@ public struct SecretMasker: Sendable {
         if b < 64 { return (0x2400_2000_0000_0000 as UInt64) >> b & 1 != 0 }
         if b < 128 { return (0x0000_0004_0000_0406 as UInt64) >> (b - 64) & 1 != 0 }
         return false
-    }
-
-    private func find(_ p: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], from: Int) -> Int? {
-        guard let first = needle.first, p.count >= needle.count else { return nil }
-        var i = from
-        while i + needle.count <= p.count {
-            if p[i] == first, matches(p, needle, at: i) { return i }
-            i += 1
-        }
-        return nil
-    }
-
-    private func contains(_ p: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], in r: Range<Int>) -> Bool {
-        guard let at = find(p, needle, from: r.lowerBound) else { return false }
-        return at + needle.count <= r.upperBound
-    }
-
-    private func matches(_ p: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], at i: Int) -> Bool {
-        guard i + needle.count <= p.count else { return false }
-        for j in 0..<needle.count where p[i + j] != needle[j] { return false }
-        return true
     }
 
     @inline(__always) private func isAlpha(_ c: UInt8) -> Bool { (c | 0x20) >= 97 && (c | 0x20) <= 122 }

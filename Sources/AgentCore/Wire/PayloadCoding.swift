@@ -1,14 +1,10 @@
 /// The one place payloads are turned into bytes and back, so the agent, the receiver and
 /// the tests agree on the encoding (sorted keys, no escaped slashes, one line).
 public enum PayloadCoding {
+    /// The payload as sent: sorted keys, slashes unescaped (`PayloadJSON`, byte for byte what
+    /// JSONEncoder with `[.sortedKeys, .withoutEscapingSlashes]` makes of the Codable form).
     public static func encode(_ payload: Payload) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return Array(try encoder.encode(payload))
-        } catch {
-            throw AgentError(.encode, "cannot encode payload", cause: error)
-        }
+        try PayloadJSON.encode(payload)
     }
 
     public static func decode(_ bytes: some Collection<UInt8>) throws -> Payload {
