@@ -23,11 +23,6 @@ public struct ProcFS: Sendable {
 
     /// `root/relative`, for callers that read the same file every cycle.
     public func path(_ relative: String) -> String { root + "/" + relative }
-
-    /// Reads `root/relative` to EOF as bytes, for the byte-level parsers.
-    public func bytes(_ relative: String) throws -> [UInt8] {
-        try FileReading.readBytes(path: path(relative))
-    }
 }
 
 public enum FileReading {

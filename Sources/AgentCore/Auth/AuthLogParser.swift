@@ -59,7 +59,7 @@ public enum AuthLogParser {
     }
 
     static func isSSHD(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
-        equal(p, "sshd") || equal(p, "sshd-session") || equal(p, "sshd-auth")
+        ByteSearch.equals(p, "sshd") || ByteSearch.equals(p, "sshd-session") || ByteSearch.equals(p, "sshd-auth")
     }
 
     // MARK: Messages
@@ -68,40 +68,40 @@ public enum AuthLogParser {
         guard let first = m.first else { return nil }
         switch first {
         case UInt8(ascii: "F"):
-            if hasPrefix(m, "Failed ") { return failed(m, pid: pid) }
+            if ByteSearch.hasPrefix(m, "Failed ") { return failed(m, pid: pid) }
         case UInt8(ascii: "I"):
-            if hasPrefix(m, "Invalid user ") { return userFrom(m, skip: 13, kind: .refusedUser, pid: pid) }
+            if ByteSearch.hasPrefix(m, "Invalid user ") { return userFrom(m, skip: 13, kind: .refusedUser, pid: pid) }
         case UInt8(ascii: "U"):
-            if hasPrefix(m, "User "), let r = ByteSearch.find(" not allowed because ", in: m, from: 5) {
+            if ByteSearch.hasPrefix(m, "User "), let r = ByteSearch.find(" not allowed because ", in: m, from: 5) {
                 return userFrom(UnsafeBufferPointer(rebasing: m[..<r]), skip: 5, kind: .refusedUser, pid: pid)
             }
         case UInt8(ascii: "R"):
-            if hasPrefix(m, "ROOT LOGIN REFUSED FROM ") {
+            if ByteSearch.hasPrefix(m, "ROOT LOGIN REFUSED FROM ") {
                 var rest = UnsafeBufferPointer(rebasing: m[24...])
                 rest = stripPort(rest)
                 return event(.refusedUser, address: rest, pid: pid, user: "root")
             }
         case UInt8(ascii: "A"):
-            if hasPrefix(m, "Accepted ") {
+            if ByteSearch.hasPrefix(m, "Accepted ") {
                 guard let f = ByteSearch.find(" for ", in: m, from: 9) else { return nil }
                 return userFrom(m, skip: f + 5, kind: .accepted, pid: pid)
             }
         case UInt8(ascii: "p"):
-            if hasPrefix(m, "pam_unix(sshd:auth): authentication failure;") { return pamUnix(m, pid: pid) }
+            if ByteSearch.hasPrefix(m, "pam_unix(sshd:auth): authentication failure;") { return pamUnix(m, pid: pid) }
         case UInt8(ascii: "e"):
-            if hasPrefix(m, "error: PAM: Authentication failure for ") {
+            if ByteSearch.hasPrefix(m, "error: PAM: Authentication failure for ") {
                 return userFrom(m, skip: 39, kind: .pamFailure, pid: pid)
             }
-            if hasPrefix(m, "error: maximum authentication attempts exceeded for ") {
+            if ByteSearch.hasPrefix(m, "error: maximum authentication attempts exceeded for ") {
                 return userFrom(m, skip: 52, kind: .connectionEnd, pid: pid)
             }
         case UInt8(ascii: "m"):
-            if hasPrefix(m, "maximum authentication attempts exceeded for ") {
+            if ByteSearch.hasPrefix(m, "maximum authentication attempts exceeded for ") {
                 return userFrom(m, skip: 45, kind: .connectionEnd, pid: pid)
             }
         case UInt8(ascii: "C"):
-            if hasPrefix(m, "Connection closed by invalid user ") { return closedBy(m, skip: 34, kind: .connectionEnd, pid: pid) }
-            if hasPrefix(m, "Connection closed by authenticating user ") { return closedBy(m, skip: 41, kind: .disconnected, pid: pid) }
+            if ByteSearch.hasPrefix(m, "Connection closed by invalid user ") { return closedBy(m, skip: 34, kind: .connectionEnd, pid: pid) }
+            if ByteSearch.hasPrefix(m, "Connection closed by authenticating user ") { return closedBy(m, skip: 41, kind: .disconnected, pid: pid) }
         default:
             break
         }
@@ -113,13 +113,13 @@ public enum AuthLogParser {
         guard let f = ByteSearch.find(" for ", in: m, from: 7) else { return nil }
         let method = UnsafeBufferPointer(rebasing: m[7..<f])
         var userStart = f + 5
-        let invalid = hasPrefix(UnsafeBufferPointer(rebasing: m[userStart...]), "invalid user ")
+        let invalid = ByteSearch.hasPrefix(UnsafeBufferPointer(rebasing: m[userStart...]), "invalid user ")
         if invalid { userStart += 13 }
-        if equal(method, "publickey") && !invalid {
+        if ByteSearch.equals(method, "publickey") && !invalid {
             return nil // clients offer several keys before the right one: not a failure for a valid user
         }
-        guard equal(method, "password") || equal(method, "keyboard-interactive/pam") || equal(method, "publickey")
-            || equal(method, "none") || equal(method, "hostbased") else { return nil }
+        guard ByteSearch.equals(method, "password") || ByteSearch.equals(method, "keyboard-interactive/pam") || ByteSearch.equals(method, "publickey")
+            || ByteSearch.equals(method, "none") || ByteSearch.equals(method, "hostbased") else { return nil }
         return userFrom(m, skip: userStart, kind: .failedAttempt, pid: pid)
     }
 
@@ -177,8 +177,8 @@ public enum AuthLogParser {
 
     static func stripSuffixes(_ t0: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         var t = t0
-        if hasSuffix(t, " [preauth]") { t = UnsafeBufferPointer(rebasing: t[..<(t.count - 10)]) }
-        if hasSuffix(t, " ssh2") || hasSuffix(t, " ssh1") { t = UnsafeBufferPointer(rebasing: t[..<(t.count - 5)]) }
+        if ByteSearch.hasSuffix(t, " [preauth]") { t = UnsafeBufferPointer(rebasing: t[..<(t.count - 10)]) }
+        if ByteSearch.hasSuffix(t, " ssh2") || ByteSearch.hasSuffix(t, " ssh1") { t = UnsafeBufferPointer(rebasing: t[..<(t.count - 5)]) }
         return t
     }
 
@@ -188,24 +188,10 @@ public enum AuthLogParser {
         while i > 0, t[i - 1] >= 0x30, t[i - 1] <= 0x39 { i -= 1 }
         guard i < t.count, i >= 6 else { return t }
         let before = UnsafeBufferPointer(rebasing: t[..<i])
-        return hasSuffix(before, " port ") ? UnsafeBufferPointer(rebasing: t[..<(i - 6)]) : t
+        return ByteSearch.hasSuffix(before, " port ") ? UnsafeBufferPointer(rebasing: t[..<(i - 6)]) : t
     }
 
     static func string(_ b: UnsafeBufferPointer<UInt8>) -> String? { b.isEmpty ? nil : String(decoding: b, as: UTF8.self) }
-
-    static func equal(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
-        b.count == s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, b.count) == 0
-    }
-
-    static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
-        b.count >= s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, s.utf8CodeUnitCount) == 0
-    }
-
-    static func hasSuffix(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
-        let k = s.utf8CodeUnitCount
-        guard b.count >= k else { return false }
-        return memcmp(b.baseAddress! + (b.count - k), s.utf8Start, k) == 0
-    }
 
     static func lastIndex(_ b: UnsafeBufferPointer<UInt8>, of byte: UInt8) -> Int? {
         var i = b.count - 1

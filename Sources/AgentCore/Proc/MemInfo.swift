@@ -29,7 +29,7 @@ public enum MemInfo {
             return f.total == nil || f.available == nil // both come first: stop reading there
         }
         guard let total = f.total, total > 0 else {
-            throw AgentError(.procParse, "MemTotal missing or zero in /proc/meminfo", input: prefix(text))
+            throw AgentError(.procParse, "MemTotal missing or zero in /proc/meminfo", input: text.excerpt)
         }
         let available: UInt64
         if let a = f.available {
@@ -37,15 +37,11 @@ public enum MemInfo {
         } else if let free = f.free {
             available = free &+ (f.buffers ?? 0) &+ (f.cached ?? 0)
         } else {
-            throw AgentError(.procParse, "neither MemAvailable nor MemFree in /proc/meminfo", input: prefix(text))
+            throw AgentError(.procParse, "neither MemAvailable nor MemFree in /proc/meminfo", input: text.excerpt)
         }
         let used = total > available ? total - available : 0
         return Double(used) / Double(total) * 100
     }
 
     private struct Fields { var total, available, free, buffers, cached: UInt64? }
-
-    static func prefix(_ text: ProcText) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: text.bytes.prefix(80)), as: UTF8.self)
-    }
 }

@@ -43,7 +43,7 @@ public enum NetSNMP {
             return false
         }
         guard let value else {
-            throw AgentError(.procParse, "no Tcp lines in /proc/net/snmp", input: MemInfo.prefix(text))
+            throw AgentError(.procParse, "no Tcp lines in /proc/net/snmp", input: text.excerpt)
         }
         return value
     }

@@ -38,11 +38,10 @@ public enum ProcStat {
         try text.forEachLine { line in
             var cursor = line
             guard let name = cursor.field(), line.equals(name, "cpu") else { return true }
-            var values = (0..<8).map { _ in UInt64(0) }
+            var values = [UInt64](repeating: 0, count: 8)
             var count = 0
             while count < 8, let f = cursor.field() {
-                var one = ProcText.Line(bytes: line.bytes, start: f.lowerBound, end: f.upperBound)
-                guard let v = one.number() else {
+                guard let v = line.decimal(f) else {
                     throw AgentError(.procParse, "non-numeric field in /proc/stat cpu line", input: line.text)
                 }
                 values[count] = v
@@ -56,7 +55,7 @@ public enum ProcStat {
             return false
         }
         guard let result else {
-            throw AgentError(.procParse, "no aggregate cpu line in /proc/stat", input: MemInfo.prefix(text))
+            throw AgentError(.procParse, "no aggregate cpu line in /proc/stat", input: text.excerpt)
         }
         return result
     }

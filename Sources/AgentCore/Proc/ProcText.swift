@@ -31,11 +31,7 @@ struct ProcText {
 
         /// True when the rest of the line starts with `prefix` (ASCII).
         func hasPrefix(_ prefix: StaticString) -> Bool {
-            let n = prefix.utf8CodeUnitCount
-            guard end - start >= n else { return false }
-            let p = prefix.utf8Start
-            for k in 0..<n where bytes[start + k] != p[k] { return false }
-            return true
+            ByteSearch.hasPrefix(UnsafeBufferPointer(rebasing: bytes[start..<end]), prefix)
         }
 
         mutating func skip(_ count: Int) { start = min(end, start + count) }
@@ -64,9 +60,13 @@ struct ProcText {
 
         /// The next field as a decimal number; nil when missing, not all digits, or too large.
         mutating func number() -> UInt64? {
-            guard let r = field() else { return nil }
+            field().flatMap(decimal)
+        }
+
+        /// The bytes of `range` as a decimal number; nil when not all digits, or too large.
+        func decimal(_ range: Range<Int>) -> UInt64? {
             var v: UInt64 = 0
-            for k in r {
+            for k in range {
                 let d = bytes[k] &- UInt8(ascii: "0")
                 guard d < 10 else { return nil }
                 let (m, o1) = v.multipliedReportingOverflow(by: 10)
@@ -79,15 +79,17 @@ struct ProcText {
 
         /// Bytes of `range` equal to `literal`.
         func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
-            guard range.count == literal.utf8CodeUnitCount else { return false }
-            let p = literal.utf8Start
-            for (k, i) in range.enumerated() where bytes[i] != p[k] { return false }
-            return true
+            ByteSearch.equals(UnsafeBufferPointer(rebasing: bytes[range]), literal)
         }
     }
 }
 
 extension ProcText {
+    /// The first 80 bytes as text, for an error about a whole file.
+    var excerpt: String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes.prefix(80)), as: UTF8.self)
+    }
+
     /// Runs `body` over the UTF-8 bytes of `text` without copying when it is contiguous.
     static func with<T>(_ text: Substring, _ body: (ProcText) throws -> T) rethrows -> T {
         var text = text

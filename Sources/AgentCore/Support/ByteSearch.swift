@@ -46,6 +46,21 @@ public enum ByteSearch {
         return nil
     }
 
+    /// The whole of `b` is `s`.
+    public static func equals(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        b.count == s.utf8CodeUnitCount && (b.isEmpty || memcmp(b.baseAddress!, s.utf8Start, b.count) == 0)
+    }
+
+    public static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        let k = s.utf8CodeUnitCount
+        return b.count >= k && (k == 0 || memcmp(b.baseAddress!, s.utf8Start, k) == 0)
+    }
+
+    public static func hasSuffix(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        let k = s.utf8CodeUnitCount
+        return b.count >= k && (k == 0 || memcmp(b.baseAddress! + (b.count - k), s.utf8Start, k) == 0)
+    }
+
     /// True when `needle` starts at `i`.
     public static func matches(_ needle: [UInt8], in p: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
         guard i >= 0, i + needle.count <= p.count, let base = p.baseAddress else { return false }
