@@ -12,7 +12,8 @@
 #                                      stream recorded from dockerd, MiB/s on one core
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SCRATCH=.build-release
+SCRATCH=${SCRATCH:-.build-release}
+export SCRATCH
 what="${1:-all}"
 case "$what" in
   footprint|all) scripts/footprint.sh run "${2:-120}" ;;

@@ -16,13 +16,15 @@ command -v prometheus-node-exporter >/dev/null && command -v gcc >/dev/null && c
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     prometheus-node-exporter gcc libc6-dev curl binutils >&2
 }
+SCRATCH=${SCRATCH:-.build-release}
+export SCRATCH
 scripts/build-release.sh > /dev/null
 W=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
-cp .build-release/release/monitoring-agent "$W/monitoring-agent.unstripped"
-cp .build-release/monitoring-agent "$W/monitoring-agent"
+cp "$SCRATCH/release/monitoring-agent" "$W/monitoring-agent.unstripped"
+cp "$SCRATCH/monitoring-agent" "$W/monitoring-agent"
 AGENT_BIN="$W/monitoring-agent"
 printf 'footprint-secret\n' > "$W/secret"
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }

@@ -120,4 +120,16 @@ import Testing
         #expect(URLText.schemeAndHost("http://[::1]:9000/x")?.host == "::1")
         #expect(URLText.schemeAndHost("http://h:99999/") == nil)
     }
+
+    /// The byte-level "://" search that replaced `firstRange(of:)`: the first "://", not the first ":".
+    @Test func findsTheSchemeSeparator() {
+        #expect(URLText.schemeAndHost("HTTPS://Host.example:8443/p")! == ("https", "Host.example"))
+        #expect(URLText.schemeAndHost("http:/host/") == nil)
+        #expect(URLText.schemeAndHost("http:") == nil)
+        #expect(URLText.schemeAndHost("host:8080") == nil)
+        #expect(URLText.schemeAndHost("a:b://c/")! == ("a:b", "c"))
+        #expect(URLText.schemeAndHost("ünï://høst/")! == ("ünï", "høst"))
+        #expect(URLText.redactingCredentials("x:y://u:p@h/") == "x:y://***@h/")
+        #expect(URLText.redactingCredentials("no scheme u:p@h") == "no scheme u:p@h")
+    }
 }

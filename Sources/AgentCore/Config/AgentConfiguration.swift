@@ -70,7 +70,7 @@ public struct AgentConfiguration: Sendable {
 public enum URLText {
     /// Scheme ("http"/"https", lowercased) and host of an absolute URL, or nil.
     public static func schemeAndHost(_ url: String) -> (scheme: String, host: String)? {
-        guard let sep = url.firstRange(of: "://") else { return nil }
+        guard let sep = schemeSeparator(url) else { return nil }
         let scheme = url[..<sep.lowerBound].lowercased()
         var rest = url[sep.upperBound...]
         if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
@@ -88,8 +88,21 @@ public enum URLText {
         return (scheme, String(host))
     }
 
+    /// The first "://". Not `firstRange(of:)`: that generic search lives in _StringProcessing,
+    /// and calling it once at start-up kept about 200 kB of that library's code resident.
+    static func schemeSeparator(_ url: String) -> Range<String.Index>? {
+        let bytes = url.utf8
+        var from = bytes.startIndex
+        while let colon = bytes[from...].firstIndex(of: UInt8(ascii: ":")) {
+            let rest = bytes[bytes.index(after: colon)...]
+            if rest.starts(with: "//".utf8) { return colon..<bytes.index(colon, offsetBy: 3) }
+            from = rest.startIndex
+        }
+        return nil
+    }
+
     public static func redactingCredentials(_ url: String) -> String {
-        guard let sep = url.firstRange(of: "://") else { return url }
+        guard let sep = schemeSeparator(url) else { return url }
         let rest = url[sep.upperBound...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
