@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Which functions the agent runs, as link-order files for the release build (issue 6).
 
-    scripts/hot-text.py LINK_MAP BINARY_NAME OUT_DIR CALLGRIND_OUT...
+    scripts/hot-text.py LINK_MAP BINARY_NAME OUT_DIR CALLGRIND_OUT... [-- CALLGRIND_OUT...]
 
 A process keeps every page of code it has touched resident, and the kernel maps code in 64 KB
 blocks, so a cycle that runs 2 MB of functions spread over 21 MB of .text keeps most of the
@@ -18,7 +18,10 @@ Output, in OUT_DIR:
   hot-text.ld      a linker script fragment (INSERT BEFORE .text) for hot sections that have
                    no symbol to name them (LLVM's private ".L" functions: closure context
                    destructors, unnamed helpers), matched by object file and section name.
-Names that no longer exist after a code change are ignored by the linker; the profile only
+Profiles after "--" add what only they ran after everything the first group ran (the agent
+with Docker after the agent without: a host without Docker then keeps no Docker code resident
+between the functions it runs). Names that no longer exist after a code change are ignored by
+the linker; the profile only
 loses precision, never correctness. scripts/profile-release.sh regenerates both files.
 """
 import bisect
@@ -82,16 +85,26 @@ def object_pattern(obj):
 def main():
     if len(sys.argv) < 5:
         sys.exit(__doc__)
-    map_path, binary_name, out_dir, profiles = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    map_path, binary_name, out_dir, rest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    groups = [[]]
+    for arg in rest:
+        if arg == "--":
+            groups.append([])
+        else:
+            groups[-1].append(arg)
     sections = text_sections(map_path)
     starts = [s[0] for s in sections]
-    heat = collections.Counter()
-    for address, c in executed(profiles, binary_name).items():
-        i = bisect.bisect_right(starts, address) - 1
-        if i >= 0 and address < sections[i][0] + sections[i][1]:
-            heat[i] += c
+    order, heat = [], {}
+    for profiles in groups:
+        group_heat = collections.Counter()
+        for address, c in executed(profiles, binary_name).items():
+            i = bisect.bisect_right(starts, address) - 1
+            if i >= 0 and address < sections[i][0] + sections[i][1] and i not in heat:
+                group_heat[i] += c
+        order += [i for i, _ in group_heat.most_common()]
+        heat.update(group_heat)
     symbols, unnamed, hot_bytes = [], [], 0
-    for i, _ in heat.most_common():
+    for i in order:
         _, size, obj, section, symbol = sections[i]
         hot_bytes += size
         if section.startswith(".text..L") or symbol is None or symbol.startswith(".L"):

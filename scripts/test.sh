@@ -123,7 +123,8 @@ mkdir -p "$TMPDIR"
 
 log "building"
 swift build
-export AGENT_BIN="$PWD/.build/debug/monitoring-agent"
+# AGENT_BIN=path runs the integration tests against another build (e.g. the release binary).
+export AGENT_BIN="${AGENT_BIN:-$PWD/.build/debug/monitoring-agent}"
 if (($#)); then
   swift test "$@"
   exit
