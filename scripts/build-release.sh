@@ -20,10 +20,10 @@
 #                             the system's libstdc++.so. (GCC's runtime library exception allows it.)
 #   -function-sections, -ffunction-sections, --symbol-ordering-file, -T hot-text.ld
 #                             every Swift and C function in a section of its own, and the functions
-#                             a running agent executes (packaging/hot-text/, from a profile by
-#                             scripts/profile-release.sh) placed together at the start of .text.
-#                             Code stays resident in whole 64 KB blocks once touched; packed, the
-#                             resident code is about what runs (6 MB instead of 14.5 MB of .text).
+#                             a running agent executes (packaging/hot-text/, from the profiles of
+#                             scripts/profile-release.sh --docker) placed together at the start of
+#                             .text. Code stays resident in whole 64 KB blocks once touched; packed,
+#                             the resident code is about what runs (5 MB instead of 14.5 MB).
 #                             A stale profile only costs memory, never correctness.
 # The link map is written to $SCRATCH/monitoring-agent.map (scripts/profile-release.sh reads it).
 set -euo pipefail

@@ -55,4 +55,48 @@ import Testing
         let c = try ConfigResolver(flags: [:], environment: env, hostname: "h", readFile: { _ in "" }).resolve()
         #expect(c.serverURL == "https://ingest.example.com/ingest" && c.ownerTeam == "platform")
     }
+
+    /// scripts/hot-text.py, which turns callgrind profiles into the release link order: executed
+    /// addresses land in their input sections (also those already in `.text.hot`), named
+    /// sections become symbols hottest first, unnamed ones linker-script lines, sections only the
+    /// second profile ran come after the first's, and sections nothing ran are left out.
+    @Test func hotTextOrdersExecutedSectionsFromALinkMap() throws {
+        let dir = Paths.tempDir("hot-text")
+        func input(_ vma: Int, _ size: Int, _ name: String) -> String {
+            String(format: "%16x %16x %8x    16         %@", vma, vma, size, name)
+        }
+        func symbol(_ vma: Int, _ size: Int, _ name: String) -> String {
+            String(format: "%16x %16x %8x     1                 %@", vma, vma, size, name)
+        }
+        let map = [
+            "             VMA              LMA     Size Align Out     In      Symbol",
+            String(format: "%16x %16x %8x    16 .text.hot", 0x1ff000, 0x1ff000, 0x10),
+            input(0x1ff000, 0x10, "/b/C.build/c.swift.o:(.text..L__unnamed_1)"),
+            String(format: "%16x %16x %8x    64 .text", 0x200000, 0x200000, 0x100),
+            input(0x200000, 0x40, "/b/A.build/a.swift.o:(.text.$sA1fyyF)"), symbol(0x200000, 0x40, "$sA1fyyF"),
+            input(0x200040, 0x20, "/b/A.build/a.swift.o:(.text..Lobjectdestroy.3)"),
+            input(0x200060, 0x30, "/b/B.build/b.swift.o:(.text.$sB1gyyF)"), symbol(0x200060, 0x30, "$sB1gyyF"),
+            input(0x200090, 0x30, "/b/B.build/b.swift.o:(.text.$sB4coldyyF)"), symbol(0x200090, 0x30, "$sB4coldyyF"),
+            input(0x2000c0, 0x30, "/opt/lib/libswiftCore.a(Swift.o):(.text)"), symbol(0x2000c0, 0x10, "$ss5firstyyF"),
+            symbol(0x2000d0, 0x20, "$ss6secondyyF"),
+            String(format: "%16x %16x %8x    16 .rodata", 0x300000, 0x300000, 0x10),
+            input(0x300000, 0x10, "/b/A.build/a.swift.o:(.rodata)"),
+        ].joined(separator: "\n") + "\n"
+        try map.write(toFile: dir + "/link.map", atomically: true, encoding: .utf8)
+        func profile(_ lines: [(Int, Int)]) -> String {
+            "events: Ir\nob=(1) /usr/lib/libc.so.6\nfn=(1) memcpy\n0x200010 999\n"
+                + "ob=(2) /tmp/x/monitoring-agent\nfn=(2) f\n" + lines.map { String(format: "0x%x %d", $0.0, $0.1) }.joined(separator: "\n") + "\n"
+        }
+        try profile([(0x200010, 5), (0x200050, 9), (0x2000d5, 1), (0x1ff004, 2), (0x300004, 50)])
+            .write(toFile: dir + "/base.callgrind", atomically: true, encoding: .utf8)
+        try profile([(0x200070, 100), (0x200010, 1000)]).write(toFile: dir + "/docker.callgrind", atomically: true, encoding: .utf8)
+        _ = try runProcess("/usr/bin/python3", [Paths.packageRoot + "/scripts/hot-text.py", dir + "/link.map", "monitoring-agent", dir,
+                                                 dir + "/base.callgrind", "--", dir + "/docker.callgrind"])
+        let symbols = try String(contentsOfFile: dir + "/hot-symbols.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(symbols == ["$sA1fyyF", "$ss5firstyyF", "$sB1gyyF"])
+        let script = try String(contentsOfFile: dir + "/hot-text.ld", encoding: .utf8)
+        let lines = script.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.filter { $0.hasPrefix("*/") } == ["*/A.build/a.swift.o(.text..Lobjectdestroy.3)", "*/C.build/c.swift.o(.text..L__unnamed_1)"])
+        #expect(script.contains("INSERT BEFORE .text;"))
+    }
 }
