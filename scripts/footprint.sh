@@ -10,6 +10,7 @@
 #       receiver; prints RSS and anonymous memory every 500 cycles, then the growth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/peer-lib.sh
 mode=${1:-run}
 arg=${2:-}
 command -v prometheus-node-exporter >/dev/null && command -v gcc >/dev/null && command -v curl >/dev/null || {
@@ -27,7 +28,6 @@ cp "$SCRATCH/release/monitoring-agent" "$W/monitoring-agent.unstripped"
 cp "$SCRATCH/monitoring-agent" "$W/monitoring-agent"
 AGENT_BIN="$W/monitoring-agent"
 printf 'footprint-secret\n' > "$W/secret"
-freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port=$(freeport)
 "$AGENT_BIN" --secret-file "$W/secret" receive --listen "127.0.0.1:$port" > "$W/recv.out" 2> "$W/recv.err" &
 PIDS+=($!)

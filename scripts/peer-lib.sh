@@ -1,4 +1,4 @@
-# Shared by scripts/dockerd.sh and scripts/podman.sh (sourced, not run).
+# Shared by the scripts that start peers and benchmarks (sourced, not run).
 
 # A daemon started here lives on after the script: it must not hold descriptors the caller
 # waits on (a pipe read to its end, or a process monitor's own descriptors). Keep only 0-2.
@@ -42,3 +42,6 @@ unmount_under() {
     umount -l "$m" 2>/dev/null || true
   done
 }
+
+# freeport: a TCP port on 127.0.0.1 that nothing listens on right now.
+freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }

@@ -16,6 +16,7 @@
 # stale profile costs resident memory, never correctness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/peer-lib.sh
 secs=30; docker=no
 for a in "$@"; do case "$a" in --docker) docker=yes ;; *) secs=$a ;; esac; done
 command -v valgrind >/dev/null && command -v curl >/dev/null || {
@@ -40,7 +41,6 @@ trap cleanup EXIT
 strip --strip-debug -o "$W/monitoring-agent" "$SCRATCH/release/monitoring-agent"
 cp "$SCRATCH/monitoring-agent.map" "$W/link.map"
 printf 'profile-secret\n' > "$W/secret"
-freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port=$(freeport)
 "$W/monitoring-agent" --secret-file "$W/secret" receive --listen "127.0.0.1:$port" > /dev/null 2>&1 &
 PIDS+=($!)
