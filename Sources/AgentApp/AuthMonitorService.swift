@@ -1,7 +1,6 @@
 import AgentCore
 import AgentLinux
 import AgentShipping
-import AsyncAlgorithms
 import Logging
 import ServiceLifecycle
 
@@ -28,15 +27,17 @@ public struct AuthMonitorService: Service {
     }
 
     public func run() async throws {
-        let tailer = FileTailer(path: path, resume: loadPosition())
-        if !tailer.isOpen { logger.warning("auth log not readable yet; will keep trying", metadata: ["path": "\(path)"]) }
-        var saved = tailer.position
-        for await _ in AsyncTimerSequence(interval: .seconds(1), clock: ContinuousClock()).cancelOnGracefulShutdown() {
-            let lines = tailer.poll()
-            if !lines.isEmpty { signals.ingest(lines: lines, now: wallClock()) }
-            if let p = tailer.position, p != saved {
-                save(p)
-                saved = p
+        await cancelWhenGracefulShutdown { [self] in
+            let tailer = FileTailer(path: path, resume: loadPosition())
+            if !tailer.isOpen { logger.warning("auth log not readable yet; will keep trying", metadata: ["path": "\(path)"]) }
+            var saved = tailer.position
+            await repeatEvery(.seconds(1), clock: ContinuousClock()) {
+                let lines = tailer.poll()
+                if !lines.isEmpty { signals.ingest(lines: lines, now: wallClock()) }
+                if let p = tailer.position, p != saved {
+                    save(p)
+                    saved = p
+                }
             }
         }
     }

@@ -42,10 +42,12 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
                        onHealthRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> Agent {
     let wallClock: @Sendable () -> Int64 = { System.unixNow() }
     let status = AgentStatus(startedAtUnix: wallClock())
-    let clock = ContinuousClock()
+    let loop = CycleLoop()
+    let clock = loop.clock
     let interval = Duration.milliseconds(Int64(c.interval * 1000))
 
-    let transport = try HTTPTransport(url: c.serverURL, caFile: c.caFile, timeoutSeconds: c.sendTimeout)
+    let transport = try HTTPTransport(url: c.serverURL, caFile: c.caFile, timeoutSeconds: c.sendTimeout,
+                                      userAgent: "monitoring-agent/" + AgentVersion.current, eventLoopGroup: loop.group)
     let shipper = Shipper(
         transport: transport, signer: PayloadSigner(secret: c.secret),
         configuration: ShipperConfiguration(
@@ -54,7 +56,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
             drainBatch: c.drainBatch, cycleBudget: interval),
         status: status, clock: clock, wallClock: wallClock, logger: logger.with(component: "shipper"))
 
-    let health = makeHealthServer(status: status, host: c.healthHost, port: c.healthPort,
+    let health = try makeHealthServer(status: status, host: c.healthHost, port: c.healthPort,
                                   wallClock: wallClock, logger: logger.with(component: "health"),
                                   exporter: PrometheusExporter(version: AgentVersion.current),
                                   onRunning: onHealthRunning)
@@ -67,15 +69,16 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
         ? AttackSimulator(failedAuthThreshold: c.failedAuthThreshold, authWindowSeconds: c.authWindowSeconds,
                           baselineSamples: c.baselineSamples, cpuSpikePct: c.cpuSpikePct)
         : nil
-    var services: [any Service] = [shipper, health]
+    // The collection cycle, the shipper and the auth tailer run on the agent's one cycle thread.
+    var services: [any Service] = [loop, loop.pinned(shipper), health]
     let authSource = chooseAuthSource(c, exists: { access($0, R_OK) == 0 })
     switch authSource {
     case .file(let path):
-        services.append(AuthMonitorService(path: path, positionFile: c.queueDir + "/auth-position", signals: signals,
-                                           wallClock: wallClock, logger: logger.with(component: "auth")))
+        services.append(loop.pinned(AuthMonitorService(path: path, positionFile: c.queueDir + "/auth-position", signals: signals,
+                                                       wallClock: wallClock, logger: logger.with(component: "auth"))))
     case .journald:
-        services.append(JournaldAuthService(cursorFile: c.queueDir + "/journal-cursor", signals: signals,
-                                            wallClock: wallClock, logger: logger.with(component: "auth")))
+        services.append(loop.pinned(JournaldAuthService(cursorFile: c.queueDir + "/journal-cursor", signals: signals,
+                                                        wallClock: wallClock, logger: logger.with(component: "auth"))))
     case .off(let why):
         logger.warning("brute-force detection is off", metadata: ["reason": "\(why)"])
     }
@@ -99,7 +102,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
         shipper: shipper, status: status, clock: clock, wallClock: wallClock,
         logger: logger.with(component: "collector"))
 
-    services.append(collector)
+    services.append(loop.pinned(collector))
     return Agent(services: services, status: status, authSource: authSource, logger: logger)
 }
 

@@ -1,7 +1,6 @@
 import AgentCore
 import AgentLinux
 import AgentShipping
-import AsyncAlgorithms
 import Logging
 import ServiceLifecycle
 
@@ -15,7 +14,7 @@ public struct HostIdentity: Sendable {
 }
 
 /// Every interval: sample host metrics, build the payload, record it in the status, and hand
-/// it to the shipper. Runs on a timer sequence that ends on graceful shutdown.
+/// it to the shipper. Runs until graceful shutdown.
 public struct CollectorService<C: Clock>: Service where C.Duration == Duration, C.Instant == ContinuousClock.Instant {
     let identity: HostIdentity
     let interval: Duration
@@ -47,10 +46,10 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
     }
 
     public func run() async throws {
-        var metrics = self.metrics
-        metrics.prime(now: clock.now)
-        for await _ in AsyncTimerSequence(interval: interval, clock: clock).cancelOnGracefulShutdown() {
-            await cycle(&metrics)
+        await cancelWhenGracefulShutdown { [self] in
+            var metrics = self.metrics
+            metrics.prime(now: clock.now)
+            await repeatEvery(interval, clock: clock) { await cycle(&metrics) }
         }
         logger.debug("collector stopped")
     }
@@ -80,7 +79,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
             logger.notice("alerts raised", metadata: ["alerts": "\(alerts.map(\.wireValue))", "simulated": "\(simulator != nil)"])
         }
         let payload = Payload(
-            payloadID: UUID().uuidString.lowercased(), agentVersion: identity.agentVersion, host: identity.host,
+            payloadID: PayloadID.random(), agentVersion: identity.agentVersion, host: identity.host,
             serverID: identity.serverID, env: identity.env, ownerTeam: identity.ownerTeam,
             timestamp: RFC3339.format(unixSeconds: now), metrics: sample, dockerEvents: batch.events, logs: batch.logs,
             alerts: alerts, alertsDetail: batch.details, simulated: simulator != nil)

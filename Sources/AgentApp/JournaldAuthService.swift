@@ -1,7 +1,6 @@
 import AgentCore
 import AgentLinux
 import AgentShipping
-import AsyncAlgorithms
 import Logging
 import ServiceLifecycle
 
@@ -34,37 +33,38 @@ public struct JournaldAuthService: Service {
     }
 
     public func run() async throws {
-        var cursor = try? FileReading.readToEnd(path: cursorFile).split(separator: "\n").first.map(String.init)
-        var child: ChildProcess?
-        var restartAt = ContinuousClock.now
-        var backoff = Duration.seconds(1)
-        // Start at once: with --lines 0 only entries after journalctl attaches are seen.
-        let ticks = chain([ContinuousClock.now].async, AsyncTimerSequence(interval: .seconds(1), clock: ContinuousClock()))
-        for await _ in ticks.cancelOnGracefulShutdown() {
-            if child == nil, ContinuousClock.now >= restartAt {
-                do {
-                    child = try ChildProcess(executable: Self.journalctl, arguments: arguments(after: cursor))
-                } catch {
-                    logger.warning("cannot start journalctl", metadata: ["error": "\(error)"])
+        await cancelWhenGracefulShutdown { [self] in
+            var cursor = try? FileReading.readToEnd(path: cursorFile).split(separator: "\n").first.map(String.init)
+            var child: ChildProcess?
+            var restartAt = ContinuousClock.now
+            var backoff = Duration.seconds(1)
+            // Start at once: with --lines 0 only entries after journalctl attaches are seen.
+            await repeatEvery(.seconds(1), clock: ContinuousClock(), startingNow: true) {
+                if child == nil, ContinuousClock.now >= restartAt {
+                    do {
+                        child = try ChildProcess(executable: Self.journalctl, arguments: arguments(after: cursor))
+                    } catch {
+                        logger.warning("cannot start journalctl", metadata: ["error": "\(error)"])
+                    }
+                }
+                guard let c = child else { return }
+                let (lines, exited) = c.poll()
+                let entries = lines.compactMap(JournalEntry.parse)
+                if !entries.isEmpty {
+                    signals.ingest(journal: entries, now: wallClock())
+                    cursor = entries.last!.cursor
+                    save(cursor!)
+                    backoff = .seconds(1)
+                }
+                if exited {
+                    logger.warning("journalctl exited; restarting", metadata: ["in": "\(backoff)"])
+                    child = nil
+                    restartAt = ContinuousClock.now.advanced(by: backoff)
+                    backoff = min(backoff * 2, .seconds(60))
                 }
             }
-            guard let c = child else { continue }
-            let (lines, exited) = c.poll()
-            let entries = lines.compactMap(JournalEntry.parse)
-            if !entries.isEmpty {
-                signals.ingest(journal: entries, now: wallClock())
-                cursor = entries.last!.cursor
-                save(cursor!)
-                backoff = .seconds(1)
-            }
-            if exited {
-                logger.warning("journalctl exited; restarting", metadata: ["in": "\(backoff)"])
-                child = nil
-                restartAt = ContinuousClock.now.advanced(by: backoff)
-                backoff = min(backoff * 2, .seconds(60))
-            }
+            child?.terminate()
         }
-        child?.terminate()
     }
 
     func save(_ cursor: String) {

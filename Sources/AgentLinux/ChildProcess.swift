@@ -60,16 +60,18 @@ public final class ChildProcess {
     /// Complete lines written since the last call; `exited` once the child is gone and drained.
     public func poll() -> (lines: [String], exited: Bool) {
         var lines = [String]()
-        var buf = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
-            if n > 0 {
-                splitter.feed(buf[0..<n], into: &lines)
-                continue
+        // Uninitialised scratch space: no 64 KB zero-fill on every poll.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 << 10) { buf in
+            while true {
+                let n = read(readFD, buf.baseAddress, buf.count)
+                if n > 0 {
+                    splitter.feed(UnsafeBufferPointer(rebasing: buf[..<n]), into: &lines)
+                    continue
+                }
+                if n < 0 && errno == EINTR { continue }
+                let eof = n == 0
+                return (lines, eof && reap(block: false))
             }
-            if n < 0 && errno == EINTR { continue }
-            let eof = n == 0
-            return (lines, eof && reap(block: false))
         }
     }
 

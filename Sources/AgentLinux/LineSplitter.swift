@@ -8,7 +8,7 @@ public struct LineSplitter: Sendable {
     public init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
 
     /// Appends the complete lines in `chunk` (without their newline) to `lines`.
-    public mutating func feed(_ chunk: ArraySlice<UInt8>, into lines: inout [String]) {
+    public mutating func feed<C: Collection<UInt8>>(_ chunk: C, into lines: inout [String]) where C.Index == Int {
         var start = chunk.startIndex
         for i in chunk.indices where chunk[i] == 0x0A {
             partial.append(contentsOf: chunk[start..<i].prefix(max(0, maxLineBytes - partial.count)))

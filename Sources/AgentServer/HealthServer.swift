@@ -1,13 +1,16 @@
 import AgentCore
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOPosix
+import ServiceLifecycle
 
-/// Builds the health application: `GET /healthz` and `GET /metrics` on `host:port`.
-/// The returned application is a `Service`; put it in the agent's `ServiceGroup`.
+/// Builds the health server: `GET /healthz` and `GET /metrics` on `host:port`.
+/// The returned server is a `Service`; put it in the agent's `ServiceGroup`.
 public func makeHealthServer(status: AgentStatus, host: String, port: Int,
                              wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                              exporter: PrometheusExporter = PrometheusExporter(version: "unknown"),
-                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> any Service {
     let router = Router()
     router.get("healthz") { _, _ -> Response in
         .json(ReportCoding.encode(HealthReport(snapshot: status.snapshot(), nowUnix: wallClock())))
@@ -23,11 +26,28 @@ public func makeHealthServer(status: AgentStatus, host: String, port: Int,
                             body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
     }
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(host, port: port), serverName: nil),
-        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-        logger: logger)
+    // Hummingbird's router and HTTP/1.1 server without its Application layer, which also runs
+    // a date cache waking every second to format a `Date` header: a timer and a merged
+    // sequence per second, for endpoints scraped every 15 s or so (issue 6). The header is
+    // formatted per response instead.
+    let responder = router.buildResponder()
+    return try HTTPServerBuilder.http1().buildServer(
+        configuration: ServerConfiguration(address: .hostname(host, port: port), serverName: nil),
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+        logger: logger,
+        responder: { request, writer, channel in
+            let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+            var response: Response
+            do {
+                response = try await responder.respond(to: request, context: context)
+            } catch {
+                logger.debug("health request failed", metadata: ["error": "\(error)"])
+                response = Response(status: .internalServerError)
+            }
+            response.headers[.date] = HTTPDate.format(unixSeconds: wallClock())
+            try await writer.write(response: response.head, body: response.body)
+        },
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
 }
 
 extension Response {

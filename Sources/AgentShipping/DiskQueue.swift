@@ -47,6 +47,9 @@ public final class DiskQueue: PayloadQueue {
     public private(set) var byteCount = 0
     public private(set) var droppedCount = 0
     public private(set) var corruptCount = 0
+    /// The record appended last, kept so the shipper's `first()` right after `append` (the
+    /// usual cycle: one payload queued, then sent) needs no open + pread + close of the segment.
+    private var lastAppended: (seq: UInt64, offset: Int, payload: EncodedPayload)?
     /// Called with (segment path, records dropped) when the byte bound drops a segment.
     public var onDrop: ((String, Int) -> Void)?
 
@@ -159,6 +162,7 @@ public final class DiskQueue: PayloadQueue {
             try? FileOps.truncate(path, to: offset) // never leave half a record behind
             throw error
         }
+        lastAppended = (segments[tailIndex].seq, offset, payload)
         segments[tailIndex].size += line.count
         segments[tailIndex].pending += 1
         segments[tailIndex].refs?.append(RecordRef(offset: offset, length: payload.body.count, payloadID: payload.id))
@@ -169,6 +173,9 @@ public final class DiskQueue: PayloadQueue {
     public func first() throws -> EncodedPayload? {
         try loadHeadIfNeeded()
         guard let head = segments.first, let ref = head.refs?.first else { return nil }
+        if let last = lastAppended, last.seq == head.seq, last.offset == ref.offset, last.payload.id == ref.payloadID {
+            return last.payload
+        }
         return EncodedPayload(id: ref.payloadID, body: try FileOps.pread(head.path, offset: ref.offset, length: ref.length))
     }
 
@@ -185,7 +192,8 @@ public final class DiskQueue: PayloadQueue {
             // flush) on every cycle. Cursor first: a crash between the two can only re-send
             // acknowledged payloads, which the receiver drops by payload_id.
             try writeCursor(seq: head.seq, offset: 0)
-            try FileOps.truncate(head.path, to: 0)
+            try FileOps.truncate(tailFD, to: 0, path: head.path)
+            lastAppended = nil
             byteCount -= head.size
             head.size = 0
             head.refs = []

@@ -84,6 +84,11 @@ public enum FileOps {
         guard Glibc.truncate(path, off_t(length)) == 0 else { throw fail("cannot truncate", path) }
     }
 
+    /// `ftruncate` on an open descriptor: no path lookup (`path` only names it in errors).
+    public static func truncate(_ fd: Int32, to length: Int, path: String) throws {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw fail("cannot truncate", path) }
+    }
+
     public static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else { throw fail("cannot remove", path) }
     }

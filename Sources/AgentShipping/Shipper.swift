@@ -77,9 +77,13 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     public var queueLength: Int { queue.count }
 
     public func run() async throws {
-        for await _ in wakeups.cancelOnGracefulShutdown() {
-            let deadline = clock.now.advanced(by: configuration.cycleBudget)
-            await cancelWhenGracefulShutdown { await self.drain(until: deadline, retries: true, limit: self.configuration.drainBatch) }
+        // One task for the service's life, cancelled by a graceful shutdown (the stream then
+        // ends and a delivery in progress stops); not a merged sequence and a task group per wake-up.
+        await cancelWhenGracefulShutdown { [self, wakeups] in
+            for await _ in wakeups {
+                let deadline = clock.now.advanced(by: configuration.cycleBudget)
+                await drain(until: deadline, retries: true, limit: configuration.drainBatch)
+            }
         }
         // Graceful shutdown: one last attempt per waiting payload, bounded in time.
         if queue.count > 0 {

@@ -85,5 +85,32 @@ import Testing
     @Test func httpDate() {
         #expect(HTTPDate.parse("Wed, 15 Jan 2025 10:30:00 GMT") == 1_736_937_000)
         #expect(HTTPDate.parse("Wed, 15 Foo 2025 10:30:00 GMT") == nil)
+        // RFC 9110's own example, the epoch, a leap day, a date before 1970; each parses back.
+        let known: [(Int64, String)] = [
+            (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"), (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            (1_709_251_199, "Thu, 29 Feb 2024 23:59:59 GMT"), (-1, "Wed, 31 Dec 1969 23:59:59 GMT"),
+            (1_736_937_000, "Wed, 15 Jan 2025 10:30:00 GMT"),
+        ]
+        for (seconds, text) in known {
+            #expect(HTTPDate.format(unixSeconds: seconds) == text)
+            #expect(HTTPDate.parse(text) == seconds)
+        }
+    }
+}
+
+@Suite struct PayloadIDTests {
+    @Test func isAVersion4UUIDInLowercase() {
+        #expect(PayloadID.format(Array(0..<16)) == "00010203-0405-4607-8809-0a0b0c0d0e0f")
+        #expect(PayloadID.format([UInt8](repeating: 0xFF, count: 16)) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
+        var seen = Set<String>()
+        for _ in 0..<2000 {
+            let id = PayloadID.random()
+            let u = Array(id.utf8)
+            #expect(u.count == 36 && u[8] == UInt8(ascii: "-") && u[13] == UInt8(ascii: "-") && u[18] == UInt8(ascii: "-") && u[23] == UInt8(ascii: "-"))
+            #expect(u[14] == UInt8(ascii: "4") && "89ab".utf8.contains(u[19]), "\(id)")
+            #expect(id.allSatisfy { "0123456789abcdef-".contains($0) })
+            seen.insert(id)
+        }
+        #expect(seen.count == 2000)
     }
 }

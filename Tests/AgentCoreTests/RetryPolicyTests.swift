@@ -50,3 +50,19 @@ import Testing
         #expect(RetryPolicy.parseRetryAfter(nil, now: 0) == nil)
     }
 }
+
+@Suite struct RetryRandomnessTests {
+    /// The jitter is drawn only for a backoff: a delivered or rejected payload costs no
+    /// getrandom(2) call (the shipper's `random()` reads the system generator).
+    @Test func drawsNoRandomNumberUnlessItBacksOff() {
+        let p = RetryPolicy()
+        var drawn = 0
+        func draw() -> Double { drawn += 1; return 0.5 }
+        #expect(p.decide(.status(200, retryAfterSeconds: nil), attempt: 0, unitRandom: draw()) == .done)
+        #expect(p.decide(.status(422, retryAfterSeconds: nil), attempt: 0, unitRandom: draw()) == .reject)
+        #expect(p.decide(.status(429, retryAfterSeconds: 2), attempt: 0, unitRandom: draw()) == .retry(after: 2))
+        #expect(drawn == 0)
+        guard case .retry = p.decide(.transportError, attempt: 0, unitRandom: draw()) else { Issue.record("no retry"); return }
+        #expect(drawn == 1)
+    }
+}

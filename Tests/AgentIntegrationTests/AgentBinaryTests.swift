@@ -125,6 +125,18 @@ import Glibc
         #expect(await bad.waitExit(timeout: 5) == 0)
         #expect(verifier.records().count == before)
         #expect(bad.stderr.contains("TLS") || bad.stderr.contains("certificate"), "\(bad.stderr.suffix(1500))")
+
+        // Trusted CA, wrong name: a certificate for wrong.example only, served at 127.0.0.1.
+        let wrongServer = try await PythonVerifier(dir: Paths.tempDir("tls-wrong"), secretFile: secretFile, tls: (pki.wrongCert, pki.wrongKey))
+        let wrongName = try Peer("agent-name", try Paths.agentBinary(), [
+            "--server-url", "https://127.0.0.1:\(wrongServer.port)/ingest", "--secret-file", secretFile, "--ca-file", pki.ca,
+            "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())",
+        ], dir: dir)
+        try await eventually("name mismatch logged") { wrongName.stderr.contains("send failed") }
+        wrongName.signal(SIGTERM)
+        #expect(await wrongName.waitExit(timeout: 5) == 0)
+        #expect(wrongServer.records().isEmpty)
+        #expect(wrongName.stderr.contains("TLS"), "\(wrongName.stderr.suffix(1500))")
     }
 
     @Test func receiverBinaryVerifiesAndPrintsPayloads() async throws {
@@ -235,8 +247,9 @@ import Glibc
     }
 }
 
-/// A private CA and a server certificate for 127.0.0.1, made with openssl.
-func makeTestPKI(_ dir: String) throws -> (ca: String, cert: String, key: String) {
+/// A private CA, a server certificate for 127.0.0.1 and one for the name wrong.example only,
+/// made with openssl.
+func makeTestPKI(_ dir: String) throws -> (ca: String, cert: String, key: String, wrongCert: String, wrongKey: String) {
     let sh = """
     set -e
     cd '\(dir)'
@@ -244,9 +257,12 @@ func makeTestPKI(_ dir: String) throws -> (ca: String, cert: String, key: String
     openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.1' 2>/dev/null
     printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout wrong.key -out wrong.csr -subj '/CN=wrong.example' 2>/dev/null
+    printf 'subjectAltName=DNS:wrong.example\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > wrong.cnf
+    openssl x509 -req -in wrong.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out wrong.pem -days 2 -extfile wrong.cnf 2>/dev/null
     echo done
     """
     let out = try runProcess("/bin/sh", ["-c", sh])
     guard out.contains("done") else { throw PeerError("openssl failed: \(out)") }
-    return (dir + "/ca.pem", dir + "/server.pem", dir + "/server.key")
+    return (dir + "/ca.pem", dir + "/server.pem", dir + "/server.key", dir + "/wrong.pem", dir + "/wrong.key")
 }

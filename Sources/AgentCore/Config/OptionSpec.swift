@@ -27,7 +27,7 @@ public struct OptionSpec: Sendable, Hashable {
 /// Every option of the agent. Later features add theirs here.
 public enum AgentOptions {
     public static let serverURL = OptionSpec("server-url", env: "SERVER_URL", default: nil,
-        "Ingest URL payloads are POSTed to, http:// or https:// (required)")
+        "Ingest URL payloads are POSTed to, http:// or https://; user:password@ in it is sent as Basic authorization (required)")
     public static let secret = OptionSpec("secret", env: "SECRET", default: nil,
         "Shared HMAC secret (required unless --secret-file is set; prefer --secret-file to keep it out of ps)")
     public static let secretFile = OptionSpec("secret-file", env: "SECRET_FILE", default: nil,

@@ -38,8 +38,9 @@ public struct RetryPolicy: Sendable, Equatable {
         }
     }
 
-    /// `attempt` counts from 0 (the first send). `unitRandom` is in [0, 1), injected for tests.
-    public func decide(_ outcome: SendOutcome, attempt: Int, unitRandom: Double) -> RetryDecision {
+    /// `attempt` counts from 0 (the first send). `unitRandom` is in [0, 1), injected for tests;
+    /// it is drawn only when a backoff delay is computed (not on every successful send).
+    public func decide(_ outcome: SendOutcome, attempt: Int, unitRandom: @autoclosure () -> Double) -> RetryDecision {
         if case .status(let code, _) = outcome, (200...299).contains(code) { return .done }
         guard Self.isRetryable(outcome) else { return .reject }
         guard attempt + 1 < maxAttempts else { return .keep }
@@ -47,7 +48,7 @@ public struct RetryPolicy: Sendable, Equatable {
             return .retry(after: min(retryAfter, maxDelay))
         }
         let exp = min(maxDelay, baseDelay * Double(1 << min(attempt, 30)))
-        return .retry(after: exp / 2 + exp / 2 * unitRandom)
+        return .retry(after: exp / 2 + exp / 2 * unitRandom())
     }
 
     /// Parses a Retry-After header: delta-seconds (RFC 9110) or an HTTP-date relative to `now`.

@@ -1,6 +1,18 @@
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form servers send in `Date` and `Retry-After`.
 public enum HTTPDate {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"] // 1970-01-01 was a Thursday
+
+    /// Formats whole seconds since the Unix epoch, for the `Date` header of the agent's own responses.
+    public static func format(unixSeconds: Int64) -> String {
+        let days = RFC3339.floorDiv(unixSeconds, 86_400)
+        let secs = unixSeconds - days * 86_400
+        let (y, m, d) = RFC3339.civil(fromDays: days)
+        let weekday = weekdays[Int(days - RFC3339.floorDiv(days, 7) * 7)]
+        return weekday + ", " + RFC3339.pad(d, 2) + " " + months[Int(m) - 1] + " " + RFC3339.pad(y, 4) + " "
+            + RFC3339.pad(secs / 3600, 2) + ":" + RFC3339.pad((secs % 3600) / 60, 2) + ":" + RFC3339.pad(secs % 60, 2) + " GMT"
+    }
+
 
     public static func parse(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")

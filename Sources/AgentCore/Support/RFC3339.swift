@@ -38,11 +38,11 @@ public enum RFC3339 {
         return era * 146_097 + doe - 719_468
     }
 
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 
-    private static func pad(_ v: Int64, _ width: Int) -> String {
+    static func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }

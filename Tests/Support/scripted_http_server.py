@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""A real HTTP/1.1 server on loopback whose connection behaviour a test picks, for the agent's
+HTTP client (Tests/AgentShippingTests/HTTPTransportTests.swift). Prints "ready <port>", then one
+JSON line per request received: connection number, request line, headers, body length.
+
+Modes:
+  keepalive        200, kept alive
+  close            200 with "Connection: close", then closes
+  close-second     answers the first request of each connection; a later one on the same
+                   connection is read and the connection closed without an answer (a server
+                   that dropped a kept-alive connection just as the client reused it)
+  idle-close       kept alive, closed by the server after 0.3 s without a request
+  big-body         200 with a 100 KB body, kept alive
+  chunked          200 with a chunked body, kept alive
+  continue         "100 Continue" first, then 200
+  status-503       503 with Retry-After: 7 and a Date header
+  silent           reads the request and never answers
+"""
+import json, socket, sys, threading
+
+mode = sys.argv[1]
+lock = threading.Lock()
+conn_counter = [0]
+
+
+def log(entry):
+    with lock:
+        print(json.dumps(entry), flush=True)
+
+
+def read_request(f):
+    line = f.readline()
+    if not line:
+        return None
+    headers = {}
+    while True:
+        h = f.readline()
+        if h in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = h.decode().partition(":")
+        headers[k.strip().lower()] = v.strip()
+    body = f.read(int(headers.get("content-length", "0")))
+    return line.decode().strip(), headers, body
+
+
+def respond(sock, status="200 OK", extra="", body=b"{}"):
+    head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
+    sock.sendall(head.encode() + body)
+
+
+def serve(sock, number):
+    f = sock.makefile("rb")
+    served = 0
+    try:
+        while True:
+            if mode == "idle-close" and served:
+                sock.settimeout(0.3)
+            try:
+                req = read_request(f)
+            except socket.timeout:
+                return
+            if req is None:
+                return
+            line, headers, body = req
+            log({"conn": number, "line": line, "headers": headers, "body_bytes": len(body)})
+            if mode == "close-second" and served:
+                return
+            if mode == "silent":
+                threading.Event().wait()
+            served += 1
+            if mode == "close":
+                respond(sock, extra="Connection: close\r\n")
+                return
+            elif mode == "big-body":
+                respond(sock, body=b"x" * 100_000)
+            elif mode == "chunked":
+                sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+            elif mode == "continue":
+                sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                respond(sock)
+            elif mode == "status-503":
+                respond(sock, "503 Service Unavailable", "Retry-After: 7\r\nDate: Wed, 15 Jan 2025 10:30:00 GMT\r\n")
+            else:
+                respond(sock)
+    finally:
+        sock.close()
+
+
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", 0))
+server.listen(64)
+print("ready", server.getsockname()[1], flush=True)
+while True:
+    s, _ = server.accept()
+    conn_counter[0] += 1
+    threading.Thread(target=serve, args=(s, conn_counter[0]), daemon=True).start()
