@@ -26,14 +26,29 @@ public struct Agent: Sendable {
         }
     }
 
+    /// The thread the collector, shipper and auth services run on; `shutdown()` stops it.
+    let cycleLoop: CycleLoop
+
     /// Runs every service in one group until SIGTERM/SIGINT. Shutdown runs in reverse order:
-    /// collection stops first, the shipper (first in) flushes last.
+    /// collection stops first, the shipper (first in) flushes last; then the cycle thread stops.
     public func run() async throws {
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await shutdown()
+            throw error
+        }
+        await shutdown()
+    }
+
+    /// Stops the cycle thread. For callers that run `services` in a group of their own, after
+    /// that group has returned.
+    public func shutdown() async {
+        await cycleLoop.shutdown()
     }
 }
 
@@ -70,7 +85,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
                           baselineSamples: c.baselineSamples, cpuSpikePct: c.cpuSpikePct)
         : nil
     // The collection cycle, the shipper and the auth tailer run on the agent's one cycle thread.
-    var services: [any Service] = [loop, loop.pinned(shipper), health]
+    var services: [any Service] = [loop.pinned(shipper), health]
     let authSource = chooseAuthSource(c, exists: { access($0, R_OK) == 0 })
     switch authSource {
     case .file(let path):
@@ -103,7 +118,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
         logger: logger.with(component: "collector"))
 
     services.append(loop.pinned(collector))
-    return Agent(services: services, status: status, authSource: authSource, logger: logger)
+    return Agent(services: services, status: status, authSource: authSource, logger: logger, cycleLoop: loop)
 }
 
 extension Logger {

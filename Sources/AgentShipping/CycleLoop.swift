@@ -13,8 +13,10 @@ import ServiceLifecycle
 /// on the same loop, so a response resumes the waiting task on the thread that read it.
 /// The loop is the agent's own, not NIO's shared singleton: the queue's `fsync` blocks it for a
 /// moment, and that must not stall `/healthz` or the Docker streams.
-/// As a `Service` it goes first in the group, so it stops last: after the shipper's final flush.
-public final class CycleLoop: Service, Sendable {
+/// Not a `Service`: its thread must outlive every service pinned to it (a job enqueued on a loop
+/// that has shut down never runs, and its task would never finish), so the owner calls
+/// `shutdown()` after the service group has returned.
+public final class CycleLoop: Sendable {
     public let group: MultiThreadedEventLoopGroup
     public let eventLoop: any EventLoop
     public let executor: EventLoopExecutor
@@ -27,9 +29,8 @@ public final class CycleLoop: Service, Sendable {
         clock = EventLoopClock(eventLoop: eventLoop)
     }
 
-    /// Keeps the loop until the group shuts down, then stops its thread.
-    public func run() async throws {
-        try? await gracefulShutdown()
+    /// Stops the loop's thread. Call once nothing pinned to it runs any more.
+    public func shutdown() async {
         try? await group.shutdownGracefully()
     }
 
