@@ -118,7 +118,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentShippingTests",
-            dependencies: ["AgentShipping", "AgentServer", "AgentCore", "TestSupport"]
+            dependencies: [
+                "AgentShipping", "AgentServer", "AgentCore", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "AgentIntegrationTests",
