@@ -104,7 +104,11 @@ public final class HTTPTransport: PayloadTransport {
             promise.fail(HTTPExchangeError.requestTimeout)
             channel.close(promise: nil)
         }
-        channel.writeAndFlush(HTTPExchangeHandler.Request(head: head, body: body, promise: promise), promise: nil)
+        // A write that fails (the channel closed between the idle check and the write, or the
+        // TLS handshake failed first) ends the exchange at once instead of at the timeout.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { promise.fail(HTTPExchangeError.classify($0)) }
+        channel.writeAndFlush(HTTPExchangeHandler.Request(head: head, body: body, promise: promise), promise: written)
         let response: HTTPExchangeHandler.Response
         do {
             response = try await withTaskCancellationHandler {
@@ -184,6 +188,18 @@ enum HTTPExchangeError: Error {
     case closedBeforeResponse
     /// A response arrived with no request waiting for it.
     case unsolicitedResponse
+
+    /// Errors that mean "the connection was gone" become `closedBeforeResponse` (a kept
+    /// connection failing that way is retried once on a new one); others stay as they are.
+    static func classify(_ error: any Error) -> any Error {
+        if let e = error as? ChannelError, e == .ioOnClosedChannel || e == .alreadyClosed || e == .outputClosed || e == .eof {
+            return HTTPExchangeError.closedBeforeResponse
+        }
+        if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+            return HTTPExchangeError.closedBeforeResponse
+        }
+        return error
+    }
 }
 
 /// One request at a time on one connection: writes the request (head, body, end: one flush,
@@ -212,6 +228,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pending: EventLoopPromise<Response>?
     private var head: HTTPResponseHead?
     private var bodyBytes = 0
+    /// An error the connection hit while no request was waiting; a later request fails with it.
+    private var earlierError: (any Error)?
 
     init(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
@@ -219,9 +237,10 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        guard pending == nil else {
-            request.promise.fail(ChannelError.inappropriateOperationForState)
-            promise?.fail(ChannelError.inappropriateOperationForState)
+        guard pending == nil, earlierError == nil else {
+            let error = earlierError ?? ChannelError.inappropriateOperationForState
+            request.promise.fail(error)
+            promise?.fail(error)
             return
         }
         pending = request.promise
@@ -261,11 +280,9 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A reset or broken pipe before any response: the server dropped the connection.
-        if head == nil, let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
-            fail(HTTPExchangeError.closedBeforeResponse)
-        } else {
-            fail(error)
-        }
+        let error = head == nil ? HTTPExchangeError.classify(error) : error
+        if pending == nil { earlierError = error } // e.g. a TLS handshake that failed before the request came
+        fail(error)
         context.close(promise: nil)
     }
 

@@ -1,8 +1,14 @@
 import AgentCore
 @testable import AgentShipping
 import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
 import TestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The shipper's HTTP/1.1 client against a real server (Tests/Support/scripted_http_server.py)
 /// whose connection behaviour each test picks: reuse, server-side closes, stale connections,
@@ -143,5 +149,83 @@ import Testing
         task.cancel()
         #expect(await task.value == .failure(reason: "cancelled"))
         #expect(ContinuousClock.now - cancelled < .seconds(2))
+    }
+}
+
+/// `HTTPExchangeHandler` on NIO's EmbeddedChannel: the orderings a real server rarely produces
+/// on demand (an error before the request, a close with a request waiting, 1xx, oversized bodies).
+@Suite struct HTTPExchangeHandlerTests {
+    struct Boom: Error {}
+
+    func setUp(maxBodyBytes: Int = 10) throws -> (EmbeddedChannel, EventLoopPromise<HTTPExchangeHandler.Response>) {
+        let channel = EmbeddedChannel(handler: HTTPExchangeHandler(maxBodyBytes: maxBodyBytes))
+        return (channel, channel.eventLoop.makePromise())
+    }
+
+    func request(_ promise: EventLoopPromise<HTTPExchangeHandler.Response>) -> HTTPExchangeHandler.Request {
+        HTTPExchangeHandler.Request(head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/"),
+                                    body: ByteBuffer(string: "{}"), promise: promise)
+    }
+
+    final class Box<T>: @unchecked Sendable { var value: Result<T, any Error>? }
+
+    /// The future's result if it has completed, without waiting (nil: still pending, so a
+    /// missing completion fails the test instead of hanging it).
+    func outcome<T>(_ future: EventLoopFuture<T>) throws -> T {
+        let box = Box<T>()
+        future.whenComplete { box.value = $0 }
+        return try #require(box.value, "still pending").get()
+    }
+
+    func respond(_ channel: EmbeddedChannel, _ status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: Int = 0) throws {
+        try channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
+        if body > 0 { try channel.writeInbound(HTTPClientResponsePart.body(ByteBuffer(repeating: 0x61, count: body))) }
+        try channel.writeInbound(HTTPClientResponsePart.end(nil))
+    }
+
+    @Test func completesWithTheFinalResponseAfterInformationalOnes() throws {
+        let (channel, promise) = try setUp()
+        try channel.writeOutbound(request(promise))
+        #expect(try channel.readOutbound(as: HTTPClientRequestPart.self).map { if case .head = $0 { true } else { false } } == true)
+        try respond(channel, .continue)
+        try respond(channel, .serviceUnavailable, headers: ["Retry-After": "3", "Date": "Wed, 15 Jan 2025 10:30:00 GMT"], body: 5)
+        let r = try outcome(promise.futureResult)
+        #expect(r.status == 503 && r.retryAfter == "3" && r.date == "Wed, 15 Jan 2025 10:30:00 GMT" && r.reusable)
+    }
+
+    @Test func aBodyOverTheBoundOrConnectionCloseIsNotReused() throws {
+        let (big, p1) = try setUp(maxBodyBytes: 10)
+        try big.writeOutbound(request(p1))
+        try respond(big, .ok, body: 11)
+        #expect(try outcome(p1.futureResult).reusable == false)
+        let (closing, p2) = try setUp()
+        try closing.writeOutbound(request(p2))
+        try respond(closing, .ok, headers: ["Connection": "close"])
+        #expect(try outcome(p2.futureResult).reusable == false)
+    }
+
+    @Test func aConnectionLostWithARequestWaitingFailsIt() throws {
+        let (channel, promise) = try setUp()
+        try channel.writeOutbound(request(promise))
+        channel.pipeline.fireChannelInactive()
+        #expect(throws: HTTPExchangeError.self) { try outcome(promise.futureResult) }
+    }
+
+    /// An error before any request (a TLS handshake that failed first) fails the request that
+    /// follows with that error, not with a timeout.
+    @Test func anEarlierErrorFailsTheNextRequest() throws {
+        let (channel, promise) = try setUp()
+        channel.pipeline.fireErrorCaught(Boom())
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(request(promise), promise: written)
+        #expect(throws: Boom.self) { try outcome(promise.futureResult) }
+        #expect(throws: (any Error).self) { try outcome(written.futureResult) }
+    }
+
+    @Test func goneConnectionErrorsAreClassifiedForTheRetry() {
+        for gone: any Error in [ChannelError.ioOnClosedChannel, ChannelError.alreadyClosed, IOError(errnoCode: ECONNRESET, reason: "read")] {
+            #expect(HTTPExchangeError.classify(gone) as? HTTPExchangeError == .closedBeforeResponse, "\(gone)")
+        }
+        #expect(HTTPExchangeError.classify(Boom()) is Boom)
     }
 }
