@@ -119,6 +119,7 @@ import Testing
         #expect(URLText.redactingCredentials("http://host/a@b") == "http://host/a@b")
         #expect(URLText.schemeAndHost("http://[::1]:9000/x")?.host == "::1")
         #expect(URLText.schemeAndHost("http://h:99999/") == nil)
+        #expect(URLText.schemeAndHost("http://[::1]:99999/") == nil, "a bracketed address's port is checked too")
     }
 
     /// The byte-level "://" search that replaced `firstRange(of:)`: the first "://", not the first ":".

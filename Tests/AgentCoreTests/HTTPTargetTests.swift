@@ -38,7 +38,8 @@ import Testing
     }
 
     @Test func refusesWhatItCannotSendTo() {
-        for bad in ["ftp://h/", "http://", "http://h:99999/", "http://h:0/", "h:80", "http:/h", "http://[::1/"] {
+        for bad in ["ftp://h/", "http://", "http://h:99999/", "http://h:0/", "h:80", "http:/h", "http://[::1/",
+                    "http://[::1]:99999/", "http://[::1]x/", "http://[::1]:/", "http://h:/"] {
             #expect(HTTPTarget.parse(bad) == nil, "\(bad)")
         }
     }

@@ -68,24 +68,57 @@ public struct AgentConfiguration: Sendable {
 
 /// Small URL text helpers that need no Foundation URL.
 public enum URLText {
-    /// Scheme ("http"/"https", lowercased) and host of an absolute URL, or nil.
-    public static func schemeAndHost(_ url: String) -> (scheme: String, host: String)? {
+    /// An absolute URL split at its authority, or nil when it has no "://", an empty host, an
+    /// unclosed "[" or a port that is not 1-65535.
+    public struct Parts: Sendable {
+        /// Lowercased.
+        public var scheme: String
+        /// What precedes the authority's last "@", still percent-encoded.
+        public var userInfo: Substring?
+        /// IPv6 without its brackets.
+        public var host: Substring
+        public var port: Int?
+        /// Path, query and fragment as written (may be empty).
+        public var rest: Substring
+    }
+
+    public static func parts(_ url: String) -> Parts? {
         guard let sep = schemeSeparator(url) else { return nil }
-        let scheme = url[..<sep.lowerBound].lowercased()
-        var rest = url[sep.upperBound...]
-        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
-        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
-        var host = rest
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return nil }
-            host = host[host.index(after: host.startIndex)..<close]
-        } else if let colon = host.lastIndex(of: ":") {
-            let port = host[host.index(after: colon)...]
-            guard !port.isEmpty, port.allSatisfy(\.isNumber), Int(port).map({ $0 > 0 && $0 < 65536 }) == true else { return nil }
-            host = host[..<colon]
+        let afterScheme = url[sep.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        var hostPort = afterScheme[..<authorityEnd]
+        var userInfo: Substring?
+        if let at = hostPort.lastIndex(of: "@") {
+            userInfo = hostPort[..<at]
+            hostPort = hostPort[hostPort.index(after: at)...]
+        }
+        var host = hostPort
+        var portText: Substring?
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else { return nil }
+            host = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
+            let afterBracket = hostPort[hostPort.index(after: close)...]
+            if !afterBracket.isEmpty {
+                guard afterBracket.first == ":" else { return nil }
+                portText = afterBracket.dropFirst()
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = hostPort[..<colon]
+            portText = hostPort[hostPort.index(after: colon)...]
+        }
+        var port: Int?
+        if let portText {
+            guard !portText.isEmpty, portText.allSatisfy(\.isNumber), let p = Int(portText), p > 0, p < 65536 else { return nil }
+            port = p
         }
         guard !host.isEmpty, !host.contains(" ") else { return nil }
-        return (scheme, String(host))
+        return Parts(scheme: url[..<sep.lowerBound].lowercased(), userInfo: userInfo, host: host, port: port,
+                     rest: afterScheme[authorityEnd...])
+    }
+
+    /// Scheme ("http"/"https", lowercased) and host of an absolute URL, or nil.
+    public static func schemeAndHost(_ url: String) -> (scheme: String, host: String)? {
+        parts(url).map { ($0.scheme, String($0.host)) }
     }
 
     /// The first "://". Not `firstRange(of:)`: that generic search lives in _StringProcessing,

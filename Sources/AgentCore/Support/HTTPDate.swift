@@ -5,14 +5,11 @@ public enum HTTPDate {
 
     /// Formats whole seconds since the Unix epoch, for the `Date` header of the agent's own responses.
     public static func format(unixSeconds: Int64) -> String {
-        let days = RFC3339.floorDiv(unixSeconds, 86_400)
-        let secs = unixSeconds - days * 86_400
-        let (y, m, d) = RFC3339.civil(fromDays: days)
-        let weekday = weekdays[Int(days - RFC3339.floorDiv(days, 7) * 7)]
-        return weekday + ", " + RFC3339.pad(d, 2) + " " + months[Int(m) - 1] + " " + RFC3339.pad(y, 4) + " "
-            + RFC3339.pad(secs / 3600, 2) + ":" + RFC3339.pad((secs % 3600) / 60, 2) + ":" + RFC3339.pad(secs % 60, 2) + " GMT"
+        let t = RFC3339.split(unixSeconds: unixSeconds)
+        let weekday = weekdays[Int(t.days - RFC3339.floorDiv(t.days, 7) * 7)]
+        return weekday + ", " + RFC3339.pad(t.day, 2) + " " + months[Int(t.month) - 1] + " " + RFC3339.pad(t.year, 4)
+            + " " + t.time + " GMT"
     }
-
 
     public static func parse(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")

@@ -21,29 +21,19 @@ public struct HTTPTarget: Sendable, Equatable {
 
     /// nil unless `url` is an absolute http:// or https:// URL with a host and a valid port.
     public static func parse(_ url: String) -> HTTPTarget? {
-        guard let (scheme, host) = URLText.schemeAndHost(url), scheme == "http" || scheme == "https",
-              let separator = URLText.schemeSeparator(url) else { return nil }
-        let rest = url[separator.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
+        guard let parts = URLText.parts(url), parts.scheme == "http" || parts.scheme == "https" else { return nil }
         var authorization: String?
-        if let at = authority.lastIndex(of: "@") {
-            var userPassword = percentDecoded(authority[..<at])
-            if !authority[..<at].contains(":") { userPassword.append(UInt8(ascii: ":")) } // RFC 7617: user-id ":" password
+        if let userInfo = parts.userInfo {
+            var userPassword = percentDecoded(userInfo)
+            if !userInfo.contains(":") { userPassword.append(UInt8(ascii: ":")) } // RFC 7617: user-id ":" password
             authorization = "Basic " + base64(userPassword)
-            authority = authority[authority.index(after: at)...]
         }
-        let tls = scheme == "https"
+        let tls = parts.scheme == "https"
         let defaultPort = tls ? 443 : 80
-        var port = defaultPort
-        let afterHost = authority.hasPrefix("[") ? authority[(authority.firstIndex(of: "]") ?? authority.startIndex)...] : authority
-        if let colon = afterHost.lastIndex(of: ":") {
-            let digits = afterHost[afterHost.index(after: colon)...]
-            guard let p = Int(digits) else { return nil } // schemeAndHost checked the range
-            port = p
-        }
+        let port = parts.port ?? defaultPort
+        let host = String(parts.host)
         let bracketed = host.contains(":") ? "[" + host + "]" : host
-        var target = rest[authorityEnd...]
+        var target = parts.rest
         if let hash = target.firstIndex(of: "#") { target = target[..<hash] }
         let requestTarget = target.hasPrefix("/") ? String(target) : "/" + target
         return HTTPTarget(tls: tls, host: host, port: port,

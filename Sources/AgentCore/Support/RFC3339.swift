@@ -2,11 +2,17 @@
 public enum RFC3339 {
     /// Formats whole seconds since the Unix epoch.
     public static func format(unixSeconds: Int64) -> String {
+        let t = split(unixSeconds: unixSeconds)
+        return pad(t.year, 4) + "-" + pad(t.month, 2) + "-" + pad(t.day, 2) + "T" + t.time + "Z"
+    }
+
+    /// Days since the epoch, the civil date and "hh:mm:ss" (UTC) of whole seconds since the epoch.
+    /// Shared with `HTTPDate.format`.
+    static func split(unixSeconds: Int64) -> (days: Int64, year: Int64, month: Int64, day: Int64, time: String) {
         let days = floorDiv(unixSeconds, 86_400)
         let secs = unixSeconds - days * 86_400
         let (y, m, d) = civil(fromDays: days)
-        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T"
-            + pad(secs / 3600, 2) + ":" + pad((secs % 3600) / 60, 2) + ":" + pad(secs % 60, 2) + "Z"
+        return (days, y, m, d, pad(secs / 3600, 2) + ":" + pad((secs % 3600) / 60, 2) + ":" + pad(secs % 60, 2))
     }
 
     /// Parses the UTC form this agent and Docker emit ("...Z", optional fraction) or an explicit offset.
