@@ -12,13 +12,18 @@ public struct AuthMonitorService: Service {
     let signals: SecuritySignals
     let wallClock: @Sendable () -> Int64
     let logger: Logger
+    /// What the once-a-second poll sleeps on: the cycle loop's clock in the agent, so the tick
+    /// wakes the loop's own thread instead of going through Dispatch's timer thread.
+    let clock: any Clock<Duration>
 
-    public init(path: String, positionFile: String, signals: SecuritySignals, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
+    public init(path: String, positionFile: String, signals: SecuritySignals, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
+                clock: any Clock<Duration> = ContinuousClock()) {
         self.path = path
         self.positionFile = positionFile
         self.signals = signals
         self.wallClock = wallClock
         self.logger = logger
+        self.clock = clock
     }
 
     /// `/var/log/auth.log` (Debian, Ubuntu), else `/var/log/secure` (RHEL), else nil.
@@ -31,7 +36,7 @@ public struct AuthMonitorService: Service {
             let tailer = FileTailer(path: path, resume: loadPosition())
             if !tailer.isOpen { logger.warning("auth log not readable yet; will keep trying", metadata: ["path": "\(path)"]) }
             var saved = tailer.position
-            await repeatEvery(.seconds(1), clock: ContinuousClock()) {
+            await repeatEvery(.seconds(1), clock: clock) {
                 let lines = tailer.poll()
                 if !lines.isEmpty { signals.ingest(lines: lines, now: wallClock()) }
                 if let p = tailer.position, p != saved {

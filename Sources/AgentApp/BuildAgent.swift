@@ -26,28 +26,27 @@ public struct Agent: Sendable {
         }
     }
 
-    /// The thread the collector, shipper and auth services run on; `shutdown()` stops it.
+    /// The thread the collector, shipper and auth services run on; `run` stops it at the end.
     let cycleLoop: CycleLoop
 
     /// Runs every service in one group until SIGTERM/SIGINT. Shutdown runs in reverse order:
     /// collection stops first, the shipper (first in) flushes last; then the cycle thread stops.
     public func run() async throws {
-        let group = ServiceGroup(configuration: .init(
+        try await run(ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)))
+    }
+
+    /// Runs `group`, which holds `services` (and possibly more, as the demo's receiver), then
+    /// stops the cycle thread, whether the group ended normally or with an error.
+    public func run(_ group: ServiceGroup) async throws {
         do {
             try await group.run()
         } catch {
-            await shutdown()
+            await cycleLoop.shutdown()
             throw error
         }
-        await shutdown()
-    }
-
-    /// Stops the cycle thread. For callers that run `services` in a group of their own, after
-    /// that group has returned.
-    public func shutdown() async {
         await cycleLoop.shutdown()
     }
 }
@@ -90,10 +89,10 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
     switch authSource {
     case .file(let path):
         services.append(loop.pinned(AuthMonitorService(path: path, positionFile: c.queueDir + "/auth-position", signals: signals,
-                                                       wallClock: wallClock, logger: logger.with(component: "auth"))))
+                                                       wallClock: wallClock, logger: logger.with(component: "auth"), clock: clock)))
     case .journald:
         services.append(loop.pinned(JournaldAuthService(cursorFile: c.queueDir + "/journal-cursor", signals: signals,
-                                                        wallClock: wallClock, logger: logger.with(component: "auth"))))
+                                                        wallClock: wallClock, logger: logger.with(component: "auth"), clock: clock)))
     case .off(let why):
         logger.warning("brute-force detection is off", metadata: ["reason": "\(why)"])
     }

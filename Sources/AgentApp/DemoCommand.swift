@@ -48,10 +48,7 @@ public struct DemoCommand: AsyncParsableCommand {
             demo: receiver on http://127.0.0.1:\(port)/ingest, agent sending every \(agentConfiguration.interval)s with a random secret;
             demo: health on http://\(agentConfiguration.healthHost):\(agentConfiguration.healthPort)/healthz. Each payload below passed signature verification. Ctrl-C stops.
             """)
-        try await CLI.orExit {
-            do { try await group.run() } catch { await agent.shutdown(); throw error }
-            await agent.shutdown()
-        }
+        try await CLI.orExit { try await agent.run(group) }
     }
 
     static func randomSecret() -> String {

@@ -13,12 +13,17 @@ public struct JournaldAuthService: Service {
     let signals: SecuritySignals
     let wallClock: @Sendable () -> Int64
     let logger: Logger
+    /// What the once-a-second poll sleeps on: the cycle loop's clock in the agent, so the tick
+    /// wakes the loop's own thread instead of going through Dispatch's timer thread.
+    let clock: any Clock<Duration>
 
-    public init(cursorFile: String, signals: SecuritySignals, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
+    public init(cursorFile: String, signals: SecuritySignals, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
+                clock: any Clock<Duration> = ContinuousClock()) {
         self.cursorFile = cursorFile
         self.signals = signals
         self.wallClock = wallClock
         self.logger = logger
+        self.clock = clock
     }
 
     /// journald is usable when journalctl exists and a journal directory does.
@@ -39,7 +44,7 @@ public struct JournaldAuthService: Service {
             var restartAt = ContinuousClock.now
             var backoff = Duration.seconds(1)
             // Start at once: with --lines 0 only entries after journalctl attaches are seen.
-            await repeatEvery(.seconds(1), clock: ContinuousClock(), startingNow: true) {
+            await repeatEvery(.seconds(1), clock: clock, startingNow: true) {
                 if child == nil, ContinuousClock.now >= restartAt {
                     do {
                         child = try ChildProcess(executable: Self.journalctl, arguments: arguments(after: cursor))

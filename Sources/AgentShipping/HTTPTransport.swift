@@ -133,10 +133,15 @@ public final class HTTPTransport: PayloadTransport {
 
     /// The kept connection, if it is still open and not idle past `idleTimeout`.
     private func takeIdle() -> (any Channel)? {
-        guard let kept = idle.withLockedValue({ value -> Idle? in defer { value = nil }; return value }) else { return nil }
+        guard let kept = takeKept() else { return nil }
         if kept.channel.isActive, NIODeadline.now() - kept.since < Self.idleTimeout { return kept.channel }
         kept.channel.close(promise: nil)
         return nil
+    }
+
+    /// Removes and returns the kept connection (one request at a time owns it).
+    private func takeKept() -> Idle? {
+        idle.withLockedValue { value in defer { value = nil }; return value }
     }
 
     private func connect() async throws -> any Channel {
@@ -159,8 +164,7 @@ public final class HTTPTransport: PayloadTransport {
     }
 
     public func close() async {
-        guard let kept = idle.withLockedValue({ value -> Idle? in defer { value = nil }; return value }) else { return }
-        try? await kept.channel.close()
+        try? await takeKept()?.channel.close()
     }
 
     /// A short reason for logs: the error's own text, never the URL (it may hold credentials).

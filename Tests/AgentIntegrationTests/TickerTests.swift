@@ -1,5 +1,9 @@
+import AgentCore
 @testable import AgentApp
+import Foundation
+import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 /// `repeatEvery`, the collector's and auth tailers' loop: one sleep per tick, first tick after
@@ -45,5 +49,39 @@ import Testing
         await task.value // the 30 s sleep ends on cancellation
         #expect(ContinuousClock.now - start < .seconds(25))
         #expect(ticks.all.count == 1)
+    }
+}
+
+/// The auth tailer polls on the clock it is given (the agent passes its cycle loop's clock, so
+/// the once-a-second tick does not go through Dispatch's timer thread).
+@Suite struct AuthPollClockTests {
+    final class Count: Sendable {
+        let m = Mutex(0)
+        func add() { m.withLock { $0 += 1 } }
+        var value: Int { m.withLock { $0 } }
+    }
+
+    struct CountingClock: Clock {
+        let sleeps: Count
+        var now: ContinuousClock.Instant { .now }
+        var minimumResolution: Duration { ContinuousClock().minimumResolution }
+        func sleep(until deadline: ContinuousClock.Instant, tolerance: Duration?) async throws {
+            sleeps.add()
+            try await ContinuousClock().sleep(until: deadline, tolerance: tolerance)
+        }
+    }
+
+    @Test func authTailerSleepsOnTheInjectedClock() async throws {
+        let dir = Paths.tempDir("auth-clock")
+        FileManager.default.createFile(atPath: dir + "/auth.log", contents: Data())
+        let sleeps = Count()
+        let service = AuthMonitorService(
+            path: dir + "/auth.log", positionFile: dir + "/position",
+            signals: SecuritySignals(failedAuthThreshold: 5, authWindowSeconds: 60, baselineSamples: 12, cpuSpikePct: 85),
+            wallClock: { 0 }, logger: Logger(label: "test"), clock: CountingClock(sleeps: sleeps))
+        let task = Task { try await service.run() }
+        try await eventually(timeout: 10, "two polls on the injected clock") { sleeps.value >= 2 }
+        task.cancel()
+        try await task.value
     }
 }
