@@ -6,9 +6,15 @@ root = pathlib.Path(__file__).resolve().parent.parent
 src = (root / "Sources/AgentCore/Config/OptionSpec.swift").read_text()
 agent = src[src.index("public enum AgentOptions"):src.index("public enum ReceiverOptions")]
 specs = {}
-for m in re.finditer(r'static let (\w+) = OptionSpec\("([^"]+)", env: "([^"]+)", default: (nil|"[^"]*"),\s*"((?:[^"\\]|\\.)*)"\)', agent):
-    name, flag, env, default, summary = m.groups()
-    specs[name] = (flag, env, None if default == "nil" else default.strip('"'), summary.replace('\\"', '"'))
+def number(v):
+    f = float(v.replace("_", ""))
+    return str(int(f)) if f == int(f) else str(f)
+for m in re.finditer(r'static let (\w+) = OptionSpec\("([^"]+)", env: "([^"]+)", default: (nil|"[^"]*"),(?: range: ([0-9._]+)\.\.\.([0-9._]+),)?\s*"((?:[^"\\]|\\.)*)"\)', agent):
+    name, flag, env, default, lo, hi, summary = m.groups()
+    summary = summary.replace('\\"', '"')
+    if lo is not None:  # OptionSpec.fullSummary
+        summary += f" ({number(lo)} to {number(hi)})"
+    specs[name] = (flag, env, None if default == "nil" else default.strip('"'), summary)
 order = re.search(r"static let all: \[OptionSpec\] = \[(.*?)\]", agent, re.S).group(1)
 rows = ["| flag | variable | default | meaning |", "|---|---|---|---|"]
 for name in [n.strip() for n in order.replace("\n", " ").split(",") if n.strip()]:

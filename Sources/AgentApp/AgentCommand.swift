@@ -43,6 +43,7 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("docker-socket"), help: .init(AgentOptions.dockerSocket.helpText, valueName: "path")) var dockerSocket: String?
     @Option(name: .customLong("max-log-line-bytes"), help: .init(AgentOptions.maxLogLineBytes.helpText, valueName: "bytes")) var maxLogLineBytes: String?
     @Option(name: .customLong("max-docker-events"), help: .init(AgentOptions.maxDockerEvents.helpText, valueName: "n")) var maxDockerEvents: String?
+    @Option(name: .customLong("max-payload-bytes"), help: .init(AgentOptions.maxPayloadBytes.helpText, valueName: "bytes")) var maxPayloadBytes: String?
     @Flag(name: .customLong("shell-alert-all"), help: .init(AgentOptions.shellAlertAll.helpText)) var shellAlertAll = false
     @Option(name: .customLong("http-5xx-min"), help: .init(AgentOptions.http5xxMin.helpText, valueName: "n")) var http5xxMin: String?
     @Option(name: .customLong("http-5xx-ratio"), help: .init(AgentOptions.http5xxRatio.helpText, valueName: "fraction")) var http5xxRatio: String?
@@ -95,6 +96,7 @@ public struct AgentCommand: AsyncParsableCommand {
             (AgentOptions.queueDir, queueDir), (AgentOptions.queueSegmentBytes, queueSegmentBytes),
             (AgentOptions.queueMaxBytes, queueMaxBytes), (AgentOptions.drainBatch, drainBatch), (AgentOptions.authSource, authSource), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
             (AgentOptions.maxLogLineBytes, maxLogLineBytes), (AgentOptions.maxDockerEvents, maxDockerEvents),
+            (AgentOptions.maxPayloadBytes, maxPayloadBytes),
             (AgentOptions.shellAlertAll, shellAlertAll ? "true" : nil), (AgentOptions.http5xxMin, http5xxMin),
             (AgentOptions.http5xxRatio, http5xxRatio),
             (AgentOptions.diskPath, diskPath), (AgentOptions.procRoot, procRoot), (AgentOptions.caFile, caFile),
@@ -164,11 +166,16 @@ enum CLI {
     }
 
     static func writeStderr(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count) }
+        writeAll(2, Array(text.utf8))
+    }
+
+    /// Writes all of `bytes` (a whole log line in one write(2) when the pipe allows).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            let n = rest.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
             if n < 0 { if errno == EINTR { continue } else { return } }
-            bytes = bytes.dropFirst(n)
+            rest = rest.dropFirst(n)
         }
     }
 
@@ -181,7 +188,7 @@ enum CLI {
                 h.logLevel = lvl
                 return h
             }
-            var h = StreamLogHandler.standardError(label: label)
+            var h = TextLogHandler(label: label)
             h.logLevel = lvl
             return h
         }
@@ -195,7 +202,7 @@ extension ConfigResolver {
     /// A resolver over the real environment, host name and file system.
     static func live(flags: [String: String]) -> ConfigResolver {
         ConfigResolver(flags: flags, environment: System.environment(), hostname: System.hostname(),
-                       readFile: { try FileReading.readToEnd(path: $0, limit: 1 << 20) })
+                       readFile: { try FileReading.readBytes(path: $0, limit: 1 << 20) })
     }
 
     /// Loads `--config` / `AGENT_CONFIG`, if given, beneath flags and environment.

@@ -31,32 +31,45 @@ public struct AuthMonitorService: Service {
         ["/var/log/auth.log", "/var/log/secure"].first(where: exists)
     }
 
+    /// Most bytes read per second: `chunks` polls of the tailer's `maxBytesPerPoll`, each
+    /// ingested and its position saved before the next, so memory stays at one chunk's lines
+    /// whatever the backlog, and a restart resumes after the last chunk taken.
+    static let chunksPerTick = 16
+
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
-            let tailer = FileTailer(path: path, resume: loadPosition())
-            if !tailer.isOpen { logger.warning("auth log not readable yet; will keep trying", metadata: ["path": "\(path)"]) }
+            let tailer = FileTailer(path: path, resume: loadPosition(), maxBytesPerPoll: 256 << 10)
+            var reported: String?
             var saved = tailer.position
             await repeatEvery(.seconds(1), clock: clock) {
-                let lines = tailer.poll()
-                if !lines.isEmpty { signals.ingest(lines: lines, now: wallClock()) }
-                if let p = tailer.position, p != saved {
-                    save(p)
-                    saved = p
+                for _ in 0..<Self.chunksPerTick {
+                    let lines = tailer.poll()
+                    if tailer.openError != reported {
+                        if let why = tailer.openError {
+                            logger.warning("auth log not readable; will keep trying", metadata: ["path": "\(path)", "error": "\(why)"])
+                        }
+                        reported = tailer.openError
+                    }
+                    if !lines.isEmpty { signals.ingest(lines: lines, now: wallClock()) }
+                    if let p = tailer.position, p != saved {
+                        save(p)
+                        saved = p
+                    }
+                    guard tailer.hasMore, !Task.isCancelled else { break }
+                    await Task.yield()
                 }
             }
         }
     }
 
     func loadPosition() -> TailPosition? {
-        guard let text = try? FileReading.readToEnd(path: positionFile) else { return nil }
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard parts.count == 2, let inode = UInt64(parts[0]), let offset = Int64(parts[1]) else { return nil }
-        return TailPosition(inode: inode, offset: offset)
+        guard let text = try? FileReading.readToEnd(path: positionFile, limit: 4096) else { return nil }
+        return TailPosition(text: text)
     }
 
     func save(_ p: TailPosition) {
         do {
-            try FileOps.writeStateFile(positionFile, "\(p.inode) \(p.offset)\n")
+            try FileOps.writeStateFile(positionFile, p.text)
         } catch {
             logger.warning("cannot save auth log position", metadata: ["error": "\(error)"])
         }

@@ -114,7 +114,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
         metrics: HostMetricsCollector(proc: ProcFS(root: c.procRoot), diskPath: c.diskPath),
         signals: signals, simulator: simulator, docker: docker,
         shipper: shipper, status: status, clock: clock, wallClock: wallClock,
-        logger: logger.with(component: "collector"))
+        logger: logger.with(component: "collector"), maxPayloadBytes: c.maxPayloadBytes)
 
     services.append(loop.pinned(collector))
     return Agent(services: services, status: status, authSource: authSource, logger: logger, cycleLoop: loop)

@@ -28,10 +28,14 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
     let simulator: AttackSimulator?
     /// Docker events, logs and container alerts gathered since the last cycle (nil: Docker off).
     let docker: DockerActivity?
+    /// Largest payload body (`PayloadBudget`).
+    let maxPayloadBytes: Int
 
     public init(identity: HostIdentity, interval: Duration, metrics: HostMetricsCollector, signals: SecuritySignals,
                 simulator: AttackSimulator?, docker: DockerActivity? = nil, shipper: Shipper<C>,
-                status: AgentStatus, clock: C, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
+                status: AgentStatus, clock: C, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
+                maxPayloadBytes: Int = 1 << 20) {
+        self.maxPayloadBytes = maxPayloadBytes
         self.signals = signals
         self.simulator = simulator
         self.docker = docker
@@ -99,7 +103,18 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
             if docker != nil { $0.collectorDurations["docker"] = Self.seconds(dockerDone - securityDone) }
         }
         do {
-            let encoded = try EncodedPayload(payload)
+            let (body, trim) = try PayloadBudget.fit(payload, maxBytes: maxPayloadBytes)
+            if !trim.isEmpty {
+                logger.warning("payload over --max-payload-bytes: trimmed", metadata: [
+                    "payload_id": "\(payload.payloadID)", "logs_cut": "\(trim.logs)", "events_cut": "\(trim.events)",
+                    "alerts_summarised": "\(trim.alerts)", "max_payload_bytes": "\(maxPayloadBytes)"])
+                status.update {
+                    $0.trimmedLogs += trim.logs
+                    $0.trimmedEvents += trim.events
+                    $0.summarisedAlerts += trim.alerts
+                }
+            }
+            let encoded = EncodedPayload(id: payload.payloadID, body: body)
             logger.debug("payload built", metadata: ["payload_id": "\(payload.payloadID)", "bytes": "\(encoded.body.count)"])
             await shipper.submit(encoded)
         } catch {

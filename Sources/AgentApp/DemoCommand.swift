@@ -29,7 +29,7 @@ public struct DemoCommand: AsyncParsableCommand {
         flags["secret"] = secret
         flags["secret-file"] = nil
         // The demo ignores agent variables from the environment so it always talks to its own receiver.
-        let resolver = ConfigResolver(flags: flags, environment: [:], hostname: System.hostname(), readFile: { try FileReading.readToEnd(path: $0) })
+        let resolver = ConfigResolver(flags: flags, environment: [:], hostname: System.hostname(), readFile: { try FileReading.readBytes(path: $0, limit: 1 << 20) })
         let agentConfiguration = try CLI.resolveOrExit(try resolver.resolve())
         guard count >= 0 else { CLI.printError("--count: must be 0 or more"); throw ExitCode(CLI.usageExitCode) }
         let logger = CLI.bootstrapLogging(level: agentConfiguration.logLevel, format: agentConfiguration.logFormat)

@@ -42,7 +42,7 @@ public struct JSONLogHandler: LogHandler {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? Array(encoder.encode(line)) else { return }
         bytes.append(10)
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        CLI.writeAll(fd, bytes)
     }
 
     /// RFC 3339 UTC with milliseconds.

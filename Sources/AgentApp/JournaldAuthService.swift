@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// Follows sshd entries in the systemd journal (`journalctl -o json --follow`), for
 /// distributions without an auth log file. Resumes after the cursor saved in the queue
-/// directory; the first start reads no history. Restarts journalctl with backoff if it exits.
+/// directory; the first start reads no history from before the agent started. Restarts journalctl with backoff if it exits.
 public struct JournaldAuthService: Service {
     public static let journalctl = "/usr/bin/journalctl"
     let cursorFile: String
@@ -31,23 +31,25 @@ public struct JournaldAuthService: Service {
         exists(journalctl) && (exists("/run/log/journal") || exists("/var/log/journal"))
     }
 
-    func arguments(after cursor: String?) -> [String] {
+    /// Without a saved cursor, entries from the agent's start second on (`--since @start`): an
+    /// entry written after the agent started but before journalctl attached is still read.
+    func arguments(after cursor: String?, since start: Int64) -> [String] {
         var args = ["-o", "json", "--follow", "--no-pager", "-t", "sshd", "-t", "sshd-session", "-t", "sshd-auth"]
-        if let cursor { args += ["--after-cursor", cursor] } else { args += ["--lines", "0"] }
+        if let cursor { args += ["--after-cursor", cursor] } else { args += ["--since", "@\(start)"] }
         return args
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
-            var cursor = try? FileReading.readToEnd(path: cursorFile).split(separator: "\n").first.map(String.init)
+            let start = wallClock()
+            var cursor = try? FileReading.readToEnd(path: cursorFile, limit: 4096).split(separator: "\n").first.map(String.init)
             var child: ChildProcess?
             var restartAt = ContinuousClock.now
             var backoff = Duration.seconds(1)
-            // Start at once: with --lines 0 only entries after journalctl attaches are seen.
             await repeatEvery(.seconds(1), clock: clock, startingNow: true) {
                 if child == nil, ContinuousClock.now >= restartAt {
                     do {
-                        child = try ChildProcess(executable: Self.journalctl, arguments: arguments(after: cursor))
+                        child = try ChildProcess(executable: Self.journalctl, arguments: arguments(after: cursor, since: start))
                     } catch {
                         logger.warning("cannot start journalctl", metadata: ["error": "\(error)"])
                     }

@@ -47,8 +47,8 @@ extension ConfigResolver {
     func receiverConfiguration() throws(ConfigError) -> ReceiverConfiguration {
         let (host, port) = try hostPort(ReceiverOptions.listen)
         let secret = try resolveSecret()
-        let skew = try integer(ReceiverOptions.maxSkew, min: 1, what: "seconds")
-        let limit = try integer(ReceiverOptions.bodyLimit, min: 1, what: "bytes")
+        let skew = try integer(ReceiverOptions.maxSkew, what: "seconds")
+        let limit = try integer(ReceiverOptions.bodyLimit, what: "bytes")
         return ReceiverConfiguration(host: host, port: port, secret: secret, maxSkewSeconds: Int64(skew), bodyLimit: limit)
     }
 }

@@ -242,7 +242,7 @@ public final class DockerMonitor: Service, Sendable {
                                      image: info?.image, command: commandLine, user: exec.user.isEmpty ? "root" : exec.user)
             activity.add(shellExec: detail)
             logger.notice("shell in container", metadata: [
-                "container": "\(detail.container)", "command": "\(commandLine)", "tty": "\(exec.tty)", "stdin": "\(exec.stdin)"])
+                "container": "\(detail.container ?? "")", "command": "\(commandLine)", "tty": "\(exec.tty)", "stdin": "\(exec.stdin)"])
         }
     }
 

@@ -27,8 +27,9 @@ public struct HostMetricsCollector: Sendable {
         lastNetAt = now
     }
 
-    /// One sample. A failing source reports an error in `errors` and 0 for its metric, so one
-    /// broken file never blocks the others.
+    /// One sample. A failing source reports an error in `errors` and nil (sent as null) for its
+    /// metric, so one broken file never blocks the others and never reads as a real 0. A rate
+    /// needs two readings: it is nil until a source has been read twice in a row.
     public mutating func collect(now: ContinuousClock.Instant) -> (metrics: HostMetrics, errors: [AgentError]) {
         var errors = [AgentError]()
         func attempt<T>(_ body: () throws -> T) -> T? {
@@ -37,26 +38,24 @@ public struct HostMetricsCollector: Sendable {
             }
         }
 
-        var cpu = 0.0
-        if let times = attempt({ try ProcStat.parse(FileReading.readBytes(path: statPath)) }) {
-            if let last = lastCPU { cpu = CPUTimes.usagePercent(from: last, to: times) }
-            lastCPU = times
-        }
-        let memory = attempt { try MemInfo.usagePercent(FileReading.readBytes(path: meminfoPath)) } ?? 0
-        let disk = attempt { try DiskStats.blocks(path: diskPath).usedPercent } ?? 0
+        var cpu: Double?
+        let times = attempt({ try ProcStat.parse(FileReading.readBytes(path: statPath)) })
+        if let times, let last = lastCPU { cpu = CPUTimes.usagePercent(from: last, to: times) }
+        lastCPU = times
+        let memory = attempt { try MemInfo.usagePercent(FileReading.readBytes(path: meminfoPath)) }
+        let disk = attempt { try DiskStats.blocks(path: diskPath).usedPercent }
 
-        var rx = 0.0, tx = 0.0
-        if let net = attempt({ try NetDev.parse(FileReading.readBytes(path: netDevPath)) }) {
-            if let last = lastNet, let at = lastNetAt {
-                let elapsed = at.duration(to: now)
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                (rx, tx) = NetDev.rates(old: last, new: net, elapsedSeconds: seconds)
-            }
-            lastNet = net
-            lastNetAt = now
+        var rx: Double?, tx: Double?
+        let net = attempt({ try NetDev.parse(FileReading.readBytes(path: netDevPath)) })
+        if let net, let last = lastNet, let at = lastNetAt {
+            let elapsed = at.duration(to: now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            (rx, tx) = NetDev.rates(old: last, new: net, elapsedSeconds: seconds)
         }
+        lastNet = net
+        lastNetAt = now
 
-        let tcp = attempt { try NetSNMP.tcpCurrentlyEstablished(FileReading.readBytes(path: snmpPath)) } ?? 0
+        let tcp = attempt { try NetSNMP.tcpCurrentlyEstablished(FileReading.readBytes(path: snmpPath)) }
 
         let metrics = HostMetrics(cpuUsage: cpu, memoryUsage: memory, diskUsage: disk,
                                   networkRxBytesPerSec: rx, networkTxBytesPerSec: tx, tcpConnections: tcp)

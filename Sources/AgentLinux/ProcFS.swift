@@ -32,10 +32,9 @@ public enum FileReading {
     }
 
     /// Reads a whole file with plain read(2) calls until EOF, never trusting st_size (/proc
-    /// reports 0). Errors carry errno's text.
+    /// reports 0). Errors carry errno's text. Only regular files are read (see `openRegular`).
     public static func readBytes(path: String, limit: Int = .max) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw AgentError(.fileRead, "cannot open \(path)", cause: Errno.current()) }
+        let fd = try openRegular(path)
         defer { close(fd) }
         var out = [UInt8]()
         // Uninitialised scratch space (no zero-fill per read: it showed in the cycle's profile).
@@ -52,6 +51,41 @@ public enum FileReading {
             }
         }
         return out
+    }
+}
+
+extension FileReading {
+    /// Opens `path` for reading if it is a regular file. The open is non-blocking, so a FIFO
+    /// put where a file should be (an auth log, a secret, a config file) is refused at once
+    /// instead of blocking the caller until some writer appears; devices, sockets and
+    /// directories are refused too. (/proc files are regular files.)
+    public static func openRegular(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw AgentError(.fileRead, "cannot open \(path)", cause: Errno.current()) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = Errno.current()
+            close(fd)
+            throw AgentError(.fileRead, "cannot stat \(path)", cause: e)
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw AgentError(.fileRead, "\(path) is not a regular file (\(fileKind(st.st_mode)))")
+        }
+        // Regular files ignore O_NONBLOCK for reads; cleared anyway so the descriptor means what it says.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
+    static func fileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: "a FIFO"
+        case S_IFDIR: "a directory"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a file"
+        }
     }
 }
 

@@ -10,6 +10,7 @@ import ServiceLifecycle
 public func makeHealthServer(status: AgentStatus, host: String, port: Int,
                              wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                              exporter: PrometheusExporter = PrometheusExporter(version: "unknown"),
+                             limits: ConnectionLimits = .health,
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> any Service {
     let router = Router()
     router.get("healthz") { _, _ -> Response in
@@ -28,11 +29,12 @@ public func makeHealthServer(status: AgentStatus, host: String, port: Int,
     }
     // Hummingbird's router and HTTP/1.1 server without its Application layer, which also runs
     // a date cache waking every second to format a `Date` header: a timer and a merged
-    // sequence per second, for endpoints scraped every 15 s or so (issue 6). The header is
-    // formatted per response instead.
+    // sequence per second, for endpoints scraped every 15 s or so. The header is formatted per
+    // response instead. Connections are capped and must deliver a request in time (slow-loris
+    // clients would otherwise hold descriptors the /proc reads need).
     let responder = router.buildResponder()
-    return try HTTPServerBuilder.http1().buildServer(
-        configuration: ServerConfiguration(address: .hostname(host, port: port), serverName: nil),
+    return try HTTPServerBuilder.http1(configuration: limits.channelConfiguration).buildServer(
+        configuration: limits.serverConfiguration(host: host, port: port),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
         logger: logger,
         responder: { request, writer, channel in

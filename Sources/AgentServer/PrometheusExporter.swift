@@ -43,14 +43,15 @@ public final class PrometheusExporter: Sendable {
 
     private func update(_ s: StatusSnapshot, nowUnix: Int64) {
         let m = s.lastMetrics
-        gauge("monitoring_agent_host_cpu_usage_percent", "CPU busy over the last interval, percent").set(m?.cpuUsage ?? 0)
-        gauge("monitoring_agent_host_memory_usage_percent", "Memory in use (MemTotal - MemAvailable), percent").set(m?.memoryUsage ?? 0)
-        gauge("monitoring_agent_host_disk_usage_percent", "Used share of --disk-path, percent").set(m?.diskUsage ?? 0)
+        // A metric that could not be read is NaN (Prometheus' "no value"), never a fake 0.
+        gauge("monitoring_agent_host_cpu_usage_percent", "CPU busy over the last interval, percent").set(m?.cpuUsage ?? .nan)
+        gauge("monitoring_agent_host_memory_usage_percent", "Memory in use (MemTotal - MemAvailable), percent").set(m?.memoryUsage ?? .nan)
+        gauge("monitoring_agent_host_disk_usage_percent", "Used share of --disk-path, percent").set(m?.diskUsage ?? .nan)
         gauge("monitoring_agent_host_network_receive_bytes_per_second", "Received bytes per second, loopback excluded")
-            .set(m?.networkRxBytesPerSec ?? 0)
+            .set(m?.networkRxBytesPerSec ?? .nan)
         gauge("monitoring_agent_host_network_transmit_bytes_per_second", "Sent bytes per second, loopback excluded")
-            .set(m?.networkTxBytesPerSec ?? 0)
-        gauge("monitoring_agent_host_tcp_connections", "TCP connections in ESTABLISHED or CLOSE-WAIT, IPv4 and IPv6 (Tcp CurrEstab)").set(Double(m?.tcpConnections ?? 0))
+            .set(m?.networkTxBytesPerSec ?? .nan)
+        gauge("monitoring_agent_host_tcp_connections", "TCP connections in ESTABLISHED or CLOSE-WAIT, IPv4 and IPv6 (Tcp CurrEstab)").set(m?.tcpConnections.map(Double.init) ?? .nan)
 
         var active: [AlertRule: Int] = [:]
         for a in s.lastAlerts.compactMap(Alert.init(wireValue:)) { active[a.rule, default: 0] += 1 }
@@ -63,6 +64,9 @@ public final class PrometheusExporter: Sendable {
         counter("monitoring_agent_payloads_built_total", "Payloads built by the collector", to: s.payloadsBuilt)
         counter("monitoring_agent_payloads_sent_total", "Payloads the server acknowledged with 2xx", to: s.payloadsSent)
         counter("monitoring_agent_payloads_rejected_total", "Payloads the server refused for good (4xx)", to: s.rejectedPayloads)
+        counter("monitoring_agent_payload_trimmed_log_lines_total", "Container log lines cut to keep payloads within --max-payload-bytes", to: s.trimmedLogs)
+        counter("monitoring_agent_payload_trimmed_events_total", "Container events cut to keep payloads within --max-payload-bytes", to: s.trimmedEvents)
+        counter("monitoring_agent_payload_summarised_alerts_total", "Alerts left out of local_alerts and summarised to keep payloads within --max-payload-bytes", to: s.summarisedAlerts)
         for (reason, n) in s.sendFailures.sorted(by: { $0.key < $1.key }) {
             counter("monitoring_agent_send_failures_total", "Failed send attempts, by reason", [("reason", reason)], to: n)
         }

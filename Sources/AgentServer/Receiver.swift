@@ -1,6 +1,7 @@
 import AgentCore
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Synchronization
 
@@ -13,6 +14,8 @@ public struct ReceiverConfiguration: Sendable {
     public var maxSkewSeconds: Int64
     /// Bodies above this many bytes get 413.
     public var bodyLimit: Int
+    /// Connection cap and request deadlines.
+    public var limits: ConnectionLimits = .receiver
 
     public init(host: String, port: Int, secret: Secret, maxSkewSeconds: Int64 = 300, bodyLimit: Int = 4 << 20) {
         self.host = host; self.port = port; self.secret = secret
@@ -79,9 +82,12 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
     let router = Router()
     router.post("/", use: handler)
     router.post("ingest", use: handler)
+    let limits = configuration.limits
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        server: .http1(configuration: limits.channelConfiguration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+                             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

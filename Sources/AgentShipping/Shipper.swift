@@ -43,6 +43,8 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
 
     private let queue: DeliveryQueue
     private var skewWarned = false
+    /// Status of the last rejection `deliver` returned (413 is answered by trimming, not dropping).
+    private var lastRejectStatus: Int?
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -114,7 +116,18 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
                 status.update { $0.payloadsSent += 1; $0.lastSendOKUnix = now }
             case .reject:
                 queue.removeFirst(ifID: next.id)
-                status.update { $0.rejectedPayloads += 1 }
+                if lastRejectStatus == 413, let smaller = Self.halved(next) {
+                    // Too large for this server: the same payload (same payload_id) with half the
+                    // bytes, cut as the budget cuts (logs, then events, then alerts summarised),
+                    // queued again at the back. Metrics and alerts are never what goes.
+                    _ = queue.append(smaller.payload)
+                    let trim = smaller.trim
+                    status.update { $0.trimmedLogs += trim.logs; $0.trimmedEvents += trim.events; $0.summarisedAlerts += trim.alerts }
+                    logger.warning("payload too large for the server (413): trimmed and queued again", metadata: [
+                        "payload_id": "\(next.id)", "bytes": "\(next.body.count)", "now_bytes": "\(smaller.payload.body.count)"])
+                } else {
+                    status.update { $0.rejectedPayloads += 1 }
+                }
             case .keep, .retry:
                 publishQueue()
                 return
@@ -161,12 +174,23 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
                 continue
             }
             if decision == .reject {
-                logFailure(payload, reason: reason, result: result, attempt: attempt, next: "rejected by server, not retried")
+                if case .response(let code, _, _) = result { lastRejectStatus = code } else { lastRejectStatus = nil }
+                logFailure(payload, reason: reason, result: result, attempt: attempt,
+                           next: lastRejectStatus == 413 ? "too large: trimming" : "rejected by server, not retried")
                 return .reject
             }
             logFailure(payload, reason: reason, result: result, attempt: attempt, next: "kept for next cycle")
             return .keep
         }
+    }
+
+    /// The payload re-fitted to half its size, or nil when that cuts nothing (nothing but
+    /// metrics, identity and the alert summary left: the server's limit is below any payload).
+    static func halved(_ p: EncodedPayload) -> (payload: EncodedPayload, trim: PayloadTrim)? {
+        guard let decoded = try? PayloadCoding.decode(p.body),
+              let (body, trim) = try? PayloadBudget.fit(decoded, maxBytes: p.body.count / 2),
+              !trim.isEmpty, body.count < p.body.count else { return nil }
+        return (EncodedPayload(id: p.id, body: body), trim)
     }
 
     private func deadlineAllows(_ delay: Double, _ deadline: C.Instant) -> Bool {

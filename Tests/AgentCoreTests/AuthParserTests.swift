@@ -256,30 +256,67 @@ import Testing
     }
 }
 
-@Suite struct PidTableTests {
-    /// Random inserts and removals against a Dictionary: same contents after every step.
+@Suite struct BoundedTableTests {
+    /// Random inserts, updates and removals against a Dictionary: same contents after every step
+    /// while below capacity.
     @Test func matchesADictionaryUnderChurn() {
-        var table = PidTable()
-        var model: [Int32: AddressKey] = [:]
+        var table = BoundedTable<Int32, Int>(capacity: 5_000)
+        var model: [Int32: Int] = [:]
         var rng = SystemRandomNumberGenerator()
         for step in 0..<40_000 {
             let pid = Int32.random(in: 1...3_000, using: &rng)
-            let (i, found) = table.find(pid)
-            #expect(found == (model[pid] != nil))
-            if found {
-                #expect(table.values[i].address == model[pid])
-                if Bool.random(using: &rng) { table.remove(at: i); model[pid] = nil }
+            #expect(table[pid] == model[pid])
+            if model[pid] != nil, Bool.random(using: &rng) {
+                #expect(table.remove(pid) == model[pid])
+                model[pid] = nil
             } else {
-                let key = AddressKey.ipv4(UInt32(step))
-                table.insert(pid, .init(address: key, pending: false, counted: false), at: i)
-                model[pid] = key
+                table.update(pid, default: { 0 }) { $0 += step }
+                model[pid, default: 0] += step
             }
             #expect(table.count == model.count)
         }
-        for (pid, key) in model {
-            let (i, found) = table.find(pid)
-            #expect(found && table.values[i].address == key)
+        for (pid, value) in model { #expect(table[pid] == value) }
+        #expect(table.evicted == 0)
+    }
+
+    /// Full: each insert evicts exactly one entry, an expendable one first, and a recently
+    /// touched entry survives a sweep (second chance).
+    @Test func evictsOnePerInsertPreferringExpendableThenUntouched() {
+        var table = BoundedTable<Int, Int>(capacity: 100)
+        for k in 0..<100 { table.update(k, default: { k }) { _ in } }
+        table.update(1_000, default: { 0 }, expendable: { $0 == 5 }) { _ in }
+        #expect(table.count == 100 && table.evicted == 1)
+        #expect(table[5] == nil && table[0] != nil, "the expendable entry went, not the oldest")
+        for k in 2_000..<2_500 { table.update(k, default: { k }) { _ in } }
+        #expect(table.count == 100 && table.evicted == 501, "one eviction per insert")
+
+        var small = BoundedTable<Int, Int>(capacity: 4)
+        for k in 0..<4 { small.update(k, default: { k }) { _ in } }
+        small.update(0, default: { 0 }) { _ in } // touched
+        small.update(10, default: { 10 }) { _ in }
+        #expect(small[0] != nil && small[1] == nil, "touched: passed over once; the first untouched went")
+    }
+
+    /// Every key kind (IPv4, IPv6, host names) under one cap: a flood of names is bounded like
+    /// a flood of addresses.
+    @Test func hostNameFloodIsCappedLikeAddresses() {
+        var d = BruteForceDetector(threshold: 3, windowSeconds: 300, maxTracked: 1_000)
+        for i in 0..<20_000 { d.record(address: "h\(i).attacker.example", at: 5_000) }
+        for i in 0..<20_000 { d.record(address: "2001:db8::\(String(i, radix: 16))", at: 5_000) }
+        #expect(d.tracked == 1_000 && d.evicted == 39_000)
+        for _ in 0..<3 { d.record(address: "198.51.100.1", at: 5_001) }
+        #expect(d.offenders(at: 5_001) == ["198.51.100.1"])
+    }
+
+    /// Connections that end leave nothing behind: a million short connections, one table entry
+    /// at a time (the table once kept a growing list of every pid seen).
+    @Test func finishedConnectionsLeaveNothing() {
+        var c = AuthAttemptCounter(capacity: 100)
+        for pid in Int32(1)...200_000 {
+            _ = c.failures(for: AuthEvent(kind: .failedAttempt, address: "192.0.2.1", pid: pid, user: nil))
+            _ = c.failures(for: AuthEvent(kind: .connectionEnd, address: "192.0.2.1", pid: pid, user: nil))
         }
+        #expect(c.trackedConnections == 0 && c.evicted == 0)
     }
 
     @Test func counterForgetsTheOldestPastCapacity() {

@@ -4,10 +4,12 @@ import Testing
 @Suite struct ConfigResolverTests {
     struct NoFile: Error, CustomStringConvertible { var description: String { "No such file or directory" } }
 
-    func resolver(_ flags: [String: String] = [:], env: [String: String] = [:], files: [String: String] = [:]) -> ConfigResolver {
+    func resolver(_ flags: [String: String] = [:], env: [String: String] = [:], files: [String: String] = [:],
+                  binary: [String: [UInt8]] = [:]) -> ConfigResolver {
         ConfigResolver(flags: flags, environment: env, hostname: "host-a") { path in
+            if let b = binary[path] { return b }
             guard let f = files[path] else { throw NoFile() }
-            return f
+            return Array(f.utf8)
         }
     }
 
@@ -34,7 +36,7 @@ import Testing
                    "HEALTH_ADDR": "0.0.0.0:9100", "QUEUE_DIR": "/q", "AUTH_LOG": "/var/log/secure", "DOCKER_SOCKET": "/d.sock",
                    "DISK_PATH": "/data", "PROC_ROOT": "/host/proc", "SEND_TIMEOUT": "3", "MAX_BUFFERED_PAYLOADS": "7", "LOG_LEVEL": "debug",
                    "QUEUE_SEGMENT_BYTES": "65536", "QUEUE_MAX_BYTES": "1048576", "DRAIN_BATCH": "5", "CA_FILE": "/ca.pem",
-                   "AUTH_SOURCE": "journald", "MAX_LOG_LINE_BYTES": "1000", "MAX_DOCKER_EVENTS": "12", "SHELL_ALERT_ALL": "yes",
+                   "AUTH_SOURCE": "journald", "MAX_LOG_LINE_BYTES": "1000", "MAX_DOCKER_EVENTS": "12", "MAX_PAYLOAD_BYTES": "65536", "SHELL_ALERT_ALL": "yes",
                    "HTTP_5XX_MIN": "3", "HTTP_5XX_RATIO": "0.5", "LOG_FORMAT": "json",
                    "AGENT_CONFIG": "/read/by/the/command/not/the/resolver.yaml"]
         let c = try resolver(env: env, files: ["/ca.pem": "pem"]).resolve()
@@ -45,7 +47,7 @@ import Testing
         #expect(c.procRoot == "/host/proc" && c.sendTimeout == 3 && c.maxBufferedPayloads == 7 && c.logLevel == "debug")
         #expect(c.queueSegmentBytes == 65536 && c.queueMaxBytes == 1_048_576 && c.drainBatch == 5 && c.caFile == "/ca.pem" && c.authSource == "journald")
         #expect(c.maxLogLineBytes == 1000 && c.maxDockerEvents == 12 && c.shellAlertAll && c.http5xxMin == 3 && c.http5xxRatio == 0.5)
-        #expect(c.logFormat == "json")
+        #expect(c.logFormat == "json" && c.maxPayloadBytes == 65536)
         #expect(env.count == AgentOptions.all.count - 1, "every option but --secret-file is set above")
         // Every spec in the table names a distinct variable.
         #expect(Set(AgentOptions.all.map(\.env)).count == AgentOptions.all.count)
@@ -132,5 +134,49 @@ import Testing
         #expect(URLText.schemeAndHost("ünï://høst/")! == ("ünï", "høst"))
         #expect(URLText.redactingCredentials("x:y://u:p@h/") == "x:y://***@h/")
         #expect(URLText.redactingCredentials("no scheme u:p@h") == "no scheme u:p@h")
+    }
+
+    /// Every numeric option is bounded: values that would overflow the arithmetic they feed (or
+    /// flood the server) exit 64 naming the flag instead of trapping later.
+    @Test(arguments: [
+        ("INTERVAL", "1e300"), ("INTERVAL", "1e-9"), ("INTERVAL", "0"), ("SEND_TIMEOUT", "1e300"),
+        ("AUTH_WINDOW_SECONDS", "9223372036854775807"), ("MAX_LOG_LINE_BYTES", "9223372036854775807"),
+        ("MAX_LOG_ENTRIES", "9223372036854775807"), ("MAX_DOCKER_EVENTS", "9223372036854775807"),
+        ("QUEUE_MAX_BYTES", "9223372036854775807"), ("TAIL_LINES", "-1"), ("HTTP_5XX_RATIO", "1.5"),
+        ("CPU_SPIKE_PCT", "nan"), ("FAILED_AUTH_THRESHOLD", "2041"), ("BASELINE_SAMPLES", "1"),
+    ])
+    func outOfRangeNumbersAreRefused(_ variable: String, _ value: String) throws {
+        let spec = try #require(AgentOptions.all.first { $0.env == variable })
+        #expect { try resolver(base, env: [variable: value]).resolve() } throws: { e in
+            (e as? ConfigError)?.flag == spec.flag && "\(e)".contains(variable)
+        }
+        #expect(spec.helpText.contains(spec.rangeText!), "--help shows the range")
+    }
+
+    @Test func everyNumericOptionHasARange() throws {
+        let numeric = AgentOptions.all.filter { Double($0.defaultValue ?? "x") != nil }
+        #expect(numeric.count >= 15)
+        for spec in numeric { #expect(spec.range != nil, "--\(spec.flag)") }
+        #expect(try resolver(base, env: ["INTERVAL": "0.1", "SEND_TIMEOUT": "600"]).resolve().interval == 0.1)
+    }
+
+    @Test(arguments: ["http://a/\r\nX-Evil: 1", "http://a/ b", "http://a/\u{7f}", "http://a\t/"])
+    func serverURLWithControlCharactersIsRefused(_ url: String) {
+        #expect { try resolver(["server-url": url, "secret": "s"]).resolve() } throws: { e in
+            (e as? ConfigError)?.flag == "server-url" && !"\(e)".contains("\r") && !"\(e)".contains("\n")
+        }
+    }
+
+    /// A secret file is a key of bytes: two binary secrets that are not UTF-8 stay two keys.
+    @Test func binarySecretFilesAreDistinctKeys() throws {
+        let flags = ["server-url": "http://a", "secret-file": "/k"]
+        let a = try resolver(flags, binary: ["/k": [0xff, 0xfe, 0x01, 0x0a]]).resolve().secret
+        let b = try resolver(flags, binary: ["/k": [0xfe, 0xff, 0x01]]).resolve().secret
+        let body = Array("{}".utf8)
+        let sa = PayloadSigner(secret: a).headerValue(timestamp: 1, body: body)
+        let sb = PayloadSigner(secret: b).headerValue(timestamp: 1, body: body)
+        #expect(sa != sb)
+        #expect(sa == PayloadSigner(secret: Secret(bytes: [0xff, 0xfe, 0x01])).headerValue(timestamp: 1, body: body),
+                "the file's bytes less one trailing newline")
     }
 }

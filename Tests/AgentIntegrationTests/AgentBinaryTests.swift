@@ -47,7 +47,7 @@ import Glibc
             #expect(abs(Double(r.timestamp)! - r.received_at) < 5, "X-Agent-Timestamp is send time")
             let p = try PayloadCoding.decode(Array(r.body.utf8))
             #expect(p.env == "stage" && p.ownerTeam == "sec-ops" && p.serverID == "srv-e2e" && !p.host.isEmpty)
-            #expect(p.metrics.memoryUsage > 0 && p.metrics.diskUsage > 0 && (0...100).contains(p.metrics.cpuUsage))
+            #expect((p.metrics.memoryUsage ?? 0) > 0 && (p.metrics.diskUsage ?? 0) > 0 && (0...100).contains(p.metrics.cpuUsage ?? -1))
             #expect(RFC3339.parse(p.timestamp) != nil && p.agentVersion == "0.1.0")
             ids.insert(p.payloadID)
         }
@@ -149,7 +149,7 @@ import Glibc
         try await eventually("receiver listening") { receiver.stderr.contains("receiver listening") }
         let url = "http://127.0.0.1:\(port)/ingest"
         let body = try PayloadCoding.encode(Payload(
-            payloadID: "manual-1", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
+            payloadID: "00000000-0000-4000-8000-000000000001", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
             metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
         let now = Int64(Date().timeIntervalSince1970)
         // Signed independently with openssl.
@@ -165,6 +165,14 @@ import Glibc
         }
         let ok = try await post("\(now)", opensslSign(now, body), body)
         #expect(ok.status == 200)
+        // A payload_id the store could not index exactly (not a lowercase UUID) is refused.
+        for badID in ["manual-1", "", "00000000-0000-4000-8000-00000000000A", "00000000-0000-4000-8000-000000000001\"x"] {
+            let text = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "00000000-0000-4000-8000-000000000001",
+                                                                                  with: badID.replacingOccurrences(of: "\"", with: "\\\""))
+            let b = Array(text.utf8)
+            let r = try await post("\(now)", opensslSign(now, b), b)
+            #expect(r.status == 400 && r.body.contains("payload_id"), "\(badID): \(r.status)")
+        }
         let badSig = try await post("\(now)", opensslSign(now, body).replacingOccurrences(of: "a", with: "b"), body)
         #expect(badSig.status == 401 && badSig.body.contains("signature mismatch"))
         let stale = try await post("\(now - 301)", opensslSign(now - 301, body), body)
@@ -243,7 +251,7 @@ import Glibc
         #expect(code == 0, "\(demo.stderr)")
         let lines = demo.stdout.split(separator: "\n")
         #expect(lines.count == 2)
-        for line in lines { #expect(try PayloadCoding.decode(Array(line.utf8)).metrics.memoryUsage > 0) }
+        for line in lines { #expect(try PayloadCoding.decode(Array(line.utf8)).metrics.memoryUsage ?? 0 > 0) }
     }
 }
 

@@ -23,7 +23,7 @@ import Glibc
         // The baseline must be calm for a spike to stand out: wait for 6 quiet samples in a row.
         try await eventually(timeout: 90, "a calm baseline (6 samples below 50 % CPU; is something else loading the machine?)") {
             let recent = payloads().suffix(6)
-            return recent.count == 6 && recent.allSatisfy { $0.metrics.cpuUsage < 50 }
+            return recent.count == 6 && recent.allSatisfy { ($0.metrics.cpuUsage ?? 100) < 50 }
         }
         #expect(!payloads().suffix(6).contains { $0.localAlerts.contains("CPU_SPIKE") }, "no spike while idle")
         let calm = payloads().count
@@ -33,7 +33,7 @@ import Glibc
                                       arguments: ["--cpu", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))", "--timeout", "8s", "--quiet"])
         defer { stress.terminate() }
         try await eventually(timeout: 20, "CPU_SPIKE under stress-ng") {
-            payloads().dropFirst(calm).contains { $0.localAlerts.contains("CPU_SPIKE") && $0.metrics.cpuUsage >= 80 }
+            payloads().dropFirst(calm).contains { $0.localAlerts.contains("CPU_SPIKE") && ($0.metrics.cpuUsage ?? 0) >= 80 }
         }
         stress.terminate()
         agent.signal(SIGTERM)

@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func precedenceIsFlagThenEnvironmentThenFileThenDefault() throws {
-        var r = ConfigResolver(flags: ["interval": "3"], environment: ["SECRET": "s", "ENV": "stage"], hostname: "h", readFile: { _ in "" })
+        var r = ConfigResolver(flags: ["interval": "3"], environment: ["SECRET": "s", "ENV": "stage"], hostname: "h", readFile: { _ in [] })
         r.file = try ConfigFile.parse("server_url: http://f/\ninterval: 9\nenv: dev\nowner_team: from-file\n", path: "c.yaml")
         let c = try r.resolve()
         #expect(c.interval == 3, "flag wins")
@@ -50,13 +50,13 @@ import Testing
         r.file = try ConfigFile.parse("server_url: http://f/\ncpu_spike_pct: lots\n", path: "c.yaml")
         #expect(throws: ConfigError.self) { try r.resolve() }
         do { _ = try r.resolve() } catch {
-            #expect("\(error)" == #"--cpu-spike-pct: must be a percentage between 0 and 100, got "lots" (from c.yaml:2)"#)
+            #expect("\(error)" == #"--cpu-spike-pct: must be a number of percent, got "lots" (from c.yaml:2)"#)
         }
     }
 
     @Test func exampleConfigIsValid() throws {
         let v = try ConfigFile.load(path: Paths.packageRoot + "/packaging/config.example.yaml")
-        var r = ConfigResolver(flags: [:], environment: [:], hostname: "h", readFile: { _ in "secret" })
+        var r = ConfigResolver(flags: [:], environment: [:], hostname: "h", readFile: { _ in Array("secret".utf8) })
         r.file = v
         let c = try r.resolve()
         #expect(c.serverURL == "https://ingest.example.com/ingest" && c.logFormat == "json" && c.ownerTeam == "platform")

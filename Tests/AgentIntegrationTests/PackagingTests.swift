@@ -52,7 +52,7 @@ import Testing
             let kv = line.split(separator: "=", maxSplits: 1)
             if kv.count == 2 { env[String(kv[0])] = String(kv[1]) }
         }
-        let c = try ConfigResolver(flags: [:], environment: env, hostname: "h", readFile: { _ in "" }).resolve()
+        let c = try ConfigResolver(flags: [:], environment: env, hostname: "h", readFile: { _ in [] }).resolve()
         #expect(c.serverURL == "https://ingest.example.com/ingest" && c.ownerTeam == "platform")
     }
 

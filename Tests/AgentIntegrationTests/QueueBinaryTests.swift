@@ -152,7 +152,7 @@ import Glibc
         let s = setup("replay")
         let receiver = try await startReceiver(s)
         let body = try PayloadCoding.encode(Payload(
-            payloadID: "dup-1", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
+            payloadID: "00000000-0000-4000-8000-0000000000d1", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
             metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
         func send(_ ts: Int64) async throws -> (status: Int, body: String) {
             let sig = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + body)

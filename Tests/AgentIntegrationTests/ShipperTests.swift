@@ -80,6 +80,26 @@ func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: I
         #expect(status.snapshot().rejectedPayloads == 1 && status.snapshot().payloadsSent == 1)
     }
 
+    /// 413: the payload is too large for this server. It is trimmed (logs first) and sent again
+    /// with the same payload_id, never dropped whole; metrics and alerts survive.
+    @Test func tooLargeIsTrimmedAndSentAgainNotDropped() async throws {
+        let t = ScriptedTransport([.response(status: 413, retryAfter: nil, date: nil)])
+        let status = AgentStatus(startedAtUnix: 0)
+        let s = makeShipper(t, status: status)
+        var p = try PayloadCoding.decode(try testPayload("00000000-0000-4000-8000-000000000413").body)
+        p.logs = (0..<400).map { LogEntry(container: "c", message: "line \($0) " + String(repeating: "x", count: 200), timestamp: "t") }
+        p.localAlerts = ["CPU_SPIKE"]
+        await s.submit(EncodedPayload(id: p.payloadID, body: try PayloadCoding.encode(p)))
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true, limit: 50)
+        let sent = t.sent
+        #expect(sent.count == 2 && sent[0].id == sent[1].id)
+        #expect(sent[1].body.count <= sent[0].body.count / 2)
+        let second = try PayloadCoding.decode(sent[1].body)
+        #expect(second.metrics == p.metrics && second.localAlerts == ["CPU_SPIKE"] && second.logs.count < 400)
+        let snap = status.snapshot()
+        #expect(snap.payloadsSent == 1 && snap.rejectedPayloads == 0 && snap.trimmedLogs == 400 - second.logs.count)
+    }
+
     @Test func exhaustedPayloadWaitsForNextCycleInOrder() async throws {
         let t = ScriptedTransport([], then: .failure(reason: "refused"))
         let s = makeShipper(t, attempts: 3)

@@ -70,4 +70,56 @@ import Testing
         append(p, "0123456789abcdef\nok\n")
         #expect(t.poll() == ["01234567", "ok"])
     }
+
+    /// Truncated and refilled within one poll to the same size: the size alone says nothing
+    /// happened, the first bytes say otherwise.
+    @Test func truncateAndRefillToTheSameSizeIsRead() throws {
+        let p = Paths.tempDir("refill") + "/auth.log"
+        append(p, "")
+        let t = FileTailer(path: p, resume: nil)
+        append(p, "Nov 30 09:10:27 h sshd[1]: first\n")
+        #expect(t.poll() == ["Nov 30 09:10:27 h sshd[1]: first"])
+        try Data("Nov 30 09:10:28 h sshd[2]: other\n".utf8).write(to: URL(fileURLWithPath: p)) // same length, same inode
+        #expect(t.poll() == ["Nov 30 09:10:28 h sshd[2]: other"])
+        #expect(t.restarts == 1)
+        // A saved position whose fingerprint no longer matches reads the file from the top.
+        let saved = t.position!
+        #expect(TailPosition(text: saved.text) == saved, "the position file keeps the fingerprint")
+        try Data("Nov 30 09:10:29 h sshd[3]: third\n".utf8).write(to: URL(fileURLWithPath: p))
+        #expect(FileTailer(path: p, resume: saved).poll() == ["Nov 30 09:10:29 h sshd[3]: third"])
+        #expect(TailPosition(text: "12 34\n") == TailPosition(inode: 12, offset: 34), "the older two-field form")
+        #expect(TailPosition(text: "12 -1\n") == nil && TailPosition(text: "x y") == nil)
+    }
+
+    /// A backlog is read in bounded steps: never more than maxBytesPerPoll per call, nothing lost.
+    @Test func aBacklogIsReadInBoundedSteps() throws {
+        let p = Paths.tempDir("backlog") + "/auth.log"
+        append(p, "")
+        let t = FileTailer(path: p, resume: nil, maxBytesPerPoll: 1000)
+        let lines = (0..<2_000).map { "line \($0) " + String(repeating: "x", count: 40) }
+        append(p, lines.joined(separator: "\n") + "\n")
+        var got = [String]()
+        var polls = 0
+        repeat {
+            let before = t.position!.offset
+            got += t.poll()
+            #expect(t.position!.offset - before <= 1000)
+            polls += 1
+        } while t.hasMore && polls < 10_000
+        #expect(got == lines && polls >= 90)
+    }
+
+    /// A FIFO put where the log should be is refused at once (never blocks in open), and the
+    /// tailer picks up a regular file that replaces it.
+    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+        let p = Paths.tempDir("fifo") + "/auth.log"
+        #expect(mkfifo(p, 0o600) == 0)
+        let t = FileTailer(path: p, resume: nil)
+        #expect(!t.isOpen && t.openError?.contains("FIFO") == true)
+        #expect(t.poll().isEmpty)
+        #expect { try FileReading.readBytes(path: p) } throws: { "\($0)".contains("not a regular file") }
+        try FileManager.default.removeItem(atPath: p)
+        append(p, "now a file\n")
+        #expect(t.poll() == ["now a file"] && t.openError == nil)
+    }
 }

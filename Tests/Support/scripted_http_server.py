@@ -15,6 +15,8 @@ Modes:
   continue         "100 Continue" first, then 200
   status-503       503 with Retry-After: 7 and a Date header
   silent           reads the request and never answers
+  hostile-date     200 with a Date whose year has 17 digits (a broken or hostile proxy)
+  hostile-retry    503 with a 23-digit Retry-After and the same Date
 """
 import json, socket, sys, threading
 
@@ -78,6 +80,11 @@ def serve(sock, number):
             elif mode == "continue":
                 sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 respond(sock)
+            elif mode == "hostile-date":
+                respond(sock, extra="Date: Thu, 01 Jan 99999999999999999 00:00:00 GMT\r\n")
+            elif mode == "hostile-retry":
+                respond(sock, "503 Service Unavailable",
+                        "Retry-After: 99999999999999999999999\r\nDate: Thu, 01 Jan 99999999999999999 00:00:00 GMT\r\n")
             elif mode == "status-503":
                 respond(sock, "503 Service Unavailable", "Retry-After: 7\r\nDate: Wed, 15 Jan 2025 10:30:00 GMT\r\n")
             else:

@@ -16,17 +16,6 @@ public struct AddressKey: Hashable, Sendable {
 
     public static func ipv4(_ v: UInt32) -> AddressKey { AddressKey(kind: .ipv4, hi: 0, lo: UInt64(v)) }
 
-    /// A cheap, well-mixed hash for open addressing (not for untrusted-collision resistance:
-    /// tables bound their size and probe length, see `AddressWindows`).
-    @inline(__always)
-    public var mix: UInt64 {
-        var x = hi &* 0x9E37_79B9_7F4A_7C15 ^ lo ^ UInt64(kind.rawValue) << 56
-        x ^= x >> 31
-        x &*= 0xBF58_476D_1CE4_E5B9
-        x ^= x >> 29
-        return x
-    }
-
     // MARK: parsing
 
     /// IPv4 dotted quad, IPv6 (any case, `::` compression, trailing dotted quad), else nil.
@@ -125,6 +114,35 @@ public struct AddressKey: Hashable, Sendable {
         case 65...70: c - 55
         default: nil
         }
+    }
+
+    /// A DNS host name (RFC 1123): ASCII letters, digits and hyphens in dot-separated labels of
+    /// 1-63 characters, at most 253 in all, no label starting or ending with a hyphen, and a
+    /// last label that is not all digits (so a malformed dotted quad is not a name). One
+    /// trailing dot is allowed.
+    public static func isHostName<C: Collection<UInt8>>(_ b: C) -> Bool where C.Index == Int {
+        var end = b.endIndex
+        if end > b.startIndex, b[end - 1] == 46 { end -= 1 }
+        guard end > b.startIndex, end - b.startIndex <= 253 else { return false }
+        var labelStart = b.startIndex
+        var allDigits = true
+        var i = b.startIndex
+        while i <= end {
+            if i == end || b[i] == 46 {
+                let length = i - labelStart
+                guard length >= 1, length <= 63, b[labelStart] != 45, b[i - 1] != 45 else { return false }
+                if i == end { return !allDigits }
+                labelStart = i + 1
+                allDigits = true
+            } else {
+                let c = b[i]
+                let digit = c >= 48 && c <= 57
+                guard digit || c == 45 || (c | 0x20 >= 97 && c | 0x20 <= 122) else { return false }
+                if !digit { allDigits = false }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// A host name's key: FNV-1a over its bytes (the name itself travels beside the key).

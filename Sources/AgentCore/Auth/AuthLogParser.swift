@@ -72,7 +72,10 @@ public enum AuthLogParser {
         case UInt8(ascii: "I"):
             if ByteSearch.hasPrefix(m, "Invalid user ") { return userFrom(m, skip: 13, kind: .refusedUser, pid: pid) }
         case UInt8(ascii: "U"):
-            if ByteSearch.hasPrefix(m, "User "), let r = ByteSearch.find(" not allowed because ", in: m, from: 5) {
+            // `User U from A not allowed because R`: U is the client's choice and may itself hold
+            // " from X not allowed because ", so the reason is the last one, and A the last
+            // " from " before it (A never contains a space).
+            if ByteSearch.hasPrefix(m, "User "), let r = ByteSearch.findLast(" not allowed because ", in: m), r >= 5 {
                 return userFrom(UnsafeBufferPointer(rebasing: m[..<r]), skip: 5, kind: .refusedUser, pid: pid)
             }
         case UInt8(ascii: "R"):
@@ -168,11 +171,15 @@ public enum AuthLogParser {
         if let key = AddressKey.parseIP(a) { // no String for IP addresses
             return AuthEvent(kind: kind, key: key, hostName: nil, pid: pid, user: user)
         }
-        for b in a where b <= 0x20 || b == 0x7F || b == UInt8(ascii: "/") || b == UInt8(ascii: "=") { return nil }
-        var text = String(decoding: a, as: UTF8.self)
-        if text.contains(":") { text = text.lowercased() } // e.g. a scoped IPv6 "fe80::1%eth0"
-        let bytes = Array(text.utf8)
-        return AuthEvent(kind: kind, key: .name(bytes), hostName: text, pid: pid, user: user)
+        // A scoped IPv6 address ("fe80::1%eth0") is its address; the zone is dropped.
+        if let pct = a.firstIndex(of: UInt8(ascii: "%")), let key = AddressKey.parseIPv6(UnsafeBufferPointer(rebasing: a[..<pct])) {
+            return AuthEvent(kind: kind, key: key, hostName: nil, pid: pid, user: user)
+        }
+        // Anything else must be a DNS host name (sshd prints one with UseDNS); tokens that are
+        // neither ("1.2.3.4.5", "1::2::3", "[2001:db8::1]", non-ASCII digits) are no source.
+        guard AddressKey.isHostName(a) else { return nil }
+        let text = String(decoding: a, as: UTF8.self).lowercased()
+        return AuthEvent(kind: kind, key: .name(Array(text.utf8)), hostName: text, pid: pid, user: user)
     }
 
     static func stripSuffixes(_ t0: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {

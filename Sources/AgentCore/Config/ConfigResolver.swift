@@ -35,11 +35,11 @@ public struct ConfigResolver {
     public var environment: [String: String]
     /// Used for the server-id default.
     public var hostname: String
-    /// Reads the secret file; injected so tests need no files.
-    public var readFile: (String) throws -> String
+    /// Reads the secret file (and checks the CA file) as bytes; injected so tests need no files.
+    public var readFile: (String) throws -> [UInt8]
 
     public init(flags: [String: String], environment: [String: String], hostname: String,
-                readFile: @escaping (String) throws -> String) {
+                readFile: @escaping (String) throws -> [UInt8]) {
         self.flags = flags
         self.environment = environment
         self.hostname = hostname
@@ -66,42 +66,30 @@ public struct ConfigResolver {
 
     public func string(_ spec: OptionSpec) -> String { raw(spec)?.text ?? spec.defaultValue ?? "" }
 
-    public func positiveDouble(_ spec: OptionSpec, what: String) throws(ConfigError) -> Double {
+    /// A number within the option's range (fractions allowed). Out-of-range values are refused
+    /// here, so nothing downstream multiplies an unbounded number.
+    public func number(_ spec: OptionSpec, what: String) throws(ConfigError) -> Double {
         guard let r = raw(spec) else { return Double(spec.defaultValue!)! }
         guard let v = Double(r.text.trimmed), v.isFinite else {
             throw ConfigError(flag: spec.flag, "must be a number of \(what), got \(AgentError.quote(r.text))\(r.origin)")
         }
-        guard v > 0 else {
-            throw ConfigError(flag: spec.flag, "must be greater than 0 \(what), got \(AgentError.quote(r.text))\(r.origin)")
-        }
+        try check(v, spec, r, what: what)
         return v
     }
 
-    public func integer(_ spec: OptionSpec, min: Int, what: String) throws(ConfigError) -> Int {
+    /// A whole number within the option's range.
+    public func integer(_ spec: OptionSpec, what: String) throws(ConfigError) -> Int {
         guard let r = raw(spec) else { return Int(spec.defaultValue!)! }
         guard let v = Int(r.text.trimmed) else {
             throw ConfigError(flag: spec.flag, "must be a whole number of \(what), got \(AgentError.quote(r.text))\(r.origin)")
         }
-        guard v >= min else {
-            throw ConfigError(flag: spec.flag, "must be at least \(min) \(what), got \(AgentError.quote(r.text))\(r.origin)")
-        }
+        try check(Double(v), spec, r, what: what)
         return v
     }
 
-    func percentage(_ spec: OptionSpec) throws(ConfigError) -> Double {
-        guard let r = raw(spec) else { return Double(spec.defaultValue!)! }
-        guard let v = Double(r.text.trimmed), v.isFinite, v >= 0, v <= 100 else {
-            throw ConfigError(flag: spec.flag, "must be a percentage between 0 and 100, got \(AgentError.quote(r.text))\(r.origin)")
-        }
-        return v
-    }
-
-    func fraction(_ spec: OptionSpec) throws(ConfigError) -> Double {
-        guard let r = raw(spec) else { return Double(spec.defaultValue!)! }
-        guard let v = Double(r.text.trimmed), v.isFinite, v >= 0, v <= 1 else {
-            throw ConfigError(flag: spec.flag, "must be a fraction between 0 and 1, got \(AgentError.quote(r.text))\(r.origin)")
-        }
-        return v
+    private func check(_ v: Double, _ spec: OptionSpec, _ r: Raw, what: String) throws(ConfigError) {
+        guard let range = spec.range, !range.contains(v) else { return }
+        throw ConfigError(flag: spec.flag, "must be from \(spec.rangeText!) \(what), got \(AgentError.quote(r.text))\(r.origin)")
     }
 
     func bool(_ spec: OptionSpec) throws(ConfigError) -> Bool {
@@ -123,35 +111,38 @@ public struct ConfigResolver {
             throw ConfigError(flag: O.serverURL.flag,
                 "must be an http:// or https:// URL with a host, got \(AgentError.quote(URLText.redactingCredentials(urlRaw.text)))\(urlRaw.origin)")
         }
+        // Spaces and control characters (CR/LF above all) would be sent in the request line or
+        // Host header of every request; refused here instead of failing at every send.
+        guard !urlRaw.text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
+            throw ConfigError(flag: O.serverURL.flag,
+                "must not contain spaces or control characters, got \(AgentError.quote(URLText.redactingCredentials(urlRaw.text)))\(urlRaw.origin)")
+        }
         // Secret: exactly one of --secret / --secret-file.
         let secret = try resolveSecret()
 
-        let interval = try positiveDouble(O.interval, what: "seconds")
-        let tailLines = try integer(O.tailLines, min: 0, what: "lines")
-        let authWindow = try integer(O.authWindowSeconds, min: 1, what: "seconds")
-        let cpuSpike = try percentage(O.cpuSpikePct)
-        let threshold = try integer(O.failedAuthThreshold, min: 1, what: "failures")
-        guard threshold <= BruteForceDetector.maxWindowCount else {
-            throw ConfigError(flag: O.failedAuthThreshold.flag,
-                              "must be at most \(BruteForceDetector.maxWindowCount) (8 buckets of 255 per window), got \(threshold)")
-        }
-        let baseline = try integer(O.baselineSamples, min: 2, what: "samples")
+        let interval = try number(O.interval, what: "seconds")
+        let tailLines = try integer(O.tailLines, what: "lines")
+        let authWindow = try integer(O.authWindowSeconds, what: "seconds")
+        let cpuSpike = try number(O.cpuSpikePct, what: "percent")
+        // The range's top is BruteForceDetector.maxWindowCount: 8 buckets of 255 per window.
+        let threshold = try integer(O.failedAuthThreshold, what: "failures")
+        let baseline = try integer(O.baselineSamples, what: "samples")
         let simulate = try bool(O.simulateAttack)
         let env = string(O.env)
         guard ["prod", "stage", "dev"].contains(env) else {
             throw ConfigError(flag: O.env.flag, "must be one of prod, stage, dev, got \(AgentError.quote(env))\(raw(O.env)?.origin ?? "")")
         }
-        let maxLogs = try integer(O.maxLogEntries, min: 1, what: "entries")
+        let maxLogs = try integer(O.maxLogEntries, what: "entries")
         let (healthHost, healthPort) = try hostPort(O.healthAddr)
-        let sendTimeout = try positiveDouble(O.sendTimeout, what: "seconds")
-        let maxBuffered = try integer(O.maxBufferedPayloads, min: 1, what: "payloads")
+        let sendTimeout = try number(O.sendTimeout, what: "seconds")
+        let maxBuffered = try integer(O.maxBufferedPayloads, what: "payloads")
         let logLevel = string(O.logLevel).lowercased()
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw ConfigError(flag: O.logLevel.flag, "must be one of trace, debug, info, notice, warning, error, critical, got \(AgentError.quote(logLevel))")
         }
-        let segmentBytes = try integer(O.queueSegmentBytes, min: 4096, what: "bytes")
-        let maxBytes = try integer(O.queueMaxBytes, min: 4096, what: "bytes")
-        let drainBatch = try integer(O.drainBatch, min: 1, what: "payloads")
+        let segmentBytes = try integer(O.queueSegmentBytes, what: "bytes")
+        let maxBytes = try integer(O.queueMaxBytes, what: "bytes")
+        let drainBatch = try integer(O.drainBatch, what: "payloads")
         let authLog = string(O.authLog)
         let authSource = string(O.authSource)
         guard ["auto", "file", "journald", "none"].contains(authSource) else {
@@ -179,11 +170,12 @@ public struct ConfigResolver {
             caFile: caFile, sendTimeout: sendTimeout, maxBufferedPayloads: maxBuffered, logLevel: logLevel)
         configuration.authSource = authSource
         if configuration.dockerSocket == "none" { configuration.dockerSocket = nil }
-        configuration.maxLogLineBytes = try integer(O.maxLogLineBytes, min: 64, what: "bytes")
-        configuration.maxDockerEvents = try integer(O.maxDockerEvents, min: 1, what: "events")
+        configuration.maxLogLineBytes = try integer(O.maxLogLineBytes, what: "bytes")
+        configuration.maxDockerEvents = try integer(O.maxDockerEvents, what: "events")
+        configuration.maxPayloadBytes = try integer(O.maxPayloadBytes, what: "bytes")
         configuration.shellAlertAll = try bool(O.shellAlertAll)
-        configuration.http5xxMin = try integer(O.http5xxMin, min: 1, what: "responses")
-        configuration.http5xxRatio = try fraction(O.http5xxRatio)
+        configuration.http5xxMin = try integer(O.http5xxMin, what: "responses")
+        configuration.http5xxRatio = try number(O.http5xxRatio, what: "(a fraction)")
         configuration.logFormat = string(O.logFormat).lowercased()
         guard ["text", "json"].contains(configuration.logFormat) else {
             throw ConfigError(flag: O.logFormat.flag, "must be text or json, got \(AgentError.quote(configuration.logFormat))\(raw(O.logFormat)?.origin ?? "")")
@@ -205,17 +197,18 @@ public struct ConfigResolver {
             guard !s.text.isEmpty else { throw ConfigError(flag: AgentOptions.secret.flag, "must not be empty") }
             return Secret(s.text)
         case (nil, let f?):
-            let content: String
+            let content: [UInt8]
             do { content = try readFile(f.text) } catch {
                 throw ConfigError(flag: AgentOptions.secretFile.flag, "cannot read \(AgentError.quote(f.text))\(f.origin): \(error)")
             }
-            // "\r\n" is a single Character in Swift, so one dropLast removes either line ending.
-            var value = Substring(content)
-            if value.last == "\n" || value.last == "\r\n" { value = value.dropLast() }
+            // The key is the file's bytes, not text decoded from them: two binary secrets must
+            // never become the same key through U+FFFD replacement. One trailing newline goes.
+            var value = content[...]
+            if value.last == 10 { value = value.dropLast(); if value.last == 13 { value = value.dropLast() } }
             guard !value.isEmpty else {
                 throw ConfigError(flag: AgentOptions.secretFile.flag, "file \(AgentError.quote(f.text)) is empty")
             }
-            return Secret(String(value))
+            return Secret(bytes: Array(value))
         }
     }
 

@@ -8,17 +8,36 @@ public struct OptionSpec: Sendable, Hashable {
     /// Default as shown to users; nil when there is none (required or optional without default).
     public let defaultValue: String?
     public let summary: String
+    /// Accepted values of a numeric option, inclusive. Every number an option takes is bounded:
+    /// configuration is outside input, and an unbounded value (1e300 seconds, Int64.max bytes)
+    /// would overflow the arithmetic it feeds.
+    public let range: ClosedRange<Double>?
 
-    public init(_ flag: String, env: String, default defaultValue: String?, _ summary: String) {
+    public init(_ flag: String, env: String, default defaultValue: String?, range: ClosedRange<Double>? = nil, _ summary: String) {
         self.flag = flag
         self.env = env
         self.defaultValue = defaultValue
+        self.range = range
         self.summary = summary
     }
 
-    /// Help line: summary plus variable and default, as `--help` prints it.
+    /// "0.1 to 86400", as `--help` and the README show the range.
+    public var rangeText: String? {
+        range.map { Self.number($0.lowerBound) + " to " + Self.number($0.upperBound) }
+    }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    /// The summary with the range, as the README table shows it.
+    public var fullSummary: String {
+        rangeText.map { summary + " (" + $0 + ")" } ?? summary
+    }
+
+    /// Help line: summary plus range, variable and default, as `--help` prints it.
     public var helpText: String {
-        var s = summary + " (env: " + env
+        var s = fullSummary + " (env: " + env
         if let defaultValue { s += "; default: " + defaultValue }
         return s + ")"
     }
@@ -32,18 +51,18 @@ public enum AgentOptions {
         "Shared HMAC secret (required unless --secret-file is set; prefer --secret-file to keep it out of ps)")
     public static let secretFile = OptionSpec("secret-file", env: "SECRET_FILE", default: nil,
         "File holding the shared secret; one trailing newline is ignored")
-    public static let interval = OptionSpec("interval", env: "INTERVAL", default: "30",
+    public static let interval = OptionSpec("interval", env: "INTERVAL", default: "30", range: 0.1...86_400,
         "Seconds between payloads (fractions allowed)")
-    public static let tailLines = OptionSpec("tail-lines", env: "TAIL_LINES", default: "100",
+    public static let tailLines = OptionSpec("tail-lines", env: "TAIL_LINES", default: "100", range: 0...100_000,
         "Log lines to tail per container on first attach")
-    public static let authWindowSeconds = OptionSpec("auth-window-seconds", env: "AUTH_WINDOW_SECONDS", default: "300",
+    public static let authWindowSeconds = OptionSpec("auth-window-seconds", env: "AUTH_WINDOW_SECONDS", default: "300", range: 1...604_800,
         "Sliding window for counting failed logins per address, seconds")
-    public static let cpuSpikePct = OptionSpec("cpu-spike-pct", env: "CPU_SPIKE_PCT", default: "85.0",
-        "CPU percent at or above which a spike may be raised (0-100)")
-    public static let failedAuthThreshold = OptionSpec("failed-auth-threshold", env: "FAILED_AUTH_THRESHOLD", default: "20",
+    public static let cpuSpikePct = OptionSpec("cpu-spike-pct", env: "CPU_SPIKE_PCT", default: "85.0", range: 0...100,
+        "CPU percent at or above which a spike may be raised")
+    public static let failedAuthThreshold = OptionSpec("failed-auth-threshold", env: "FAILED_AUTH_THRESHOLD", default: "20", range: 1...2040,
         "Failed logins per address within the window that raise BRUTE_FORCE")
-    public static let baselineSamples = OptionSpec("baseline-samples", env: "BASELINE_SAMPLES", default: "12",
-        "CPU samples in the rolling baseline (at least 2)")
+    public static let baselineSamples = OptionSpec("baseline-samples", env: "BASELINE_SAMPLES", default: "12", range: 2...10_000,
+        "CPU samples in the rolling baseline")
     public static let simulateAttack = OptionSpec("simulate-attack", env: "SIMULATE_ATTACK", default: "false",
         "Feed synthetic attacks through the detectors to test a pipeline end to end")
     public static let env = OptionSpec("env", env: "ENV", default: "prod",
@@ -52,7 +71,7 @@ public enum AgentOptions {
         "Team that owns this host")
     public static let serverID = OptionSpec("server-id", env: "SERVER_ID", default: "the host name",
         "Server identifier")
-    public static let maxLogEntries = OptionSpec("max-log-entries", env: "MAX_LOG_ENTRIES", default: "500",
+    public static let maxLogEntries = OptionSpec("max-log-entries", env: "MAX_LOG_ENTRIES", default: "500", range: 1...100_000,
         "Most container log lines per payload")
     public static let healthAddr = OptionSpec("health-addr", env: "HEALTH_ADDR", default: "127.0.0.1:8081",
         "host:port serving GET /healthz and GET /metrics")
@@ -64,31 +83,33 @@ public enum AgentOptions {
         "Auth log path; auto tries /var/log/auth.log, then /var/log/secure")
     public static let dockerSocket = OptionSpec("docker-socket", env: "DOCKER_SOCKET", default: "/var/run/docker.sock",
         "Docker Engine API unix socket; none turns Docker monitoring off")
-    public static let maxLogLineBytes = OptionSpec("max-log-line-bytes", env: "MAX_LOG_LINE_BYTES", default: "4096",
+    public static let maxLogLineBytes = OptionSpec("max-log-line-bytes", env: "MAX_LOG_LINE_BYTES", default: "4096", range: 64...1_048_576,
         "Longest container log message kept; longer ones are cut and marked …[truncated]")
-    public static let maxDockerEvents = OptionSpec("max-docker-events", env: "MAX_DOCKER_EVENTS", default: "200",
+    public static let maxDockerEvents = OptionSpec("max-docker-events", env: "MAX_DOCKER_EVENTS", default: "200", range: 1...100_000,
         "Most container events per payload; the rest wait for the next payloads (10 times this is kept)")
+    public static let maxPayloadBytes = OptionSpec("max-payload-bytes", env: "MAX_PAYLOAD_BYTES", default: "1048576", range: 16_384...67_108_864,
+        "Largest payload body sent; past it log lines, then events are cut and extra alerts summarised (counted in /metrics), never metrics. Keep it below the server's body limit")
     public static let shellAlertAll = OptionSpec("shell-alert-all", env: "SHELL_ALERT_ALL", default: "false",
         "Raise SHELL_IN_CONTAINER for every shell exec, not only interactive ones (TTY or stdin)")
-    public static let http5xxMin = OptionSpec("http-5xx-min", env: "HTTP_5XX_MIN", default: "10",
+    public static let http5xxMin = OptionSpec("http-5xx-min", env: "HTTP_5XX_MIN", default: "10", range: 1...1_000_000,
         "5xx responses per container per interval needed for HTTP_5XX_SPIKE")
-    public static let http5xxRatio = OptionSpec("http-5xx-ratio", env: "HTTP_5XX_RATIO", default: "0.2",
-        "Share of 5xx among a container's access-log lines per interval needed for HTTP_5XX_SPIKE (0-1)")
+    public static let http5xxRatio = OptionSpec("http-5xx-ratio", env: "HTTP_5XX_RATIO", default: "0.2", range: 0...1,
+        "Share of 5xx among a container's access-log lines per interval needed for HTTP_5XX_SPIKE")
     public static let diskPath = OptionSpec("disk-path", env: "DISK_PATH", default: "/",
         "Filesystem whose usage is reported as disk_usage")
     public static let procRoot = OptionSpec("proc-root", env: "PROC_ROOT", default: "/proc",
         "procfs mount to read (e.g. /host/proc inside a container)")
     public static let caFile = OptionSpec("ca-file", env: "CA_FILE", default: nil,
         "PEM file of extra CA certificates to trust for https:// server URLs")
-    public static let sendTimeout = OptionSpec("send-timeout", env: "SEND_TIMEOUT", default: "10",
+    public static let sendTimeout = OptionSpec("send-timeout", env: "SEND_TIMEOUT", default: "10", range: 0.1...600,
         "Seconds one HTTP request may take, connect included")
-    public static let maxBufferedPayloads = OptionSpec("max-buffered-payloads", env: "MAX_BUFFERED_PAYLOADS", default: "1000",
+    public static let maxBufferedPayloads = OptionSpec("max-buffered-payloads", env: "MAX_BUFFERED_PAYLOADS", default: "1000", range: 1...100_000,
         "Payloads kept in memory while the server is unreachable; the oldest is dropped past this")
-    public static let queueSegmentBytes = OptionSpec("queue-segment-bytes", env: "QUEUE_SEGMENT_BYTES", default: "1048576",
+    public static let queueSegmentBytes = OptionSpec("queue-segment-bytes", env: "QUEUE_SEGMENT_BYTES", default: "1048576", range: 4096...1_073_741_824,
         "Size at which a queue segment file is closed and a new one started")
-    public static let queueMaxBytes = OptionSpec("queue-max-bytes", env: "QUEUE_MAX_BYTES", default: "104857600",
+    public static let queueMaxBytes = OptionSpec("queue-max-bytes", env: "QUEUE_MAX_BYTES", default: "104857600", range: 4096...1_099_511_627_776,
         "Disk the queue may use; past it the oldest segment is dropped and counted")
-    public static let drainBatch = OptionSpec("drain-batch", env: "DRAIN_BATCH", default: "50",
+    public static let drainBatch = OptionSpec("drain-batch", env: "DRAIN_BATCH", default: "50", range: 1...100_000,
         "Most queued payloads delivered per cycle after an outage")
     public static let logLevel = OptionSpec("log-level", env: "LOG_LEVEL", default: "info",
         "trace, debug, info, notice, warning, error or critical")
@@ -101,7 +122,7 @@ public enum AgentOptions {
         config, serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
         healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authSource, authLog, dockerSocket,
-        maxLogLineBytes, maxDockerEvents, shellAlertAll, http5xxMin, http5xxRatio, diskPath,
+        maxLogLineBytes, maxDockerEvents, maxPayloadBytes, shellAlertAll, http5xxMin, http5xxRatio, diskPath,
         procRoot, caFile, sendTimeout, maxBufferedPayloads, logLevel, logFormat,
     ]
 }
@@ -110,9 +131,9 @@ public enum AgentOptions {
 public enum ReceiverOptions {
     public static let listen = OptionSpec("listen", env: "RECEIVER_LISTEN", default: "127.0.0.1:9000",
         "host:port to accept payloads on (POST / or /ingest)")
-    public static let maxSkew = OptionSpec("max-skew", env: "MAX_SKEW", default: "300",
+    public static let maxSkew = OptionSpec("max-skew", env: "MAX_SKEW", default: "300", range: 1...86_400,
         "Largest accepted difference between X-Agent-Timestamp and this host's clock, seconds")
-    public static let bodyLimit = OptionSpec("body-limit", env: "BODY_LIMIT", default: "4194304",
+    public static let bodyLimit = OptionSpec("body-limit", env: "BODY_LIMIT", default: "4194304", range: 1024...268_435_456,
         "Largest accepted body in bytes; larger bodies get 413")
     public static let data = OptionSpec("data", env: "RECEIVER_DATA", default: nil,
         "Directory of the receiver's store: verified payloads, deduplicated by payload_id across restarts")

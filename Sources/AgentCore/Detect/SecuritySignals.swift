@@ -46,10 +46,11 @@ public final class SecuritySignals: Sendable {
     }
 
     /// This cycle's alerts: `CPU_SPIKE` from the sample, `BRUTE_FORCE:<addr>` per offending address.
-    public func alerts(cpuUsage: Double, now: Int64) -> [Alert] {
+    /// An unknown CPU reading (nil) is neither judged nor added to the baseline.
+    public func alerts(cpuUsage: Double?, now: Int64) -> [Alert] {
         state.withLock { s in
             var out = [Alert]()
-            if s.cpu.observe(cpuUsage) { out.append(Alert(.cpuSpike)) }
+            if let cpuUsage, s.cpu.observe(cpuUsage) { out.append(Alert(.cpuSpike)) }
             for addr in s.bruteForce.offenders(at: now) { out.append(Alert(.bruteForce, subject: addr)) }
             return out
         }

@@ -22,12 +22,15 @@ public struct IngestVerifier: Sendable {
         guard let timestamp, !timestamp.isEmpty else {
             return .failure(.init(status: 401, reason: "missing \(PayloadSigner.timestampHeader) header"))
         }
-        guard let ts = Int64(timestamp) else {
+        guard let ts = Self.unixSeconds(timestamp) else {
             return .failure(.init(status: 401, reason: "\(PayloadSigner.timestampHeader) is not unix seconds"))
         }
-        let skew = ts > now ? ts - now : now - ts
-        guard skew <= maxSkewSeconds else {
-            return .failure(.init(status: 401, reason: "timestamp outside the allowed skew of \(maxSkewSeconds)s (off by \(skew)s)"))
+        // Both sides are bounded (the header by `unixSeconds`, `now` by the host clock), and the
+        // difference is taken with overflow reported, so no header value can trap here.
+        let (difference, overflow) = ts.subtractingReportingOverflow(now)
+        let skew = overflow ? UInt64.max : difference.magnitude
+        guard skew <= UInt64(max(0, maxSkewSeconds)) else {
+            return .failure(.init(status: 401, reason: "timestamp outside the allowed skew of \(maxSkewSeconds)s"))
         }
         guard let signature, !signature.isEmpty else {
             return .failure(.init(status: 401, reason: "missing \(PayloadSigner.signatureHeader) header"))
@@ -35,10 +38,29 @@ public struct IngestVerifier: Sendable {
         guard signer.verify(headerValue: signature, timestamp: ts, body: body) else {
             return .failure(.init(status: 401, reason: "signature mismatch"))
         }
+        let payload: Payload
         do {
-            return .success(try PayloadCoding.decode(body))
+            payload = try PayloadCoding.decode(body)
         } catch {
             return .failure(.init(status: 400, reason: "body is not a valid payload"))
         }
+        // Stores deduplicate on payload_id: one exact spelling, nothing that needs escaping.
+        guard PayloadID.isValid(payload.payloadID) else {
+            return .failure(.init(status: 400, reason: "payload_id must be a lowercase UUID"))
+        }
+        return .success(payload)
+    }
+
+    /// Unix seconds as the agent sends them: 1 to 12 ASCII digits, nothing else (no sign, no
+    /// spaces, no `+`, no fraction). Anything longer is no time a clock can show for 30,000 years.
+    public static func unixSeconds(_ text: String) -> Int64? {
+        var value: Int64 = 0
+        var digits = 0
+        for c in text.utf8 {
+            guard c >= 48, c <= 57, digits < 12 else { return nil }
+            value = value * 10 + Int64(c - 48)
+            digits += 1
+        }
+        return digits == 0 ? nil : value
     }
 }

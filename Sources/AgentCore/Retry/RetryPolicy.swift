@@ -51,13 +51,26 @@ public struct RetryPolicy: Sendable, Equatable {
         return .retry(after: exp / 2 + exp / 2 * unitRandom())
     }
 
-    /// Parses a Retry-After header: delta-seconds (RFC 9110) or an HTTP-date relative to `now`.
+    /// Parses a Retry-After header: delta-seconds (RFC 9110: digits only) or an HTTP-date relative
+    /// to `now`. Anything else (signs, fractions, exponents, `inf`, a year past 9999) is ignored.
+    /// Delays beyond a day are held at a day; `decide` caps them further at `maxDelay`.
     public static func parseRetryAfter(_ value: String?, now: Int64) -> Double? {
         guard let raw = value else { return nil }
-        let value = String(Substring(raw).trimmingSpaces())
+        let value = Substring(raw).trimmingSpaces()
         guard !value.isEmpty else { return nil }
-        if let seconds = Double(value), seconds >= 0 { return seconds }
-        if let date = HTTPDate.parse(value) { return Double(max(0, date - now)) }
+        if value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            // Leading zeros aside, more than 9 digits is already past the one-day hold.
+            let digits = value.drop { $0 == "0" }
+            guard digits.utf8.count <= 9 else { return maxRetryAfter }
+            return min(Double(Int64(digits) ?? 0), maxRetryAfter)
+        }
+        if let date = HTTPDate.parse(String(value)) {
+            let (delta, overflow) = date.subtractingReportingOverflow(now)
+            return overflow ? nil : min(Double(max(0, delta)), maxRetryAfter)
+        }
         return nil
     }
+
+    /// The longest Retry-After taken from a server, seconds.
+    public static let maxRetryAfter: Double = 86_400
 }

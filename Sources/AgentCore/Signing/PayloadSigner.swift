@@ -5,6 +5,8 @@ import Crypto
 public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     let bytes: [UInt8]
     public init(_ value: String) { bytes = Array(value.utf8) }
+    /// A key that is not text (a binary secret file): used as it is.
+    public init(bytes: [UInt8]) { self.bytes = bytes }
     public var isEmpty: Bool { bytes.isEmpty }
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }

@@ -27,6 +27,10 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var clockSkewSeconds: Int64?
     /// Payloads the server refused for good (4xx).
     public var rejectedPayloads: Int = 0
+    /// Cut to stay within --max-payload-bytes: log lines, events, and alerts summarised.
+    public var trimmedLogs: Int = 0
+    public var trimmedEvents: Int = 0
+    public var summarisedAlerts: Int = 0
     /// Collector errors by code.
     public var collectorErrors: [String: Int] = [:]
     /// Score of the last payload.
@@ -115,13 +119,14 @@ public struct HealthReport: Encodable, Sendable {
 
 /// `GET /metrics` JSON body: the last cycle's values.
 public struct MetricsReport: Encodable, Sendable {
-    public var cpuUsage: Double
-    public var memoryUsage: Double
+    /// nil (JSON null) before the first cycle and when the source could not be read.
+    public var cpuUsage: Double?
+    public var memoryUsage: Double?
     public var localAlerts: [String]
 
     public init(snapshot: StatusSnapshot) {
-        cpuUsage = snapshot.lastMetrics?.cpuUsage ?? 0
-        memoryUsage = snapshot.lastMetrics?.memoryUsage ?? 0
+        cpuUsage = snapshot.lastMetrics?.cpuUsage
+        memoryUsage = snapshot.lastMetrics?.memoryUsage
         localAlerts = snapshot.lastAlerts
     }
 
@@ -129,6 +134,13 @@ public struct MetricsReport: Encodable, Sendable {
         case cpuUsage = "cpu_usage"
         case memoryUsage = "memory_usage"
         case localAlerts = "local_alerts"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cpuUsage, forKey: .cpuUsage)
+        try c.encode(memoryUsage, forKey: .memoryUsage)
+        try c.encode(localAlerts, forKey: .localAlerts)
     }
 }
 

@@ -36,18 +36,31 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
     /// Quotes and bounds an input excerpt so one bad line cannot flood a log.
     public static func quote(_ raw: String, limit: Int = 120) -> String {
         let cut = raw.count > limit ? String(raw.prefix(limit)) + "…" : raw
-        var out = "\""
-        for ch in cut.unicodeScalars {
+        return "\"" + escapingControls(cut, quote: true) + "\""
+    }
+
+    /// Text with C0 controls, DEL and C1 controls as `\n`, `\r`, `\t` or `\u{XX}` and a
+    /// backslash doubled (and `"` escaped when `quote`), so text from outside (workload names,
+    /// command lines, log excerpts) can neither forge a log line nor drive a terminal.
+    public static func escapingControls(_ text: String, quote: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\\" || (quote && $0 == "\"") })
+        else { return text }
+        var out = ""
+        for ch in text.unicodeScalars {
             switch ch {
-            case "\"": out += "\\\""
+            case "\"" where quote: out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if ch.value < 0x20 { out += "\\u{\(String(ch.value, radix: 16))}" } else { out.unicodeScalars.append(ch) }
+                if ch.value < 0x20 || (0x7F...0x9F).contains(ch.value) {
+                    out += "\\u{" + String(ch.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(ch)
+                }
             }
         }
-        return out + "\""
+        return out
     }
 }

@@ -79,18 +79,20 @@ extension Payload {
     }
 }
 
-/// Host metrics of one interval.
+/// Host metrics of one interval. A metric whose source could not be read (a /proc file that
+/// failed to open when descriptors ran out, statvfs refused) is nil and sent as JSON `null`:
+/// never a made-up 0, which a receiver would chart and a detector would act on.
 public struct HostMetrics: Codable, Sendable, Equatable {
     /// Percent busy over the last interval (from /proc/stat deltas), 0-100.
-    public var cpuUsage: Double
+    public var cpuUsage: Double?
     /// (MemTotal - MemAvailable) / MemTotal, percent.
-    public var memoryUsage: Double
+    public var memoryUsage: Double?
     /// Used percent of the configured filesystem, as `df` computes it.
-    public var diskUsage: Double
-    public var networkRxBytesPerSec: Double
-    public var networkTxBytesPerSec: Double
+    public var diskUsage: Double?
+    public var networkRxBytesPerSec: Double?
+    public var networkTxBytesPerSec: Double?
     /// TCP connections in ESTABLISHED or CLOSE-WAIT, IPv4 and IPv6 (/proc/net/snmp Tcp CurrEstab).
-    public var tcpConnections: Int
+    public var tcpConnections: Int?
 
     enum CodingKeys: String, CodingKey {
         case cpuUsage = "cpu_usage"
@@ -101,8 +103,8 @@ public struct HostMetrics: Codable, Sendable, Equatable {
         case tcpConnections = "tcp_connections"
     }
 
-    public init(cpuUsage: Double, memoryUsage: Double, diskUsage: Double,
-                networkRxBytesPerSec: Double, networkTxBytesPerSec: Double, tcpConnections: Int) {
+    public init(cpuUsage: Double?, memoryUsage: Double?, diskUsage: Double?,
+                networkRxBytesPerSec: Double?, networkTxBytesPerSec: Double?, tcpConnections: Int?) {
         self.cpuUsage = cpuUsage
         self.memoryUsage = memoryUsage
         self.diskUsage = diskUsage
@@ -111,9 +113,20 @@ public struct HostMetrics: Codable, Sendable, Equatable {
         self.tcpConnections = tcpConnections
     }
 
+    /// Every key is written, an unknown value as `null` (the synthesized form would leave it out).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cpuUsage, forKey: .cpuUsage)
+        try c.encode(memoryUsage, forKey: .memoryUsage)
+        try c.encode(diskUsage, forKey: .diskUsage)
+        try c.encode(networkRxBytesPerSec, forKey: .networkRxBytesPerSec)
+        try c.encode(networkTxBytesPerSec, forKey: .networkTxBytesPerSec)
+        try c.encode(tcpConnections, forKey: .tcpConnections)
+    }
+
     /// Rounds to two decimals so payloads stay readable and stable.
     public func rounded() -> HostMetrics {
-        func r(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+        func r(_ v: Double?) -> Double? { v.map { ($0 * 100).rounded() / 100 } }
         return HostMetrics(cpuUsage: r(cpuUsage), memoryUsage: r(memoryUsage), diskUsage: r(diskUsage),
                            networkRxBytesPerSec: r(networkRxBytesPerSec), networkTxBytesPerSec: r(networkTxBytesPerSec),
                            tcpConnections: tcpConnections)
@@ -154,17 +167,22 @@ public struct LogEntry: Codable, Sendable, Equatable {
 /// `HTTP_5XX_SPIKE`): the payload's `alerts_detail` names the container and what was seen.
 public struct AlertDetail: Codable, Sendable, Equatable {
     public var rule: AlertRule
-    public var container: String
+    /// The container behind a shell or 5xx alert; nil in a summary entry.
+    public var container: String?
     public var image: String?
     /// The exec's command line, masked (shell alerts).
     public var command: String?
     public var user: String?
     /// 5xx responses and all access-log responses in the interval (5xx alerts).
     public var errors: Int?
+    /// 5xx alerts: all access-log responses. Summary entries: every alert of the rule this cycle.
     public var total: Int?
+    /// Summary entries: alerts of this rule left out of `local_alerts` to keep the payload
+    /// within --max-payload-bytes.
+    public var omitted: Int?
 
-    public init(rule: AlertRule, container: String, image: String? = nil, command: String? = nil, user: String? = nil,
-                errors: Int? = nil, total: Int? = nil) {
+    public init(rule: AlertRule, container: String? = nil, image: String? = nil, command: String? = nil, user: String? = nil,
+                errors: Int? = nil, total: Int? = nil, omitted: Int? = nil) {
         self.rule = rule
         self.container = container
         self.image = image
@@ -172,5 +190,6 @@ public struct AlertDetail: Codable, Sendable, Equatable {
         self.user = user
         self.errors = errors
         self.total = total
+        self.omitted = omitted
     }
 }

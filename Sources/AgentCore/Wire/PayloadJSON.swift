@@ -41,7 +41,7 @@ struct PayloadJSON {
         raw(",\"memory_usage\":"); try number(m.memoryUsage)
         raw(",\"network_rx_bytes_per_sec\":"); try number(m.networkRxBytesPerSec)
         raw(",\"network_tx_bytes_per_sec\":"); try number(m.networkTxBytesPerSec)
-        raw(",\"tcp_connections\":"); integer(m.tcpConnections)
+        raw(",\"tcp_connections\":"); if let t = m.tcpConnections { integer(t) } else { raw("null") }
         raw("},\"owner_team\":"); string(p.ownerTeam)
         raw(",\"payload_id\":"); string(p.payloadID)
         raw(",\"score\":"); try number(p.score)
@@ -63,10 +63,11 @@ struct PayloadJSON {
     private mutating func detail(_ d: AlertDetail) {
         raw("{")
         if let c = d.command { raw("\"command\":"); string(c); raw(",") }
-        raw("\"container\":"); string(d.container)
-        if let e = d.errors { raw(",\"errors\":"); integer(e) }
-        if let i = d.image { raw(",\"image\":"); string(i) }
-        raw(",\"rule\":"); string(d.rule.rawValue)
+        if let c = d.container { raw("\"container\":"); string(c); raw(",") }
+        if let e = d.errors { raw("\"errors\":"); integer(e); raw(",") }
+        if let i = d.image { raw("\"image\":"); string(i); raw(",") }
+        if let o = d.omitted { raw("\"omitted\":"); integer(o); raw(",") }
+        raw("\"rule\":"); string(d.rule.rawValue)
         if let t = d.total { raw(",\"total\":"); integer(t) }
         if let u = d.user { raw(",\"user\":"); string(u) }
         raw("}")
@@ -78,6 +79,11 @@ struct PayloadJSON {
 
     private mutating func integer(_ v: Int) {
         bytes.append(contentsOf: String(v).utf8)
+    }
+
+    /// A metric that could not be read: `null`.
+    private mutating func number(_ v: Double?) throws(AgentError) {
+        if let v { try number(v) } else { raw("null") }
     }
 
     /// JSONEncoder's form: `description`, minus a trailing ".0"; NaN and infinity are errors.

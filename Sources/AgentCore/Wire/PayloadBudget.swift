@@ -1,0 +1,87 @@
+/// What `PayloadBudget.fit` left out of one payload to keep it within the byte budget.
+public struct PayloadTrim: Sendable, Equatable {
+    /// Container log lines cut (the newest of the payload's lines go first).
+    public var logs = 0
+    /// Container events cut.
+    public var events = 0
+    /// Alerts left out of `local_alerts` (each rule's count is in a summary entry of `alerts_detail`).
+    public var alerts = 0
+
+    public init(logs: Int = 0, events: Int = 0, alerts: Int = 0) {
+        self.logs = logs
+        self.events = events
+        self.alerts = alerts
+    }
+
+    public var isEmpty: Bool { logs == 0 && events == 0 && alerts == 0 }
+}
+
+/// Keeps a payload's JSON within a byte budget while it is built, so no payload is ever too large
+/// for the server (a 413 would lose everything in it). What goes, in order: container log lines,
+/// then container events, then alerts past what fits, which are summarised per rule in
+/// `alerts_detail` (`{"omitted":N,"rule":R,"total":T}`) while `score` still sums every alert.
+/// Metrics and identity are never cut. Each step finds the most that fits by binary search over
+/// encodings, so a payload that fits costs one encoding and one that does not a few dozen.
+public enum PayloadBudget {
+    public static func fit(_ payload: Payload, maxBytes: Int) throws(AgentError) -> (body: [UInt8], trim: PayloadTrim) {
+        var p = payload
+        var body = try PayloadJSON.encode(p)
+        var trim = PayloadTrim()
+        guard body.count > maxBytes else { return (body, trim) }
+
+        let logs = p.logs
+        let keptLogs = try largest(logs.count) { n throws(AgentError) in
+            p.logs = Array(logs.prefix(n))
+            return try PayloadJSON.encode(p).count <= maxBytes
+        }
+        p.logs = Array(logs.prefix(keptLogs))
+        trim.logs = logs.count - keptLogs
+        body = try PayloadJSON.encode(p)
+        guard body.count > maxBytes else { return (body, trim) }
+
+        let events = p.dockerEvents
+        let keptEvents = try largest(events.count) { n throws(AgentError) in
+            p.dockerEvents = Array(events.prefix(n))
+            return try PayloadJSON.encode(p).count <= maxBytes
+        }
+        p.dockerEvents = Array(events.prefix(keptEvents))
+        trim.events = events.count - keptEvents
+        body = try PayloadJSON.encode(p)
+        guard body.count > maxBytes else { return (body, trim) }
+
+        let alerts = p.localAlerts, details = p.alertsDetail
+        func summarised(_ n: Int) -> Payload {
+            var q = p
+            q.localAlerts = Array(alerts.prefix(n))
+            q.alertsDetail = Array(details.prefix(n))
+            var omitted: [String: Int] = [:], total: [String: Int] = [:]
+            for (i, a) in alerts.enumerated() {
+                let rule = String(a.prefix { $0 != ":" })
+                total[rule, default: 0] += 1
+                if i >= n { omitted[rule, default: 0] += 1 }
+            }
+            for (rule, count) in omitted.sorted(by: { $0.key < $1.key }) {
+                guard let r = AlertRule(rawValue: rule) else { continue }
+                q.alertsDetail.append(AlertDetail(rule: r, total: total[rule], omitted: count))
+            }
+            return q
+        }
+        let keptAlerts = try largest(alerts.count) { n throws(AgentError) in
+            try PayloadJSON.encode(summarised(n)).count <= maxBytes
+        }
+        p = summarised(keptAlerts)
+        trim.alerts = alerts.count - keptAlerts
+        return (try PayloadJSON.encode(p), trim)
+    }
+
+    /// The largest n in 0...count with `fits(n)`, for a `fits` that holds up to some n and not
+    /// beyond (0 when none does).
+    static func largest(_ count: Int, _ fits: (Int) throws(AgentError) -> Bool) throws(AgentError) -> Int {
+        var lo = 0, hi = count // fits(lo) assumed; answer in lo...hi
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if try fits(mid) { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+}

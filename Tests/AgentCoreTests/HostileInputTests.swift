@@ -1,0 +1,117 @@
+@testable import AgentCore
+import Testing
+
+/// Regression tests for input an attacker chooses (docs/SECURITY.md): each case crashed, stalled
+/// or misled the agent or receiver before the fix named in its comment.
+@Suite struct HostileInputTests {
+    let verifier = IngestVerifier(secret: Secret("k"), maxSkewSeconds: 300)
+
+    /// Unauthenticated: any X-Agent-Timestamp is answered 401, never a trap in the skew arithmetic.
+    @Test(arguments: ["-9223372036854775808", "9223372036854775807", "-1", "+1736937000", " 1736937000", "1736937000.5",
+                      "99999999999999999999", "١٧٣٦٩٣٧٠٠٠", "0x10", "1e9", "-0"])
+    func anyTimestampHeaderIsA401(_ header: String) {
+        let result = verifier.verify(timestamp: header, signature: "sha256=00", body: Array("{}".utf8), now: 1_736_937_000)
+        guard case .failure(let rejection) = result else { Issue.record("accepted \(header)"); return }
+        #expect(rejection.status == 401)
+    }
+
+    @Test func extremeClocksDoNotTrap() {
+        for now in [Int64.min, Int64.max, 0] {
+            let r = verifier.verify(timestamp: "999999999999", signature: "sha256=00", body: [], now: now)
+            #expect((try? r.get()) == nil)
+        }
+        #expect(IngestVerifier.unixSeconds("1736937000") == 1_736_937_000)
+        #expect(IngestVerifier.unixSeconds("1234567890123") == nil, "13 digits")
+    }
+
+    /// From the server the agent sends to: a Date or Retry-After with a year of 17 digits
+    /// trapped in the day arithmetic (and again at every restart, the payload still queued).
+    @Test(arguments: ["Thu, 01 Jan 99999999999999999 00:00:00 GMT", "Thu, 01 Jan -9223372036854775808 00:00:00 GMT",
+                      "Thu, 01 Jan 10000 00:00:00 GMT", "Thu, 99999999999999999999 Jan 2025 00:00:00 GMT",
+                      "Thu, 01 Jan 2025 99999999999999999:00:00 GMT", "Thu, 01 Jan 0000 00:00:00 GMT",
+                      "Thu, -1 Jan 2025 00:00:00 GMT", "Thu, 01 Jan 2025 -1:00:00 GMT"])
+    func hostileHTTPDatesAreNoDates(_ text: String) {
+        #expect(HTTPDate.parse(text) == nil)
+        _ = RetryPolicy.parseRetryAfter(text, now: .max)
+        _ = RetryPolicy.parseRetryAfter(text, now: .min)
+    }
+
+    @Test func retryAfterIsDigitsOrADateAndBounded() {
+        #expect(RetryPolicy.parseRetryAfter("99999999999999999999999", now: 0) == RetryPolicy.maxRetryAfter)
+        #expect(RetryPolicy.parseRetryAfter("0000000000000000000000007", now: 0) == 7)
+        for bad in ["1e400", "inf", "nan", "+5", "5.5", "0x10", "-0", "infinity"] {
+            #expect(RetryPolicy.parseRetryAfter(bad, now: 0) == nil, "\(bad)")
+        }
+        #expect(RetryPolicy.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now: .min) == nil, "overflowing difference")
+        #expect(RetryPolicy.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now: 0) == RetryPolicy.maxRetryAfter)
+        let policy = RetryPolicy()
+        #expect(policy.decide(.status(503, retryAfterSeconds: RetryPolicy.maxRetryAfter), attempt: 0, unitRandom: 0)
+                == .retry(after: policy.maxDelay))
+    }
+
+    /// `User U from A not allowed because R`: a user name holding its own " from X not allowed
+    /// because " cannot make X the accused address.
+    @Test func userNameCannotMoveTheAddressOfNotAllowed() throws {
+        let line = "Nov 30 09:10:27 h sshd[7]: User x from 6.6.6.6 not allowed because y from 192.0.2.7 not allowed because not listed in AllowUsers"
+        let e = try #require(AuthLogParser.parse(line: line))
+        #expect(e.address == "192.0.2.7" && e.kind == .refusedUser)
+        let plain = try #require(AuthLogParser.parse(line: "Nov 30 09:10:27 h sshd[7]: User bob from 192.0.2.8 not allowed because listed in DenyUsers"))
+        #expect(plain.address == "192.0.2.8" && plain.user == "bob")
+    }
+
+    /// Tokens that are neither an IP address nor a DNS host name are no source at all.
+    @Test(arguments: ["1.2.3.4.5", "1::2::3", "[2001:db8::1]", "١.٢.٣.٤", "256.1.1.1", "10.0.0.1/24", "a..b", "-a.example",
+                      "host_name", "ex\u{0430}mple.com", "1.2.3", "999"])
+    func nonAddressTokensAreNotHostNames(_ token: String) {
+        let line = "Nov 30 09:10:27 h sshd[7]: Failed password for root from \(token) port 22 ssh2"
+        #expect(AuthLogParser.parse(line: line) == nil, "\(token)")
+    }
+
+    @Test func hostNamesAndScopedAddressesStillParse() throws {
+        let name = try #require(AuthLogParser.parse(line: "Nov 30 09:10:27 h sshd[7]: Failed password for root from Scanner.Example.NET port 22 ssh2"))
+        #expect(name.address == "scanner.example.net", "names are compared without case")
+        let scoped = try #require(AuthLogParser.parse(line: "Nov 30 09:10:27 h sshd[7]: Failed password for root from fe80::1%eth0 port 22 ssh2"))
+        #expect(scoped.address == "fe80::1" && scoped.hostName == nil)
+        #expect(AddressKey.isHostName(Array("a-1.example.".utf8)))
+        #expect(!AddressKey.isHostName(Array(String(repeating: "a", count: 64).utf8)), "label over 63")
+    }
+
+    static func payload(logs: Int = 0, logBytes: Int = 10, alerts: Int = 0) -> Payload {
+        Payload(payloadID: "00000000-0000-4000-8000-000000000001", agentVersion: "t", host: "h", serverID: "s", env: "dev",
+                ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
+                metrics: HostMetrics(cpuUsage: 1, memoryUsage: nil, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: nil),
+                dockerEvents: (0..<50).map { DockerEvent(type: "container", action: "start", container: "c\($0)", image: "i", timestamp: "t") },
+                logs: (0..<logs).map { _ in LogEntry(container: "c", message: String(repeating: "\u{1}", count: logBytes), timestamp: "t") },
+                alerts: (0..<alerts).map { Alert(.bruteForce, subject: "h\($0).attacker.example") } + [Alert(.cpuSpike)])
+    }
+
+    /// Control bytes (escaped six times larger) in container output: logs are cut to the budget,
+    /// metrics and alerts stay.
+    @Test func logFloodIsCutToTheBudgetNeverMetrics() throws {
+        let p = Self.payload(logs: 200, logBytes: 1_000)
+        let (body, trim) = try PayloadBudget.fit(p, maxBytes: 100_000)
+        #expect(body.count <= 100_000 && trim.logs > 150 && trim.events == 0 && trim.alerts == 0)
+        let back = try PayloadCoding.decode(body)
+        #expect(back.metrics == p.metrics && back.localAlerts == ["CPU_SPIKE"] && back.logs.count == 200 - trim.logs)
+        #expect(String(decoding: body, as: UTF8.self).contains(#""memory_usage":null"#), "unknown metrics are null")
+        let (small, none) = try PayloadBudget.fit(p, maxBytes: 100_000_000)
+        let plain = try PayloadCoding.encode(p)
+        #expect(none.isEmpty && small == plain, "a payload that fits is untouched")
+    }
+
+    /// Tens of thousands of alerting host names: alerts past what fits are summarised per rule
+    /// with their total, the score still counts them all.
+    @Test func alertFloodIsSummarisedWithItsTotal() throws {
+        let p = Self.payload(logs: 10, alerts: 10_000)
+        let (body, trim) = try PayloadBudget.fit(p, maxBytes: 64 << 10)
+        #expect(body.count <= 64 << 10)
+        let back = try PayloadCoding.decode(body)
+        #expect(trim.logs == 10 && trim.events == 50 && trim.alerts > 0)
+        #expect(back.localAlerts.count == 10_001 - trim.alerts)
+        let summaries = back.alertsDetail.filter { $0.omitted != nil }
+        #expect(summaries.reduce(0) { $0 + $1.omitted! } == trim.alerts)
+        let brute = try #require(summaries.first { $0.rule == .bruteForce })
+        #expect(brute.total == 10_000)
+        #expect(back.score == p.score, "score sums every alert, kept or summarised")
+    }
+}

@@ -1,0 +1,146 @@
+import AgentCore
+@testable import AgentApp
+import Foundation
+import Logging
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hostile input through the real binary (docs/SECURITY.md): a server that answers with
+/// overflowing dates, configuration that would overflow, FIFOs where files should be, idle
+/// clients holding the health port, and workload text in the logs.
+@Suite struct HostileInputBinaryTests {
+    func scriptedServer(_ mode: String, dir: String) async throws -> (Peer, Int) {
+        let peer = try Peer("http-\(mode)", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", mode], dir: dir)
+        try await eventually(timeout: 10, "scripted server ready") { peer.stdout.hasPrefix("ready ") }
+        return (peer, Int(peer.stdout.split(separator: "\n")[0].split(separator: " ")[1])!)
+    }
+
+    /// A Date (or Retry-After) the day arithmetic cannot hold trapped the agent, and again at
+    /// every restart while the payload was queued. Now: ignored, and the agent keeps sending.
+    @Test(arguments: ["hostile-date", "hostile-retry"])
+    func overflowingServerDatesNeverCrashTheAgent(_ mode: String) async throws {
+        let dir = Paths.tempDir("hostile-\(mode)")
+        let (server, port) = try await scriptedServer(mode, dir: dir)
+        defer { server.stop() }
+        for run in 0..<2 { // the second start finds the payloads the first one queued
+            let agent = try Peer("agent-\(run)", try Paths.agentBinary(), [
+                "--server-url", "http://127.0.0.1:\(port)/", "--secret", "s", "--interval", "0.3", "--send-timeout", "2",
+                "--health-addr", "127.0.0.1:\(freePort())", "--queue-dir", dir + "/queue", "--auth-source", "none",
+                "--docker-socket", "none"], dir: dir)
+            let before = server.stdout.split(separator: "\n").count
+            try await eventually(timeout: 20, "requests reach the hostile server") { server.stdout.split(separator: "\n").count >= before + 3 }
+            #expect(agent.process.isRunning, "still running: \(agent.stderr.suffix(400))")
+            agent.signal(SIGTERM)
+            #expect(await agent.waitExit(timeout: 10) == 0)
+        }
+    }
+
+    /// Values that would overflow later (or flood the server) exit 64 naming the flag.
+    @Test(arguments: [("INTERVAL", "1e300", "--interval"), ("INTERVAL", "1e-9", "--interval"), ("SEND_TIMEOUT", "1e300", "--send-timeout"),
+                      ("AUTH_WINDOW_SECONDS", "9223372036854775807", "--auth-window-seconds"),
+                      ("MAX_LOG_LINE_BYTES", "9223372036854775807", "--max-log-line-bytes"),
+                      ("MAX_LOG_ENTRIES", "9223372036854775807", "--max-log-entries"),
+                      ("MAX_DOCKER_EVENTS", "9223372036854775807", "--max-docker-events"),
+                      ("SERVER_URL", "http://127.0.0.1:1/\r\nX-Evil: 1", "--server-url")])
+    func overflowingConfigurationExits64(_ variable: String, _ value: String, _ flag: String) async throws {
+        let dir = Paths.tempDir("hostile-config")
+        var env = ["SERVER_URL": "http://127.0.0.1:1/", "SECRET": "s", "HEALTH_ADDR": "127.0.0.1:\(freePort())"]
+        env[variable] = value
+        let p = try Peer("cli", try Paths.agentBinary(), [], env: env, dir: dir)
+        let code = await p.waitExit(timeout: 10)
+        #expect(code == 64, "\(p.stderr)")
+        let lines = p.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains(flag), "\(p.stderr)")
+    }
+
+    /// A FIFO named as the secret or config file hung the start with no output: now refused at once.
+    @Test(arguments: ["--secret-file", "--config"])
+    func fifoInPlaceOfAFileIsRefusedAtOnce(_ flag: String) async throws {
+        let dir = Paths.tempDir("hostile-fifo")
+        #expect(mkfifo(dir + "/f", 0o600) == 0)
+        var args = ["--server-url", "http://127.0.0.1:1/", "--health-addr", "127.0.0.1:\(freePort())", flag, dir + "/f"]
+        if flag == "--config" { args += ["--secret", "s"] }
+        let p = try Peer("cli", try Paths.agentBinary(), args, dir: dir)
+        let code = await p.waitExit(timeout: 10)
+        p.stop()
+        #expect(code == 64 && p.stderr.contains(flag) && p.stderr.contains("not a regular file"), "\(p.stderr)")
+    }
+
+    /// Idle clients (slow-loris) on the health port: at most 64 are held, each is closed after
+    /// the header timeout, and /healthz is served once their turn is over; the agent's
+    /// descriptors stay bounded, so its /proc reads never fail for want of one.
+    @Test func idleClientsCannotExhaustTheHealthPort() async throws {
+        let dir = Paths.tempDir("hostile-loris")
+        let (server, port) = try await scriptedServer("keepalive", dir: dir)
+        defer { server.stop() }
+        let health = freePort()
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/", "--secret", "s", "--interval", "1",
+            "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "none",
+            "--docker-socket", "none"], dir: dir)
+        defer { agent.stop() }
+        try await eventuallyAsync("health up") { (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200 }
+        func descriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").count) ?? 0 }
+        let baseline = descriptors()
+        var sockets = [Int32]()
+        defer { sockets.forEach { close($0) } }
+        for _ in 0..<100 {
+            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(health).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            #expect(rc == 0)
+            sockets.append(s)
+        }
+        try await Task.sleep(for: .seconds(1))
+        let held = descriptors() - baseline
+        #expect(held <= 64 + 4, "descriptors held for idle clients: \(held)")
+        // The first idle clients are cut off by the server after the header timeout (10 s).
+        var tv = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        #expect(recv(sockets[0], &byte, 1, 0) == 0, "closed by the server, not held")
+        try await eventuallyAsync(timeout: 40, "/healthz answers while idle clients keep arriving") {
+            (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200
+        }
+        let payloads = server.stdout.split(separator: "\n").count
+        #expect(payloads >= 5, "payloads kept flowing: \(payloads)")
+    }
+
+    /// Container names and command lines come from workloads: CR, LF and ESC in them are
+    /// escaped in text logs, so they cannot forge a line.
+    @Test func textLogsEscapeControlCharacters() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        var handler = TextLogHandler(label: "t", fd: fds[1])
+        handler.logLevel = .info
+        let logger = Logger(label: "t") { _ in handler }
+        logger.warning("exec in \("web\r\n2026-11-30T00:00:00Z critical forged: line\u{1b}[2J")",
+                       metadata: ["container": "evil\nname", "command": "sh -c 'x\\y'"])
+        close(fds[1])
+        var out = [UInt8](repeating: 0, count: 4096)
+        let n = read(fds[0], &out, out.count)
+        let text = String(decoding: out[..<max(0, n)], as: UTF8.self)
+        #expect(text.split(separator: "\n").count == 1, "\(text)")
+        #expect(text.contains(#"web\r\n2026"#) && text.contains(#"\u{1b}[2J"#) && text.contains(#"container=evil\nname"#))
+        #expect(text.contains(#"x\\y"#), "a backslash is doubled")
+    }
+
+    /// journald without a saved cursor starts at the agent's start time, so entries written
+    /// before journalctl attached are read too.
+    @Test func journaldStartsAtTheAgentsStartWithoutACursor() {
+        let service = JournaldAuthService(cursorFile: "/nonexistent", signals: SecuritySignals(failedAuthThreshold: 1, authWindowSeconds: 60,
+                                                                                                 baselineSamples: 2, cpuSpikePct: 90),
+                                          wallClock: { 0 }, logger: Logger(label: "t"))
+        let fresh = service.arguments(after: nil, since: 1_700_000_000)
+        #expect(fresh.contains("--since") && fresh.contains("@1700000000") && !fresh.contains("--lines"))
+        let resumed = service.arguments(after: "s=abc", since: 1_700_000_000)
+        #expect(resumed.contains("--after-cursor") && resumed.contains("s=abc") && !resumed.contains("--since"))
+    }
+}
