@@ -98,6 +98,12 @@ let package = Package(
             name: "agent-bench",
             dependencies: ["AgentCore", "AgentLinux", "AgentShipping", "AgentDocker"]
         ),
+        // Fuzz targets for every parser of outside bytes: libFuzzer-driven in scripts/fuzz.sh,
+        // a replay of saved inputs otherwise (see the target's file).
+        .executableTarget(
+            name: "agent-fuzz",
+            dependencies: ["AgentCore"]
+        ),
         .executableTarget(
             name: "monitoring-agent",
             dependencies: ["AgentApp"]

@@ -135,3 +135,9 @@ log "swift test (CPU load test, alone so other suites do not blur the baseline)"
 swift test --filter CPULoadTests
 log "no test secret in any log or output file of the run"
 scripts/check-secrets.sh "$TMPDIR"
+# libFuzzer over every parser of outside bytes (docs/SECURITY.md); FUZZ_SECONDS=0 skips it.
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  log "fuzzing each parser for $FUZZ_SECONDS s"
+  scripts/fuzz.sh "$FUZZ_SECONDS"
+fi

@@ -43,6 +43,7 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("docker-socket"), help: .init(AgentOptions.dockerSocket.helpText, valueName: "path")) var dockerSocket: String?
     @Option(name: .customLong("max-log-line-bytes"), help: .init(AgentOptions.maxLogLineBytes.helpText, valueName: "bytes")) var maxLogLineBytes: String?
     @Option(name: .customLong("max-docker-events"), help: .init(AgentOptions.maxDockerEvents.helpText, valueName: "n")) var maxDockerEvents: String?
+    @Option(name: .customLong("max-containers"), help: .init(AgentOptions.maxContainers.helpText, valueName: "n")) var maxContainers: String?
     @Option(name: .customLong("max-payload-bytes"), help: .init(AgentOptions.maxPayloadBytes.helpText, valueName: "bytes")) var maxPayloadBytes: String?
     @Flag(name: .customLong("shell-alert-all"), help: .init(AgentOptions.shellAlertAll.helpText)) var shellAlertAll = false
     @Option(name: .customLong("http-5xx-min"), help: .init(AgentOptions.http5xxMin.helpText, valueName: "n")) var http5xxMin: String?
@@ -96,7 +97,7 @@ public struct AgentCommand: AsyncParsableCommand {
             (AgentOptions.queueDir, queueDir), (AgentOptions.queueSegmentBytes, queueSegmentBytes),
             (AgentOptions.queueMaxBytes, queueMaxBytes), (AgentOptions.drainBatch, drainBatch), (AgentOptions.authSource, authSource), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
             (AgentOptions.maxLogLineBytes, maxLogLineBytes), (AgentOptions.maxDockerEvents, maxDockerEvents),
-            (AgentOptions.maxPayloadBytes, maxPayloadBytes),
+            (AgentOptions.maxPayloadBytes, maxPayloadBytes), (AgentOptions.maxContainers, maxContainers),
             (AgentOptions.shellAlertAll, shellAlertAll ? "true" : nil), (AgentOptions.http5xxMin, http5xxMin),
             (AgentOptions.http5xxRatio, http5xxRatio),
             (AgentOptions.diskPath, diskPath), (AgentOptions.procRoot, procRoot), (AgentOptions.caFile, caFile),

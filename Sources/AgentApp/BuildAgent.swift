@@ -104,7 +104,8 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
         status.update { $0.docker = DockerActivity.Connection.connecting.rawValue }
         services.append(DockerMonitor(
             configuration: DockerMonitorConfiguration(socketPath: socket, tailLines: c.tailLines,
-                                                      maxLineBytes: c.maxLogLineBytes, shellAlertAll: c.shellAlertAll),
+                                                      maxLineBytes: c.maxLogLineBytes, shellAlertAll: c.shellAlertAll,
+                                                      maxContainers: c.maxContainers),
             activity: activity, logger: logger.with(component: "docker"), wallClock: wallClock,
             onConnection: { state in status.update { $0.docker = state.rawValue } }))
         docker = activity

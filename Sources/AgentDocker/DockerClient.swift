@@ -96,8 +96,53 @@ public final class DockerClient: Sendable {
         return parts(server).lexicographicallyPrecedes(parts(maxAPIVersion)) ? server : maxAPIVersion
     }
 
-    public func runningContainers(version: String) async throws -> [DockerContainerSummary] {
-        try await get(version: version, path: "/containers/json")
+    /// Running containers, the first `limit` of them; the listing is read as a stream, one
+    /// element at a time, within `bodyTimeout`, so its length costs time, never memory.
+    /// `total` counts every element (kept, beyond the limit, and undecodable).
+    public func runningContainers(version: String, limit: Int) async throws -> (containers: [DockerContainerSummary], total: Int) {
+        let path = "/containers/json"
+        let response = try await send(path: "/v\(version)" + path, timeout: .seconds(10))
+        guard response.status.code == 200 else {
+            _ = try? await Self.withinBodyTimeout { try await response.body.collect(upTo: 64 << 10) }
+            throw DockerError.status(Int(response.status.code), path: path)
+        }
+        let body = response.body
+        return try await Self.withinBodyTimeout {
+            var scanner = JSONArrayScanner(maxElementBytes: 1 << 20)
+            var kept: [DockerContainerSummary] = []
+            var total = 0
+            let decoder = JSONDecoder()
+            var elements: [[UInt8]] = []
+            for try await buffer in body {
+                scanner.feed(buffer.readableBytesView, into: &elements)
+                for e in elements {
+                    total += 1
+                    guard kept.count < limit, let c = try? decoder.decode(DockerContainerSummary.self, from: Data(e)) else { continue }
+                    kept.append(c)
+                }
+                elements.removeAll(keepingCapacity: true)
+                if scanner.failed { throw DockerError.decode(path: path) }
+            }
+            guard scanner.finished else { throw DockerError.decode(path: path) }
+            return (kept, total + scanner.oversized)
+        }
+    }
+
+    /// How long a (non-streaming) response body may take once its head arrived: a daemon, or
+    /// whatever listens on the socket, that sends a head and then trickles the body is cut off.
+    static let bodyTimeout = Duration.seconds(30)
+
+    /// Runs `body` and fails with `DockerError.unavailable` if it takes longer than `bodyTimeout`.
+    static func withinBodyTimeout<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask { try await Task.sleep(for: bodyTimeout); return nil }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw DockerError.unavailable("response body not received within \(bodyTimeout)")
+            }
+            return value
+        }
     }
 
     public func inspectContainer(_ id: String, version: String) async throws -> DockerContainerInspect {
@@ -133,7 +178,9 @@ public final class DockerClient: Sendable {
         let response = try await send(path: "/v\(version)" + path, timeout: .seconds(10))
         let body: ByteBuffer
         do {
-            body = try await response.body.collect(upTo: Self.smallResponseLimit)
+            body = try await Self.withinBodyTimeout { try await response.body.collect(upTo: Self.smallResponseLimit) }
+        } catch let e as DockerError {
+            throw e
         } catch {
             throw DockerError.unavailable(Self.describe(error))
         }

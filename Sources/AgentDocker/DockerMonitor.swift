@@ -16,9 +16,19 @@ public struct DockerMonitorConfiguration: Sendable {
     public var maxBackoff: Duration
     /// After `die`, how long a log stream may still deliver the container's last lines.
     public var dieGrace: Duration
+    /// Most containers whose logs are followed at once (one connection each); the rest are
+    /// counted and logged, never followed silently or without bound.
+    public var maxContainers: Int
+    /// A session that lasted this long was healthy: the next reconnection starts from
+    /// `minBackoff` again. A shorter one (a daemon that answers /_ping and then fails) keeps
+    /// doubling the backoff, so a broken peer is never retried every second.
+    public var healthySession: Duration
 
     public init(socketPath: String, tailLines: Int, maxLineBytes: Int, shellAlertAll: Bool,
-                minBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(30), dieGrace: Duration = .seconds(5)) {
+                minBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(30), dieGrace: Duration = .seconds(5),
+                maxContainers: Int = 1000, healthySession: Duration = .seconds(60)) {
+        self.maxContainers = maxContainers
+        self.healthySession = healthySession
         self.socketPath = socketPath
         self.tailLines = tailLines
         self.maxLineBytes = maxLineBytes
@@ -70,6 +80,8 @@ public final class DockerMonitor: Service, Sendable {
         var containers: [String: ContainerInfo] = [:]
         var followers: [String: Task<Void, Never>] = [:]
         var seenExecs: Set<String> = []
+        /// Containers not followed because `maxContainers` were (warned once per session).
+        var unfollowedWarned = false
         /// Exec ids of healthcheck runs, whose events are left out of the payload.
         var healthExecs: Set<String> = []
     }
@@ -103,16 +115,15 @@ public final class DockerMonitor: Service, Sendable {
     private func loop() async {
         var backoff = configuration.minBackoff
         var warned = false
+        set(.connecting)
         while !Task.isCancelled {
             var reason = ""
             do {
                 if let why = DockerClient.probe(socketPath: configuration.socketPath) { throw DockerError.unavailable(why) }
                 let version = try await client.negotiateVersion()
-                set(.connected, version: version)
-                logger.info("docker connected", metadata: ["api_version": "\(version)", "socket": "\(configuration.socketPath)"])
-                warned = false
-                backoff = configuration.minBackoff
-                try await session(version: version)
+                let began = ContinuousClock.now
+                defer { if ContinuousClock.now - began >= configuration.healthySession { backoff = configuration.minBackoff } }
+                try await session(version: version) { warned = false }
                 reason = "event stream ended"
             } catch {
                 reason = (error as? DockerError)?.description ?? DockerClient.describe(error)
@@ -134,10 +145,19 @@ public final class DockerMonitor: Service, Sendable {
 
     /// One connection: subscribe to events first (so no start is missed), then attach to every
     /// running container, then handle events until the stream ends.
-    private func session(version: String) async throws {
+    private func session(version: String, onConnected: () -> Void) async throws {
         let since = state.withLock { $0.lastEvent }
         let events = try await client.events(version: version, since: since)
-        for c in try await client.runningContainers(version: version) {
+        state.withLock { $0.unfollowedWarned = false }
+        let (running, total) = try await client.runningContainers(version: version, limit: configuration.maxContainers)
+        if total > running.count { notFollowed(total - running.count) }
+        // Connected once the daemon has answered in full (a /_ping alone is not enough: a peer
+        // that answers it and then stalls is not a working Docker).
+        set(.connected, version: version)
+        onConnected()
+        logger.info("docker connected", metadata: ["api_version": "\(version)", "socket": "\(configuration.socketPath)",
+                                                   "containers": "\(total)"])
+        for c in running {
             await attach(c.Id, version: version, fromStart: false)
         }
         var splitter = LineSplitter(maxLineBytes: 1 << 20) // a runaway line is cut, then counted as malformed
@@ -259,7 +279,9 @@ public final class DockerMonitor: Service, Sendable {
     /// Starts following a container's logs unless a follower is already running. A container seen
     /// starting (`fromStart`) is read from the start of its run; one running before gets `--tail-lines`.
     private func attach(_ id: String, version: String, fromStart: Bool) async {
-        guard state.withLock({ $0.followers[id] == nil }) else { return }
+        let (known, full) = state.withLock { ($0.followers[id] != nil, $0.followers.count >= configuration.maxContainers) }
+        guard !known else { return }
+        guard !full else { notFollowed(1); return }
         guard let c = try? await client.inspectContainer(id, version: version) else { return }
         if fromStart, let started = c.startedAt {
             // The first lines of a run can carry times before its StartedAt (the process writes
@@ -283,6 +305,19 @@ public final class DockerMonitor: Service, Sendable {
             return true
         }
         if !started { task.cancel() }
+    }
+
+    /// Counts containers left unfollowed at the `maxContainers` cap; warns once per session.
+    private func notFollowed(_ n: Int) {
+        activity.countUnfollowedContainers(n)
+        let warn = state.withLock { s -> Bool in
+            defer { s.unfollowedWarned = true }
+            return !s.unfollowedWarned
+        }
+        if warn {
+            logger.warning("more running containers than --max-containers; the rest are not followed (counted in /metrics)",
+                           metadata: ["max_containers": "\(configuration.maxContainers)"])
+        }
     }
 
     /// The log stream of a stopped container ends by itself once its last lines are out; this is

@@ -103,6 +103,7 @@ public final class PrometheusExporter: Sendable {
         counter("monitoring_agent_docker_values_masked_total", "Secret values masked in container log lines", to: d.valuesMasked)
         counter("monitoring_agent_docker_malformed_frames_total", "Log stream frames with a bad header", to: d.malformedFrames)
         counter("monitoring_agent_docker_reconnects_total", "Reconnections to the Docker Engine API", to: d.reconnects)
+        counter("monitoring_agent_docker_containers_unfollowed_total", "Running containers not followed because --max-containers were", to: d.containersUnfollowed)
         gauge("monitoring_agent_uptime_seconds", "Seconds since the agent started").set(Double(max(0, nowUnix - s.startedAtUnix)))
     }
 }

@@ -88,7 +88,50 @@ enum AuthBench {
         print(String(format: "  parse + count + detect:     %10.0f lines/s (%.3f s, one core, best of 3)", Double(lines) / seconds, seconds))
         print(String(format: "  throughput:                 %10.1f MiB/s", Double(log.count) / 1_048_576 / seconds))
         print(memoryLine)
+        flood()
+    }
 
+    /// An address flood at the tracking cap: 1,000,000 failures from distinct sources of one
+    /// kind (random IPv4; IPv6 from one /64, the shape that collided in the old table; host
+    /// names), each through parse + count + detect. Prints lines/s, the slowest 1,000-line batch
+    /// (work per line is bounded, so no batch stalls) and RSS growth (bounded by the cap).
+    static func flood() {
+        var rng = SystemRandomNumberGenerator()
+        let kinds: [(String, () -> String)] = [
+            ("random IPv4", { "\(UInt8.random(in: 1...223, using: &rng)).\(UInt8.random(in: 0...255, using: &rng)).\(UInt8.random(in: 0...255, using: &rng)).\(UInt8.random(in: 1...254, using: &rng))" }),
+            ("IPv6 in one /64", { "2001:db8:0:1:" + (0..<4).map { _ in String(UInt16.random(in: 0...0xFFFF, using: &rng), radix: 16) }.joined(separator: ":") }),
+            ("host names", { "h\(UInt32.random(in: 0...UInt32.max, using: &rng)).attacker.example" }),
+        ]
+        print("address flood: 1,000,000 failures from distinct sources, tracking cap 100,000")
+        for (name, source) in kinds {
+            let lines = (0..<1_000_000).map { i in
+                Array("Nov 28 05:54:23 vm sshd[\(10_000 + i % 60_000)]: Failed password for root from \(source()) port 22 ssh2".utf8)
+            }
+            let before = residentBytes()
+            var counter = AuthAttemptCounter()
+            var detector = BruteForceDetector(threshold: 20, windowSeconds: 300)
+            var slowest = 0.0
+            let t0 = QueueBench.now()
+            var batchStart = t0
+            for (i, line) in lines.enumerated() {
+                line.withUnsafeBufferPointer { buf in
+                    if let e = AuthLogParser.parse(line: buf) {
+                        detector.record(e.key, hostName: e.hostName, at: 1_764_309_263 + Int64(i / 20_000), count: counter.failures(for: e))
+                    }
+                }
+                if i % 1000 == 999 {
+                    let now = QueueBench.now()
+                    slowest = max(slowest, now - batchStart)
+                    batchStart = now
+                }
+            }
+            let seconds = QueueBench.now() - t0
+            _ = detector.offenders(at: 1_764_309_263 + 60)
+            print("  " + name + String(repeating: " ", count: max(0, 16 - name.count))
+                  + String(format: " %10.0f lines/s, slowest 1,000 lines %6.2f ms, tracked %6ld, evicted %7ld, RSS +%5.1f MB",
+                         1_000_000 / seconds, slowest * 1000, detector.tracked, detector.evicted,
+                         Double(residentBytes() - before) / 1_048_576))
+        }
     }
 }
 

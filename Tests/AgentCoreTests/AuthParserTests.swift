@@ -317,6 +317,7 @@ import Testing
             _ = c.failures(for: AuthEvent(kind: .connectionEnd, address: "192.0.2.1", pid: pid, user: nil))
         }
         #expect(c.trackedConnections == 0 && c.evicted == 0)
+        #expect(c.connections.slotCount == 1, "one slot, reused by every connection")
     }
 
     @Test func counterForgetsTheOldestPastCapacity() {

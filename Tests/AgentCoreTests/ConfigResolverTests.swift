@@ -36,7 +36,7 @@ import Testing
                    "HEALTH_ADDR": "0.0.0.0:9100", "QUEUE_DIR": "/q", "AUTH_LOG": "/var/log/secure", "DOCKER_SOCKET": "/d.sock",
                    "DISK_PATH": "/data", "PROC_ROOT": "/host/proc", "SEND_TIMEOUT": "3", "MAX_BUFFERED_PAYLOADS": "7", "LOG_LEVEL": "debug",
                    "QUEUE_SEGMENT_BYTES": "65536", "QUEUE_MAX_BYTES": "1048576", "DRAIN_BATCH": "5", "CA_FILE": "/ca.pem",
-                   "AUTH_SOURCE": "journald", "MAX_LOG_LINE_BYTES": "1000", "MAX_DOCKER_EVENTS": "12", "MAX_PAYLOAD_BYTES": "65536", "SHELL_ALERT_ALL": "yes",
+                   "AUTH_SOURCE": "journald", "MAX_LOG_LINE_BYTES": "1000", "MAX_DOCKER_EVENTS": "12", "MAX_PAYLOAD_BYTES": "65536", "MAX_CONTAINERS": "20", "SHELL_ALERT_ALL": "yes",
                    "HTTP_5XX_MIN": "3", "HTTP_5XX_RATIO": "0.5", "LOG_FORMAT": "json",
                    "AGENT_CONFIG": "/read/by/the/command/not/the/resolver.yaml"]
         let c = try resolver(env: env, files: ["/ca.pem": "pem"]).resolve()
@@ -47,7 +47,7 @@ import Testing
         #expect(c.procRoot == "/host/proc" && c.sendTimeout == 3 && c.maxBufferedPayloads == 7 && c.logLevel == "debug")
         #expect(c.queueSegmentBytes == 65536 && c.queueMaxBytes == 1_048_576 && c.drainBatch == 5 && c.caFile == "/ca.pem" && c.authSource == "journald")
         #expect(c.maxLogLineBytes == 1000 && c.maxDockerEvents == 12 && c.shellAlertAll && c.http5xxMin == 3 && c.http5xxRatio == 0.5)
-        #expect(c.logFormat == "json" && c.maxPayloadBytes == 65536)
+        #expect(c.logFormat == "json" && c.maxPayloadBytes == 65536 && c.maxContainers == 20)
         #expect(env.count == AgentOptions.all.count - 1, "every option but --secret-file is set above")
         // Every spec in the table names a distinct variable.
         #expect(Set(AgentOptions.all.map(\.env)).count == AgentOptions.all.count)

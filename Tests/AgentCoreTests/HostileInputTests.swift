@@ -115,3 +115,36 @@ import Testing
         #expect(back.score == p.score, "score sums every alert, kept or summarised")
     }
 }
+
+/// The streamed container listing: elements come out whole whatever the chunking, brackets and
+/// quotes inside strings do not count, an oversized element is skipped and counted.
+@Suite struct JSONArrayScannerTests {
+    func scan(_ text: String, chunk: Int, max: Int = 1 << 20) -> (elements: [String], scanner: JSONArrayScanner) {
+        var s = JSONArrayScanner(maxElementBytes: max)
+        var out: [[UInt8]] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            s.feed(bytes[i..<min(bytes.count, i + chunk)], into: &out)
+            i += chunk
+        }
+        return (out.map { String(decoding: $0, as: UTF8.self) }, s)
+    }
+
+    @Test func elementsWholeAtEveryChunkSize() {
+        let text = #" [ {"Id":"a","Names":["/x]"],"L":{"k":"v\"}]"}} , {"Id":"b"},[1,2] ,"s,]", 7 ,null] "#
+        for chunk in 1...text.utf8.count {
+            let (elements, s) = scan(text, chunk: chunk)
+            #expect(elements == [#"{"Id":"a","Names":["/x]"],"L":{"k":"v\"}]"}}"#, #"{"Id":"b"}"#, "[1,2]", #""s,]""#, "7", "null"], "chunk \(chunk)")
+            #expect(s.finished && !s.failed)
+        }
+    }
+
+    @Test func oversizedSkippedAndNotAnArrayFails() {
+        let big = "[" + #"{"Id":"\#(String(repeating: "x", count: 100))"},{"Id":"y"}]"#
+        let (elements, s) = scan(big, chunk: 7, max: 50)
+        #expect(elements == [#"{"Id":"y"}"#] && s.oversized == 1 && s.finished)
+        #expect(scan(#"{"message":"page not found"}"#, chunk: 3).scanner.failed)
+        #expect(!scan("[{\"Id\":\"a\"}", chunk: 3).scanner.finished, "a cut-off listing is not finished")
+    }
+}

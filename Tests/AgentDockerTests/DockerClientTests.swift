@@ -48,7 +48,8 @@ import Glibc
         let client = DockerClient(socketPath: sock)
         let version = try await client.negotiateVersion()
         #expect(version == "1.41", "Debian 12's dockerd 20.10 speaks 1.41")
-        let containers = try await client.runningContainers(version: version)
+        let (containers, total) = try await client.runningContainers(version: version, limit: 1000)
+        #expect(total == containers.count)
         for c in containers.prefix(3) {
             let inspected = try await client.inspectContainer(c.Id, version: version)
             #expect(inspected.Id == c.Id && inspected.Config?.Image != nil)

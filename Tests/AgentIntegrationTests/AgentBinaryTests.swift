@@ -193,7 +193,7 @@ import Glibc
         receiver.signal(SIGTERM)
         #expect(await receiver.waitExit(timeout: 5) == 0)
         let lines = receiver.stdout.split(separator: "\n")
-        #expect(try PayloadCoding.decode(Array(lines[0].utf8)).payloadID == "manual-1", "only the verified request was printed first")
+        #expect(try PayloadCoding.decode(Array(lines[0].utf8)).payloadID == "00000000-0000-4000-8000-000000000001", "only the verified request was printed first")
         for line in lines { #expect(throws: Never.self) { try PayloadCoding.decode(Array(line.utf8)) } }
         #expect(!receiver.stderr.contains(secret) && !receiver.stdout.contains(secret))
     }

@@ -112,6 +112,46 @@ import Glibc
         #expect(payloads >= 5, "payloads kept flowing: \(payloads)")
     }
 
+    /// 40 MB appended to the auth log at once (the old tailer read it in one go: RSS +126 MB,
+    /// OOM-killed under the unit's MemoryMax): taken in bounded steps, every line counted, the
+    /// peak memory barely moves.
+    @Test func aLargeAuthBacklogIsReadInBoundedSteps() async throws {
+        let dir = Paths.tempDir("hostile-backlog")
+        let (server, port) = try await scriptedServer("keepalive", dir: dir)
+        defer { server.stop() }
+        let log = dir + "/auth.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let health = freePort()
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/", "--secret", "s", "--interval", "1",
+            "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "file",
+            "--auth-log", log, "--docker-socket", "none"], dir: dir)
+        defer { agent.stop() }
+        try await eventuallyAsync("health up") { (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200 }
+        func peakKB() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(agent.pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+        let before = peakKB()
+        var chunk = ""
+        for i in 0..<200_000 {
+            chunk += "Nov 30 09:10:27 h sshd[\(1000 + i % 30_000)]: Failed password for invalid user u\(i) from 10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255) port 22 ssh2 \(String(repeating: "x", count: 100))\n"
+        }
+        let h = FileHandle(forWritingAtPath: log)!
+        h.write(Data(chunk.utf8))
+        h.closeFile()
+        #expect(chunk.utf8.count > 40_000_000)
+        try await eventuallyAsync(timeout: 120, "all 200,000 lines counted") {
+            let text = (try? await httpGet("http://127.0.0.1:\(health)/metrics?format=prometheus").body) ?? ""
+            return text.contains("monitoring_agent_auth_lines_total 200000")
+        }
+        let grown = peakKB() - before
+        #expect(grown < 30_000, "peak RSS grew by \(grown) kB for a 40 MB backlog")
+        let position = try String(contentsOfFile: dir + "/queue/auth-position", encoding: .utf8)
+        #expect(position.contains(" \(chunk.utf8.count) "), "position saved at the end: \(position)")
+    }
+
     /// Container names and command lines come from workloads: CR, LF and ESC in them are
     /// escaped in text logs, so they cannot forge a line.
     @Test func textLogsEscapeControlCharacters() throws {

@@ -133,7 +133,7 @@ import Glibc
     @Test func tinyQueueBoundHoldsAndCountsDrops() async throws {
         let s = setup("bound")
         let max = 8192
-        let agent = try startAgent(s, "agent", interval: "0.05", extra: ["--queue-max-bytes", "\(max)"])
+        let agent = try startAgent(s, "agent", interval: "0.1", extra: ["--queue-max-bytes", "\(max)"])
         var peak = 0
         let deadline = Date().addingTimeInterval(4)
         while Date() < deadline {

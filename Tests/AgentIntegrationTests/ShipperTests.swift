@@ -59,7 +59,7 @@ func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: I
         let status = AgentStatus(startedAtUnix: 0)
         let s = makeShipper(t, status: status)
         await s.submit(try testPayload("p1"))
-        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true, limit: 50)
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
         let sent = t.sent
         #expect(sent.count == 4 && Set(sent.map(\.id)) == ["p1"])
         #expect(Set(sent.map(\.timestamp)).count == 4, "re-signed with the current time on each attempt")
@@ -75,7 +75,7 @@ func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: I
         let s = makeShipper(t, status: status)
         await s.submit(try testPayload("bad"))
         await s.submit(try testPayload("good"))
-        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true, limit: 50)
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
         #expect(t.sent.map(\.id) == ["bad", "good"])
         #expect(status.snapshot().rejectedPayloads == 1 && status.snapshot().payloadsSent == 1)
     }
@@ -90,7 +90,7 @@ func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: I
         p.logs = (0..<400).map { LogEntry(container: "c", message: "line \($0) " + String(repeating: "x", count: 200), timestamp: "t") }
         p.localAlerts = ["CPU_SPIKE"]
         await s.submit(EncodedPayload(id: p.payloadID, body: try PayloadCoding.encode(p)))
-        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true, limit: 50)
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
         let sent = t.sent
         #expect(sent.count == 2 && sent[0].id == sent[1].id)
         #expect(sent[1].body.count <= sent[0].body.count / 2)
@@ -105,7 +105,7 @@ func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: I
         let s = makeShipper(t, attempts: 3)
         await s.submit(try testPayload("a"))
         await s.submit(try testPayload("b"))
-        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true, limit: 50)
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
         #expect(t.sent.map(\.id) == ["a", "a", "a"], "b waits behind a, oldest first")
         #expect(await s.queueLength == 2)
     }

@@ -15,7 +15,7 @@ public struct AuthAttemptCounter: Sendable {
     /// from log lines any local user can write, so the table is bounded and keyed-hashed, and a
     /// finished connection leaves nothing behind.
     public let capacity: Int
-    private var connections: BoundedTable<Int32, Connection>
+    private(set) var connections: BoundedTable<Int32, Connection>
     public var evicted: Int { connections.evicted }
 
     public init(capacity: Int = 65_536) {

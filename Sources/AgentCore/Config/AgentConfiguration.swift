@@ -30,6 +30,8 @@ public struct AgentConfiguration: Sendable {
     public var dockerSocket: String?
     public var maxLogLineBytes: Int = 4096
     public var maxDockerEvents: Int = 200
+    /// Most containers followed at once.
+    public var maxContainers: Int = 1000
     /// Largest payload body; see `PayloadBudget`.
     public var maxPayloadBytes: Int = 1 << 20
     public var shellAlertAll: Bool = false

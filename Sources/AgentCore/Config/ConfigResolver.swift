@@ -173,6 +173,7 @@ public struct ConfigResolver {
         configuration.maxLogLineBytes = try integer(O.maxLogLineBytes, what: "bytes")
         configuration.maxDockerEvents = try integer(O.maxDockerEvents, what: "events")
         configuration.maxPayloadBytes = try integer(O.maxPayloadBytes, what: "bytes")
+        configuration.maxContainers = try integer(O.maxContainers, what: "containers")
         configuration.shellAlertAll = try bool(O.shellAlertAll)
         configuration.http5xxMin = try integer(O.http5xxMin, what: "responses")
         configuration.http5xxRatio = try number(O.http5xxRatio, what: "(a fraction)")

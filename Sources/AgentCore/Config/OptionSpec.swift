@@ -87,6 +87,8 @@ public enum AgentOptions {
         "Longest container log message kept; longer ones are cut and marked …[truncated]")
     public static let maxDockerEvents = OptionSpec("max-docker-events", env: "MAX_DOCKER_EVENTS", default: "200", range: 1...100_000,
         "Most container events per payload; the rest wait for the next payloads (10 times this is kept)")
+    public static let maxContainers = OptionSpec("max-containers", env: "MAX_CONTAINERS", default: "1000", range: 1...10_000,
+        "Most containers whose logs are followed at once (one connection each); the rest are counted in /metrics")
     public static let maxPayloadBytes = OptionSpec("max-payload-bytes", env: "MAX_PAYLOAD_BYTES", default: "1048576", range: 16_384...67_108_864,
         "Largest payload body sent; past it log lines, then events are cut and extra alerts summarised (counted in /metrics), never metrics. Keep it below the server's body limit")
     public static let shellAlertAll = OptionSpec("shell-alert-all", env: "SHELL_ALERT_ALL", default: "false",
@@ -122,7 +124,7 @@ public enum AgentOptions {
         config, serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
         healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authSource, authLog, dockerSocket,
-        maxLogLineBytes, maxDockerEvents, maxPayloadBytes, shellAlertAll, http5xxMin, http5xxRatio, diskPath,
+        maxLogLineBytes, maxDockerEvents, maxContainers, maxPayloadBytes, shellAlertAll, http5xxMin, http5xxRatio, diskPath,
         procRoot, caFile, sendTimeout, maxBufferedPayloads, logLevel, logFormat,
     ]
 }

@@ -60,6 +60,8 @@ public final class DockerActivity: Sendable {
         public var malformedFrames = 0
         public var shellAlerts = 0
         public var reconnects = 0
+        /// Running containers not followed because --max-containers were.
+        public var containersUnfollowed = 0
         public init() {}
     }
 
@@ -122,6 +124,10 @@ public final class DockerActivity: Sendable {
                 $0.counters.eventsDropped += over
             }
         }
+    }
+
+    public func countUnfollowedContainers(_ n: Int) {
+        state.withLock { $0.counters.containersUnfollowed += n }
     }
 
     public func countMalformedEvent() {

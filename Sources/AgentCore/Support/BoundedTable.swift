@@ -34,6 +34,8 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     }
 
     public var count: Int { index.count }
+    /// Slots allocated: at most `capacity`, and no more than the most entries held at once.
+    var slotCount: Int { slots.count }
 
     public subscript(key: Key) -> Value? {
         index[key].map { slots[Int($0)]!.value }
