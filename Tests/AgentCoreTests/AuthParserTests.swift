@@ -279,14 +279,14 @@ import Testing
         #expect(table.evicted == 0)
     }
 
-    /// Full: each insert evicts exactly one entry, an expendable one first, and a recently
+    /// Full: each insert evicts exactly one entry, the lowest rank first, and a recently
     /// touched entry survives a sweep (second chance).
-    @Test func evictsOnePerInsertPreferringExpendableThenUntouched() {
+    @Test func evictsOnePerInsertLowestRankThenUntouched() {
         var table = BoundedTable<Int, Int>(capacity: 100)
-        for k in 0..<100 { table.update(k, default: { k }) { _ in } }
-        table.update(1_000, default: { 0 }, expendable: { $0 == 5 }) { _ in }
+        for k in 0..<100 { table.update(k, default: { k == 5 ? 0 : 10 }) { _ in } }
+        table.update(1_000, default: { 10 }, rank: { $0 }) { _ in }
         #expect(table.count == 100 && table.evicted == 1)
-        #expect(table[5] == nil && table[0] != nil, "the expendable entry went, not the oldest")
+        #expect(table[5] == nil && table[0] != nil, "the lowest rank went, not the oldest")
         for k in 2_000..<2_500 { table.update(k, default: { k }) { _ in } }
         #expect(table.count == 100 && table.evicted == 501, "one eviction per insert")
 
@@ -295,6 +295,15 @@ import Testing
         small.update(0, default: { 0 }) { _ in } // touched
         small.update(10, default: { 10 }) { _ in }
         #expect(small[0] != nil && small[1] == nil, "touched: passed over once; the first untouched went")
+    }
+
+    /// A real attacker survives a flood of one-failure addresses many times the cap.
+    @Test func aFloodOfSingleFailuresNeverEvictsARealAttacker() {
+        var d = BruteForceDetector(threshold: 5, windowSeconds: 300, maxTracked: 1_000)
+        for i in 0..<500 { d.record(address: "10.0.\(i >> 8).\(i & 255)", at: 5_000) }
+        d.record(address: "198.51.100.9", at: 5_000, count: 6)
+        for i in 0..<50_000 { d.record(address: "10.1.\(i >> 8 & 255).\(i & 255)", at: 5_000) }
+        #expect(d.offenders(at: 5_001) == ["198.51.100.9"] && d.tracked == 1_000)
     }
 
     /// Every key kind (IPv4, IPv6, host names) under one cap: a flood of names is bounded like

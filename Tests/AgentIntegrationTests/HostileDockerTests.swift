@@ -83,4 +83,23 @@ import Glibc
         #expect(after - before <= 2, "pings in 20 s: \(after - before)")
         #expect(a.process.isRunning)
     }
+
+    /// A container printing control bytes (escaped six times larger in JSON): payloads stay
+    /// within --max-payload-bytes with their metrics, the cut lines are counted, nothing is
+    /// refused by the server for size.
+    @Test func controlByteFloodStaysWithinThePayloadBudget() async throws {
+        let s = try await start("noisy", ["noisy", "500"])
+        defer { s.docker.stop(); s.server.stop() }
+        let a = try agent(s, ["--max-payload-bytes", "262144"])
+        defer { a.stop() }
+        try await eventuallyAsync(timeout: 60, "log lines cut and counted") {
+            ((try? await metric(s, "monitoring_agent_payload_trimmed_log_lines_total")) ?? 0) > 0
+        }
+        try await eventually(timeout: 20, "payloads received") { s.server.stdout.contains("body_bytes") }
+        struct Seen: Decodable { let body_bytes: Int }
+        let sizes = s.server.stdout.split(separator: "\n").compactMap { try? JSONDecoder().decode(Seen.self, from: Data($0.utf8)).body_bytes }
+        #expect(!sizes.isEmpty && sizes.allSatisfy { $0 <= 262_144 }, "\(sizes)")
+        #expect(sizes.contains { $0 > 100_000 }, "the log lines that fit were sent: \(sizes)")
+        #expect(a.stderr.contains("trimmed"))
+    }
 }

@@ -152,6 +152,68 @@ import Glibc
         #expect(position.contains(" \(chunk.utf8.count) "), "position saved at the end: \(position)")
     }
 
+    /// Unauthenticated: an X-Agent-Timestamp of Int64.min trapped the receiver. Now 401, and the
+    /// receiver keeps serving.
+    @Test func receiverAnswersAnyTimestampWith401() async throws {
+        let dir = Paths.tempDir("hostile-receiver")
+        let port = freePort()
+        let receiver = try Peer("receiver", try Paths.agentBinary(), ["--secret", "s", "receive", "--listen", "127.0.0.1:\(port)"], dir: dir)
+        defer { receiver.stop() }
+        try await eventually("receiver listening") { receiver.stderr.contains("receiver listening") }
+        for ts in ["-9223372036854775808", "9223372036854775807", "99999999999999999999", "-1"] {
+            let r = try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST",
+                                          headers: [("X-Agent-Timestamp", ts), ("X-Agent-Signature", "sha256=00")], body: Array("{}".utf8))
+            #expect(r.status == 401, "\(ts): \(r.status)")
+        }
+        #expect(receiver.process.isRunning)
+    }
+
+    /// 300,000 failures from distinct addresses (three times the tracking cap) appended at once:
+    /// payloads keep coming every interval while the flood is read (the old table rebuilt itself
+    /// at full CPU: 2 payloads in 260 s for a million addresses), and a real attacker in the
+    /// middle of the flood is still caught.
+    @Test func anAddressFloodDoesNotStallPayloads() async throws {
+        let dir = Paths.tempDir("hostile-flood")
+        let (server, port) = try await scriptedServer("keepalive", dir: dir)
+        defer { server.stop() }
+        let log = dir + "/auth.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let health = freePort()
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/", "--secret", "s", "--interval", "1",
+            "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "file",
+            "--auth-log", log, "--docker-socket", "none", "--failed-auth-threshold", "5"], dir: dir)
+        defer { agent.stop() }
+        try await eventuallyAsync("health up") { (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200 }
+        var flood = ""
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<300_000 {
+            let ip = (150_000..<150_010).contains(i) ? "198.51.100.77"
+                : "\(UInt8.random(in: 1...223, using: &rng)).\(UInt8.random(in: 0...255, using: &rng)).\(UInt8.random(in: 0...255, using: &rng)).\(UInt8.random(in: 1...254, using: &rng))"
+            flood += "Nov 30 09:10:27 h sshd[\(1000 + i % 30_000)]: Failed password for root from \(ip) port 22 ssh2\n"
+        }
+        let h = FileHandle(forWritingAtPath: log)!
+        h.write(Data(flood.utf8))
+        h.closeFile()
+        func requests() -> Int { server.stdout.split(separator: "\n").count }
+        var longestGap = 0.0
+        var last = (count: requests(), at: Date())
+        let started = Date()
+        while Date().timeIntervalSince(started) < 120 {
+            try await Task.sleep(for: .milliseconds(200))
+            let n = requests()
+            if n != last.count { longestGap = max(longestGap, Date().timeIntervalSince(last.at)); last = (n, Date()) }
+            let text = (try? await httpGet("http://127.0.0.1:\(health)/metrics?format=prometheus").body) ?? ""
+            if text.contains("monitoring_agent_auth_lines_total 300000") { break }
+        }
+        let text = try await httpGet("http://127.0.0.1:\(health)/metrics?format=prometheus").body
+        #expect(text.contains("monitoring_agent_auth_lines_total 300000"), "the whole flood was read")
+        #expect(longestGap < 5, "longest time without a payload during the flood: \(longestGap) s")
+        try await eventuallyAsync(timeout: 10, "the real attacker in the flood is caught") {
+            (try? await httpGet("http://127.0.0.1:\(health)/metrics?format=json").body)?.contains("BRUTE_FORCE:198.51.100.77") == true
+        }
+    }
+
     /// Container names and command lines come from workloads: CR, LF and ESC in them are
     /// escaped in text logs, so they cannot forge a line.
     @Test func textLogsEscapeControlCharacters() throws {

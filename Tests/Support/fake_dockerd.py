@@ -10,6 +10,8 @@ Modes:
                 padding (N=20000, PAD=600 gives a body over 12 MiB); every log stream sends one
                 line and then stays open
   slow-list     /containers/json sends its head, then one byte every 2 s, forever
+  noisy N       one container whose log stream sends N lines of 4,000 control bytes (each
+                escaped six times larger in JSON), then stays open
 """
 import json, os, socket, socketserver, sys, threading, time
 from http.server import BaseHTTPRequestHandler
@@ -77,6 +79,9 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(2)
                     self.wfile.write(b" ")
                     self.wfile.flush()
+            if mode == "noisy":
+                return self.send(200, json.dumps([{"Id": "%064x" % 1, "Names": ["/noisy"], "Image": "busybox",
+                                                   "State": "running"}]).encode())
             self.stream_head("application/json")
             self.chunk(b"[")
             filler = "x" * pad
@@ -99,6 +104,11 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) >= 5 and parts[2] == "containers" and parts[4] == "logs":
             self.stream_head("application/vnd.docker.raw-stream")
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+            if mode == "noisy":
+                line = stamp.encode() + b" " + bytes([1]) * 4000 + b"\n"
+                for _ in range(count):
+                    self.chunk(line)
+                return self.hold()
             self.chunk(("%s hello from %s\n" % (stamp, parts[3][:12])).encode())
             return self.hold()
         self.send(404, b'{"message":"page not found"}')

@@ -4,10 +4,11 @@
 /// The window is 8 buckets of window/8 seconds (so its edge is exact to one bucket), each a
 /// saturating UInt8 (up to 255 failures per bucket, 2,040 per window). Sources (IPv4, IPv6 and
 /// host names alike) live in one `BoundedTable` of at most `maxTracked` entries: keyed hashing,
-/// so crafted addresses cannot collide; one bounded eviction per new source when full (a source
-/// whose failures all left the window first, else one not seen since the sweep last passed), so
-/// a flood of millions of addresses costs the same per line as a quiet day. Evictions are
-/// counted in `evicted`.
+/// so crafted addresses cannot collide; one bounded eviction per new source when full, of the
+/// source with the fewest failures in the window among those the sweep looks at (a source whose
+/// failures all left the window first), so a flood of millions of one-failure addresses costs
+/// the same per line as a quiet day and never pushes out an address attacking in earnest.
+/// Evictions are counted in `evicted`.
 public struct BruteForceDetector: Sendable {
     public static let buckets = 8
     /// Highest count a window can hold (8 buckets of 255).
@@ -55,7 +56,7 @@ public struct BruteForceDetector: Sendable {
         let latest = latestBucket
         let source = Source(key: key, name: key.kind == .name ? (hostName ?? "?") : nil)
         sources.update(source, default: { WindowCounts(newest: b, counts: 0) },
-                       expendable: { $0.total(at: latest) == 0 }) { $0.add(bucket: b, count: count) }
+                       rank: { $0.total(at: latest) }) { $0.add(bucket: b, count: count) }
     }
 
     /// Addresses at or above the threshold now, sorted; forgets addresses with no failures left in the window.

@@ -5,10 +5,11 @@
 ///   process: an attacker cannot precompute keys that collide, so every operation is O(1)
 ///   expected whatever the keys.
 /// - Entries live in a slab of at most `capacity` slots. Inserting into a full table evicts one
-///   entry chosen by a CLOCK sweep (second chance) over at most `sweepLimit` slots: an entry the
-///   caller says is expendable goes first, else one not touched since the hand last passed, else
-///   the last one looked at; so one insert costs a bounded amount of work however the table is
-///   filled. Nothing is ever rebuilt in one go.
+///   entry chosen by a CLOCK sweep over at most `sweepLimit` slots: the lowest rank the caller
+///   gives (for addresses: failures in the window, so a flood of one-failure addresses pushes out
+///   its own kind, never an address that is attacking in earnest), then one not touched since the
+///   hand last passed; so one insert costs a bounded amount of work however the table is filled.
+///   Nothing is ever rebuilt in one go.
 /// - Removing an entry frees its slot for reuse; nothing grows with the number of keys ever seen.
 public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     struct Slot: Sendable {
@@ -42,14 +43,15 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     }
 
     /// Runs `body` on the value for `key`, inserting `make()` first when there is none (and
-    /// evicting one entry if the table is full; `expendable` says which entries may go first).
-    public mutating func update<R>(_ key: Key, default make: () -> Value, expendable: (Value) -> Bool = { _ in false },
+    /// evicting one entry if the table is full: of the `sweepLimit` entries under the hand, the
+    /// one with the lowest `rank`, an untouched one before a touched one of the same rank).
+    public mutating func update<R>(_ key: Key, default make: () -> Value, rank: (Value) -> Int = { _ in 0 },
                                    _ body: (inout Value) -> R) -> R {
         if let i = index[key] {
             slots[Int(i)]!.referenced = true
             return body(&slots[Int(i)]!.value)
         }
-        if index.count >= capacity { evictOne(expendable) }
+        if index.count >= capacity { evictOne(rank) }
         var value = make()
         let result = body(&value)
         let slot: Int
@@ -84,22 +86,21 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
         }
     }
 
-    /// Evicts one entry from the `sweepLimit` slots under the hand: the first expendable one,
-    /// else the first not touched since the hand last passed (reference bits are cleared on the
-    /// way), else the last slot looked at.
-    private mutating func evictOne(_ expendable: (Value) -> Bool) {
-        var candidate: Int?
-        var last = hand
+    /// Evicts one entry from the `sweepLimit` slots under the hand: the lowest rank, and among
+    /// equal ranks one not touched since the hand last passed (second chance; reference bits are
+    /// cleared on the way). An untouched entry of rank 0 ends the sweep at once.
+    private mutating func evictOne(_ rank: (Value) -> Int) {
+        var best: (slot: Int, score: Int)?
         for _ in 0..<min(Self.sweepLimit, slots.count) {
             let i = hand
             hand = hand + 1 == slots.count ? 0 : hand + 1
             guard let s = slots[i] else { continue } // a full table has no free slot; kept for safety
-            last = i
-            if expendable(s.value) { candidate = i; break }
-            if s.referenced { slots[i]!.referenced = false } else if candidate == nil { candidate = i }
+            let score = max(0, rank(s.value)).multipliedReportingOverflow(by: 2).partialValue | (s.referenced ? 1 : 0)
+            if s.referenced { slots[i]!.referenced = false }
+            if best == nil || score < best!.score { best = (i, score) }
+            if score == 0 { break }
         }
-        let i = candidate ?? last
-        guard let s = slots[i] else { return }
+        guard let i = best?.slot, let s = slots[i] else { return }
         index[s.key] = nil
         slots[i] = nil
         free.append(Int32(i))
