@@ -317,8 +317,8 @@ import Testing
         #expect(d.offenders(at: 5_001) == ["198.51.100.1"])
     }
 
-    /// Connections that end leave nothing behind: a million short connections, one table entry
-    /// at a time (the table once kept a growing list of every pid seen).
+    /// Connections that end leave nothing behind: 200,000 short connections, one table slot
+    /// reused by all of them (no list that grows with every pid seen).
     @Test func finishedConnectionsLeaveNothing() {
         var c = AuthAttemptCounter(capacity: 100)
         for pid in Int32(1)...200_000 {

@@ -1,8 +1,8 @@
 @testable import AgentCore
 import Testing
 
-/// Regression tests for input an attacker chooses (docs/SECURITY.md): each case crashed, stalled
-/// or misled the agent or receiver before the fix named in its comment.
+/// Regression tests for input an attacker chooses (docs/SECURITY.md): each case would crash, stall
+/// or mislead the agent or receiver without the bound its comment names.
 @Suite struct HostileInputTests {
     let verifier = IngestVerifier(secret: Secret("k"), maxSkewSeconds: 300)
 
@@ -24,8 +24,8 @@ import Testing
         #expect(IngestVerifier.unixSeconds("1234567890123") == nil, "13 digits")
     }
 
-    /// From the server the agent sends to: a Date or Retry-After with a year of 17 digits
-    /// trapped in the day arithmetic (and again at every restart, the payload still queued).
+    /// From the server the agent sends to: a Date or Retry-After with a year of 17 digits must
+    /// not reach the day arithmetic.
     @Test(arguments: ["Thu, 01 Jan 99999999999999999 00:00:00 GMT", "Thu, 01 Jan -9223372036854775808 00:00:00 GMT",
                       "Thu, 01 Jan 10000 00:00:00 GMT", "Thu, 99999999999999999999 Jan 2025 00:00:00 GMT",
                       "Thu, 01 Jan 2025 99999999999999999:00:00 GMT", "Thu, 01 Jan 0000 00:00:00 GMT",

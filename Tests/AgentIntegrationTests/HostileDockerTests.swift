@@ -41,9 +41,9 @@ import Glibc
         return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
     }
 
-    /// 20,000 containers in a 12 MiB listing (over the old 8 MiB body limit, which turned Docker
-    /// monitoring off for good): the listing is streamed, the first --max-containers are
-    /// followed, the rest counted; descriptors stay bounded and Docker stays connected.
+    /// 20,000 containers in a 12 MiB listing (beyond any whole-body limit): the listing is
+    /// streamed, the first --max-containers are followed, the rest counted; descriptors stay
+    /// bounded and Docker stays connected.
     @Test func hugeListingIsStreamedAndFollowersAreCapped() async throws {
         let s = try await start("many", ["many", "20000", "600"])
         defer { s.docker.stop(); s.server.stop() }

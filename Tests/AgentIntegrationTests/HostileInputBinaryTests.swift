@@ -18,8 +18,8 @@ import Glibc
         return (peer, Int(peer.stdout.split(separator: "\n")[0].split(separator: " ")[1])!)
     }
 
-    /// A Date (or Retry-After) the day arithmetic cannot hold trapped the agent, and again at
-    /// every restart while the payload was queued. Now: ignored, and the agent keeps sending.
+    /// A Date (or Retry-After) the day arithmetic cannot hold would trap the agent, and again at
+    /// every restart while the payload is queued: it is ignored, and the agent keeps sending.
     @Test(arguments: ["hostile-date", "hostile-retry"])
     func overflowingServerDatesNeverCrashTheAgent(_ mode: String) async throws {
         let dir = Paths.tempDir("hostile-\(mode)")
@@ -56,7 +56,7 @@ import Glibc
         #expect(lines.count == 1 && lines[0].contains(flag), "\(p.stderr)")
     }
 
-    /// A FIFO named as the secret or config file hung the start with no output: now refused at once.
+    /// A FIFO named as the secret or config file would hang the start with no output: refused at once.
     @Test(arguments: ["--secret-file", "--config"])
     func fifoInPlaceOfAFileIsRefusedAtOnce(_ flag: String) async throws {
         let dir = Paths.tempDir("hostile-fifo")
@@ -112,9 +112,9 @@ import Glibc
         #expect(payloads >= 5, "payloads kept flowing: \(payloads)")
     }
 
-    /// 40 MB appended to the auth log at once (the old tailer read it in one go: RSS +126 MB,
-    /// OOM-killed under the unit's MemoryMax): taken in bounded steps, every line counted, the
-    /// peak memory barely moves.
+    /// 40 MB appended to the auth log at once (read in one go, it would cost over 100 MB and an
+    /// OOM kill under the unit's MemoryMax): taken in bounded steps, every line counted, the peak
+    /// memory barely moves.
     @Test func aLargeAuthBacklogIsReadInBoundedSteps() async throws {
         let dir = Paths.tempDir("hostile-backlog")
         let (server, port) = try await scriptedServer("keepalive", dir: dir)
@@ -152,8 +152,8 @@ import Glibc
         #expect(position.contains(" \(chunk.utf8.count) "), "position saved at the end: \(position)")
     }
 
-    /// Unauthenticated: an X-Agent-Timestamp of Int64.min trapped the receiver. Now 401, and the
-    /// receiver keeps serving.
+    /// Unauthenticated: an X-Agent-Timestamp of Int64.min (or any other number) must not trap
+    /// the skew arithmetic: 401, and the receiver keeps serving.
     @Test func receiverAnswersAnyTimestampWith401() async throws {
         let dir = Paths.tempDir("hostile-receiver")
         let port = freePort()
@@ -169,9 +169,9 @@ import Glibc
     }
 
     /// 300,000 failures from distinct addresses (three times the tracking cap) appended at once:
-    /// payloads keep coming every interval while the flood is read (the old table rebuilt itself
-    /// at full CPU: 2 payloads in 260 s for a million addresses), and a real attacker in the
-    /// middle of the flood is still caught.
+    /// payloads keep coming every interval while the flood is read (a table that rebuilds itself
+    /// when full can starve the cycle for minutes), and a real attacker in the middle of the
+    /// flood is still caught.
     @Test func anAddressFloodDoesNotStallPayloads() async throws {
         let dir = Paths.tempDir("hostile-flood")
         let (server, port) = try await scriptedServer("keepalive", dir: dir)

@@ -145,11 +145,16 @@ public struct AddressKey: Hashable, Sendable {
         return false
     }
 
-    /// A host name's key: FNV-1a over its bytes (the name itself travels beside the key).
+    /// A host name's key: 128 bits of Swift's `Hasher` (SipHash, seeded at random per process)
+    /// over its bytes, two passes with different prefixes. Names come from outside input, so an
+    /// unkeyed hash would let a crafted name share another's key; with an unknown seed a
+    /// collision is as likely as guessing it. The name itself travels beside the key.
     public static func name<C: Collection<UInt8>>(_ b: C) -> AddressKey {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for c in b { h = (h ^ UInt64(c)) &* 0x100_0000_01B3 }
-        return AddressKey(kind: .name, hi: h, lo: UInt64(b.count))
+        var first = Hasher(), second = Hasher()
+        first.combine(UInt8(1))
+        second.combine(UInt8(2))
+        for c in b { first.combine(c); second.combine(c) }
+        return AddressKey(kind: .name, hi: UInt64(bitPattern: Int64(first.finalize())), lo: UInt64(bitPattern: Int64(second.finalize())))
     }
 
     // MARK: formatting

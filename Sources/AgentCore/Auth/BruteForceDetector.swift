@@ -3,7 +3,8 @@
 ///
 /// The window is 8 buckets of window/8 seconds (so its edge is exact to one bucket), each a
 /// saturating UInt8 (up to 255 failures per bucket, 2,040 per window). Sources (IPv4, IPv6 and
-/// host names alike) live in one `BoundedTable` of at most `maxTracked` entries: keyed hashing,
+/// host names alike, by `AddressKey`) live in one `BoundedTable` of at most `maxTracked` entries
+/// (about 110 bytes each measured at the default cap): keyed hashing,
 /// so crafted addresses cannot collide; one bounded eviction per new source when full, of the
 /// source with the fewest failures in the window among those the sweep looks at (a source whose
 /// failures all left the window first), so a flood of millions of one-failure addresses costs
@@ -14,23 +15,23 @@ public struct BruteForceDetector: Sendable {
     /// Highest count a window can hold (8 buckets of 255).
     public static let maxWindowCount = 8 * 255
 
-    /// A source: an IP address by its bits, a host name by its text (never by a hash of it, so
-    /// two names can never be counted as one).
-    struct Source: Hashable, Sendable {
-        let key: AddressKey
-        let name: String?
-        var text: String { name ?? key.ipText ?? "?" }
-    }
-
     public let threshold: Int
     public let windowSeconds: Int
     public let maxTracked: Int
     private let bucketSeconds: Int
-    private var sources: BoundedTable<Source, WindowCounts>
+    /// Every source by its key: IP addresses by their bits, host names by a keyed 128-bit hash
+    /// of their text (`AddressKey.name`).
+    private var sources: BoundedTable<AddressKey, WindowCounts>
+    /// The text of the host names among `sources` (IP addresses are printed from their bits).
+    private var names: [AddressKey: String] = [:]
     /// The newest bucket seen, for deciding which sources are expendable when full.
     private var latestBucket: UInt32 = 1
 
-    public init(threshold: Int, windowSeconds: Int, maxTracked: Int = 100_000) {
+    /// The default cap: 3/4 of 2^17, the most a `Dictionary` holds in 2^17 buckets (its load
+    /// limit is 3/4), so the index never doubles for the last few entries.
+    public static let defaultMaxTracked = 98_304
+
+    public init(threshold: Int, windowSeconds: Int, maxTracked: Int = BruteForceDetector.defaultMaxTracked) {
         self.threshold = threshold
         self.windowSeconds = windowSeconds
         self.maxTracked = maxTracked
@@ -54,9 +55,10 @@ public struct BruteForceDetector: Sendable {
         let b = bucket(now)
         latestBucket = max(latestBucket, b)
         let latest = latestBucket
-        let source = Source(key: key, name: key.kind == .name ? (hostName ?? "?") : nil)
-        sources.update(source, default: { WindowCounts(newest: b, counts: 0) },
+        sources.update(key, default: { WindowCounts(newest: b, counts: 0) },
                        rank: { $0.total(at: latest) }) { $0.add(bucket: b, count: count) }
+        if let gone = sources.lastEvicted, gone.kind == .name { names[gone] = nil }
+        if key.kind == .name, names[key] == nil { names[key] = hostName ?? "?" }
     }
 
     /// Addresses at or above the threshold now, sorted; forgets addresses with no failures left in the window.
@@ -64,11 +66,15 @@ public struct BruteForceDetector: Sendable {
         let b = bucket(now)
         latestBucket = max(latestBucket, b)
         var out = [String]()
-        sources.removeAll { source, w in
+        let known = names, threshold = threshold
+        var forgotten: [AddressKey] = []
+        sources.removeAll { key, w in
             let total = w.total(at: b)
-            if total >= threshold { out.append(source.text) }
+            if total >= threshold { out.append(key.ipText ?? known[key] ?? "?") }
+            if total == 0, key.kind == .name { forgotten.append(key) }
             return total == 0
         }
+        for key in forgotten { names[key] = nil }
         return out.sorted()
     }
 

@@ -24,7 +24,7 @@ public final class SecuritySignals: Sendable {
     private let state: Mutex<State>
 
     public init(failedAuthThreshold: Int, authWindowSeconds: Int, baselineSamples: Int, cpuSpikePct: Double,
-                cpuZScore: Double = 3.0, maxTrackedAddresses: Int = 100_000) {
+                cpuZScore: Double = 3.0, maxTrackedAddresses: Int = BruteForceDetector.defaultMaxTracked) {
         state = Mutex(State(
             counter: AuthAttemptCounter(),
             bruteForce: BruteForceDetector(threshold: failedAuthThreshold, windowSeconds: authWindowSeconds, maxTracked: maxTrackedAddresses),

@@ -28,6 +28,8 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     private var hand = 0
     /// Entries evicted to make room, since the start.
     public private(set) var evicted = 0
+    /// The key the last `update` evicted to make room (nil when it evicted none).
+    public private(set) var lastEvicted: Key?
 
     public init(capacity: Int) {
         precondition(capacity > 0 && capacity <= Int(Int32.max), "capacity out of range")
@@ -51,6 +53,7 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
             slots[Int(i)]!.referenced = true
             return body(&slots[Int(i)]!.value)
         }
+        lastEvicted = nil
         if index.count >= capacity { evictOne(rank) }
         var value = make()
         let result = body(&value)
@@ -59,6 +62,9 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
             slot = Int(f)
             slots[slot] = Slot(key: key, value: value, referenced: false)
         } else {
+            // Growing past half the capacity: reserve the rest once, so the slab never ends
+            // up with up to twice the slots it may ever use.
+            if slots.count == slots.capacity, slots.count >= capacity / 2 { slots.reserveCapacity(capacity) }
             slot = slots.count
             slots.append(Slot(key: key, value: value, referenced: false))
         }
@@ -101,6 +107,7 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
             if score == 0 { break }
         }
         guard let i = best?.slot, let s = slots[i] else { return }
+        lastEvicted = s.key
         index[s.key] = nil
         slots[i] = nil
         free.append(Int32(i))
