@@ -71,7 +71,7 @@ for t in "${targets[@]}"; do
   [ -d "$F/fuzz/$t" ] && cp "$F/fuzz/$t"/* "$corpus/" 2>/dev/null || true
   # Line-shaped inputs need no more than a few lines; streams and listings a few frames.
   case "$t" in
-    docker-frames|queue-segment|json-array|secret-masker) max_len=16384 ;;
+    queue-segment|json-array) max_len=16384 ;;
     *) max_len=4096 ;;
   esac
   log=$SCRATCH/$t.log

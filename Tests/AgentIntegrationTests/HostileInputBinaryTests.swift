@@ -18,6 +18,22 @@ import Glibc
         return (peer, Int(peer.stdout.split(separator: "\n")[0].split(separator: " ")[1])!)
     }
 
+    /// An agent tailing an empty auth log of its own, sending to a scripted server, with its
+    /// health port up: (dir, server, agent, log path, health port).
+    func authFileAgent(_ name: String, _ extra: [String] = []) async throws -> (String, Peer, Peer, String, Int) {
+        let dir = Paths.tempDir(name)
+        let (server, port) = try await scriptedServer("keepalive", dir: dir)
+        let log = dir + "/auth.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let health = freePort()
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/", "--secret", "s", "--interval", "1",
+            "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "file",
+            "--auth-log", log, "--docker-socket", "none"] + extra, dir: dir)
+        try await eventuallyAsync("health up") { (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200 }
+        return (dir, server, agent, log, health)
+    }
+
     /// A Date (or Retry-After) the day arithmetic cannot hold would trap the agent, and again at
     /// every restart while the payload is queued: it is ignored, and the agent keeps sending.
     @Test(arguments: ["hostile-date", "hostile-retry"])
@@ -116,18 +132,8 @@ import Glibc
     /// OOM kill under the unit's MemoryMax): taken in bounded steps, every line counted, the peak
     /// memory barely moves.
     @Test func aLargeAuthBacklogIsReadInBoundedSteps() async throws {
-        let dir = Paths.tempDir("hostile-backlog")
-        let (server, port) = try await scriptedServer("keepalive", dir: dir)
-        defer { server.stop() }
-        let log = dir + "/auth.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let health = freePort()
-        let agent = try Peer("agent", try Paths.agentBinary(), [
-            "--server-url", "http://127.0.0.1:\(port)/", "--secret", "s", "--interval", "1",
-            "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "file",
-            "--auth-log", log, "--docker-socket", "none"], dir: dir)
-        defer { agent.stop() }
-        try await eventuallyAsync("health up") { (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200 }
+        let (dir, server, agent, log, health) = try await authFileAgent("hostile-backlog")
+        defer { server.stop(); agent.stop() }
         func peakKB() -> Int {
             let status = (try? String(contentsOfFile: "/proc/\(agent.pid)/status", encoding: .utf8)) ?? ""
             let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
@@ -173,18 +179,8 @@ import Glibc
     /// when full can starve the cycle for minutes), and a real attacker in the middle of the
     /// flood is still caught.
     @Test func anAddressFloodDoesNotStallPayloads() async throws {
-        let dir = Paths.tempDir("hostile-flood")
-        let (server, port) = try await scriptedServer("keepalive", dir: dir)
-        defer { server.stop() }
-        let log = dir + "/auth.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let health = freePort()
-        let agent = try Peer("agent", try Paths.agentBinary(), [
-            "--server-url", "http://127.0.0.1:\(port)/", "--secret", "s", "--interval", "1",
-            "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "file",
-            "--auth-log", log, "--docker-socket", "none", "--failed-auth-threshold", "5"], dir: dir)
-        defer { agent.stop() }
-        try await eventuallyAsync("health up") { (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200 }
+        let (_, server, agent, log, health) = try await authFileAgent("hostile-flood", ["--failed-auth-threshold", "5"])
+        defer { server.stop(); agent.stop() }
         var flood = ""
         var rng = SystemRandomNumberGenerator()
         for i in 0..<300_000 {
@@ -208,7 +204,9 @@ import Glibc
         }
         let text = try await httpGet("http://127.0.0.1:\(health)/metrics?format=prometheus").body
         #expect(text.contains("monitoring_agent_auth_lines_total 300000"), "the whole flood was read")
-        #expect(longestGap < 5, "longest time without a payload during the flood: \(longestGap) s")
+        // Loose on purpose (a loaded 2-core machine stretches everything); a table that stalls
+        // the cycle takes minutes. The precise figures are in docs/BENCHMARKS.md.
+        #expect(longestGap < 20, "longest time without a payload during the flood: \(longestGap) s")
         try await eventuallyAsync(timeout: 10, "the real attacker in the flood is caught") {
             (try? await httpGet("http://127.0.0.1:\(health)/metrics?format=json").body)?.contains("BRUTE_FORCE:198.51.100.77") == true
         }

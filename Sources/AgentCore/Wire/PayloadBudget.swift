@@ -29,23 +29,11 @@ public enum PayloadBudget {
         var trim = PayloadTrim()
         guard body.count > maxBytes else { return (body, trim) }
 
-        let logs = p.logs
-        let keptLogs = try largest(logs.count) { n throws(AgentError) in
-            p.logs = Array(logs.prefix(n))
-            return try PayloadJSON.encode(p).count <= maxBytes
-        }
-        p.logs = Array(logs.prefix(keptLogs))
-        trim.logs = logs.count - keptLogs
+        trim.logs = try cut(\.logs, of: &p, maxBytes: maxBytes)
         body = try PayloadJSON.encode(p)
         guard body.count > maxBytes else { return (body, trim) }
 
-        let events = p.dockerEvents
-        let keptEvents = try largest(events.count) { n throws(AgentError) in
-            p.dockerEvents = Array(events.prefix(n))
-            return try PayloadJSON.encode(p).count <= maxBytes
-        }
-        p.dockerEvents = Array(events.prefix(keptEvents))
-        trim.events = events.count - keptEvents
+        trim.events = try cut(\.dockerEvents, of: &p, maxBytes: maxBytes)
         body = try PayloadJSON.encode(p)
         guard body.count > maxBytes else { return (body, trim) }
 
@@ -72,6 +60,18 @@ public enum PayloadBudget {
         p = summarised(keptAlerts)
         trim.alerts = alerts.count - keptAlerts
         return (try PayloadJSON.encode(p), trim)
+    }
+
+    /// Keeps the longest prefix of the list at `path` with which `p` fits; returns how many went.
+    static func cut<T>(_ path: WritableKeyPath<Payload, [T]>, of p: inout Payload, maxBytes: Int) throws(AgentError) -> Int {
+        let all = p[keyPath: path]
+        var probe = p
+        let kept = try largest(all.count) { n throws(AgentError) in
+            probe[keyPath: path] = Array(all.prefix(n))
+            return try PayloadJSON.encode(probe).count <= maxBytes
+        }
+        p[keyPath: path] = Array(all.prefix(kept))
+        return all.count - kept
     }
 
     /// The largest n in 0...count with `fits(n)`, for a `fits` that holds up to some n and not
