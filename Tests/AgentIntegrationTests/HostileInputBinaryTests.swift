@@ -11,7 +11,7 @@ import Glibc
 /// Hostile input through the real binary (docs/SECURITY.md): a server that answers with
 /// overflowing dates, configuration that would overflow, FIFOs where files should be, idle
 /// clients holding the health port, and workload text in the logs.
-@Suite struct HostileInputBinaryTests {
+@Suite(.serialized) struct HostileInputBinaryTests {
     func scriptedServer(_ mode: String, dir: String) async throws -> (Peer, Int) {
         let peer = try Peer("http-\(mode)", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", mode], dir: dir)
         try await eventually(timeout: 10, "scripted server ready") { peer.stdout.hasPrefix("ready ") }
@@ -32,6 +32,15 @@ import Glibc
             "--auth-log", log, "--docker-socket", "none"] + extra, dir: dir)
         try await eventuallyAsync("health up") { (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200 }
         return (dir, server, agent, log, health)
+    }
+
+    /// Appends generated lines (Tests/Support/auth_flood.py) to `log` in one write; returns the
+    /// bytes appended. Made by a child process: tens of MB of text built here would hold one of
+    /// the test runner's few threads for seconds.
+    func appendGenerated(_ log: String, _ mode: String, dir: String) async throws -> Int {
+        let gen = try Peer("gen-\(mode)", "/usr/bin/env", ["python3", Paths.support + "/auth_flood.py", log, mode], dir: dir)
+        #expect(await gen.waitExit(timeout: 120) == 0)
+        return Int(gen.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     /// A Date (or Retry-After) the day arithmetic cannot hold would trap the agent, and again at
@@ -117,10 +126,11 @@ import Glibc
         let held = descriptors() - baseline
         #expect(held <= 64 + 4, "descriptors held for idle clients: \(held)")
         // The first idle clients are cut off by the server after the header timeout (10 s).
-        var tv = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var byte: UInt8 = 0
-        #expect(recv(sockets[0], &byte, 1, 0) == 0, "closed by the server, not held")
+        // Polled without blocking: a blocking recv would hold one of the test runner's threads.
+        try await eventually(timeout: 30, "the first idle client closed by the server, not held") {
+            var byte: UInt8 = 0
+            return recv(sockets[0], &byte, 1, Int32(MSG_DONTWAIT)) == 0
+        }
         try await eventuallyAsync(timeout: 40, "/healthz answers while idle clients keep arriving") {
             (try? await httpGet("http://127.0.0.1:\(health)/healthz"))?.status == 200
         }
@@ -140,14 +150,8 @@ import Glibc
             return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
         }
         let before = peakKB()
-        var chunk = ""
-        for i in 0..<200_000 {
-            chunk += "Nov 30 09:10:27 h sshd[\(1000 + i % 30_000)]: Failed password for invalid user u\(i) from 10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255) port 22 ssh2 \(String(repeating: "x", count: 100))\n"
-        }
-        let h = FileHandle(forWritingAtPath: log)!
-        h.write(Data(chunk.utf8))
-        h.closeFile()
-        #expect(chunk.utf8.count > 40_000_000)
+        let appended = try await appendGenerated(log, "backlog", dir: dir)
+        #expect(appended > 40_000_000)
         try await eventuallyAsync(timeout: 120, "all 200,000 lines counted") {
             let text = (try? await httpGet("http://127.0.0.1:\(health)/metrics?format=prometheus").body) ?? ""
             return text.contains("monitoring_agent_auth_lines_total 200000")
@@ -155,7 +159,7 @@ import Glibc
         let grown = peakKB() - before
         #expect(grown < 30_000, "peak RSS grew by \(grown) kB for a 40 MB backlog")
         let position = try String(contentsOfFile: dir + "/queue/auth-position", encoding: .utf8)
-        #expect(position.contains(" \(chunk.utf8.count) "), "position saved at the end: \(position)")
+        #expect(position.contains(" \(appended) "), "position saved at the end: \(position)")
     }
 
     /// Unauthenticated: an X-Agent-Timestamp of Int64.min (or any other number) must not trap
@@ -179,18 +183,9 @@ import Glibc
     /// when full can starve the cycle for minutes), and a real attacker in the middle of the
     /// flood is still caught.
     @Test func anAddressFloodDoesNotStallPayloads() async throws {
-        let (_, server, agent, log, health) = try await authFileAgent("hostile-flood", ["--failed-auth-threshold", "5"])
+        let (dir, server, agent, log, health) = try await authFileAgent("hostile-flood", ["--failed-auth-threshold", "5"])
         defer { server.stop(); agent.stop() }
-        var flood = ""
-        var rng = SystemRandomNumberGenerator()
-        for i in 0..<300_000 {
-            let ip = (150_000..<150_010).contains(i) ? "198.51.100.77"
-                : "\(UInt8.random(in: 1...223, using: &rng)).\(UInt8.random(in: 0...255, using: &rng)).\(UInt8.random(in: 0...255, using: &rng)).\(UInt8.random(in: 1...254, using: &rng))"
-            flood += "Nov 30 09:10:27 h sshd[\(1000 + i % 30_000)]: Failed password for root from \(ip) port 22 ssh2\n"
-        }
-        let h = FileHandle(forWritingAtPath: log)!
-        h.write(Data(flood.utf8))
-        h.closeFile()
+        _ = try await appendGenerated(log, "flood", dir: dir)
         func requests() -> Int { server.stdout.split(separator: "\n").count }
         var longestGap = 0.0
         var last = (count: requests(), at: Date())
