@@ -1,4 +1,5 @@
 @testable import AgentCore
+import Foundation
 import Testing
 
 /// Regression tests for input an attacker chooses (docs/SECURITY.md): each case would crash, stall
@@ -146,5 +147,36 @@ import Testing
         #expect(elements == [#"{"Id":"y"}"#] && s.oversized == 1 && s.finished)
         #expect(scan(#"{"message":"page not found"}"#, chunk: 3).scanner.failed)
         #expect(!scan("[{\"Id\":\"a\"}", chunk: 3).scanner.finished, "a cut-off listing is not finished")
+    }
+}
+
+/// Found by scripts/fuzz.sh (docker-event): a daemon's negative `timeNano` gave a negative
+/// fraction, and the `since` parameter of the next reconnection trapped on it.
+@Suite struct DockerTimeFromOutsideTests {
+    @Test(arguments: [Int64.min, -1_795_845_184_334_299_683, -1, 0, 1, Int64.max])
+    func anyTimeNanoPrintsAndResumes(_ timeNano: Int64) {
+        let t = DockerTimestamp(timeNano: timeNano)
+        #expect((0..<1_000_000_000).contains(t.nanos))
+        #expect(t.sinceParameter.split(separator: ".").last?.count == 9)
+        #expect(t.description.count == 30)
+        // The instant is kept: seconds * 10^9 + nanos == timeNano, in 128-bit arithmetic.
+        let (high, low) = t.seconds.multipliedFullWidth(by: 1_000_000_000)
+        let whole = (Int128(high) << 64 | Int128(low)) + Int128(t.nanos)
+        #expect(whole == Int128(timeNano))
+    }
+
+    @Test func floorDivisionKeepsTheInstant() {
+        let t = DockerTimestamp(timeNano: -1)
+        #expect(t.seconds == -1 && t.nanos == 999_999_999)
+        #expect(t.description == "1969-12-31T23:59:59.999999999Z")
+        #expect(t.sinceParameter == "-1.999999999")
+    }
+
+    @Test func eventTimesOutsideYears1To9999AreNoTime() throws {
+        for time in [Int64.min, Int64.max, 253_402_300_800] {
+            let e = try JSONDecoder().decode(DockerEventMessage.self, from: Data(#"{"time":\#(time)}"#.utf8))
+            #expect(e.timestamp == nil)
+        }
+        #expect(DockerTimestamp(seconds: .min, nanos: -5).description == "0001-01-01T00:00:00.000000000Z")
     }
 }

@@ -30,9 +30,10 @@ public struct DockerEventMessage: Decodable, Sendable, Equatable {
         return String(a[a.index(after: colon)...]).trimmingLeadingSpaces()
     }
 
+    /// When the event happened; a `time` outside years 1-9999 is no time.
     public var timestamp: DockerTimestamp? {
         if let timeNano { return DockerTimestamp(timeNano: timeNano) }
-        if let time { return DockerTimestamp(seconds: time, nanos: 0) }
+        if let time, DockerTimestamp.printable.contains(time) { return DockerTimestamp(seconds: time, nanos: 0) }
         return nil
     }
 }

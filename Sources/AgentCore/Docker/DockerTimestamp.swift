@@ -10,10 +10,15 @@ public struct DockerTimestamp: Sendable, Hashable, Comparable, CustomStringConve
         self.nanos = nanos
     }
 
-    /// From an event's `timeNano`.
+    /// From an event's `timeNano` (any Int64 a daemon sends: the fraction is always 0-999,999,999,
+    /// also before 1970).
     public init(timeNano: Int64) {
-        self.init(seconds: timeNano / 1_000_000_000, nanos: Int32(timeNano % 1_000_000_000))
+        let (q, r) = timeNano.quotientAndRemainder(dividingBy: 1_000_000_000) // r has the sign of timeNano
+        self.init(seconds: r < 0 ? q - 1 : q, nanos: Int32(r < 0 ? r + 1_000_000_000 : r))
     }
+
+    /// Seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the times RFC 3339 can print.
+    public static let printable: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
 
     /// Parses RFC 3339 text with an optional fraction of up to nine digits and `Z` or an offset,
     /// straight from the bytes (this runs once per container log line).
@@ -64,14 +69,17 @@ public struct DockerTimestamp: Sendable, Hashable, Comparable, CustomStringConve
 
     /// The `since` query value Docker accepts: `<seconds>.<nanoseconds>`.
     public var sinceParameter: String {
-        let n = String(nanos)
+        let n = String(min(max(nanos, 0), 999_999_999))
         return "\(seconds)." + String(repeating: "0", count: 9 - n.count) + n
     }
 
-    /// RFC 3339 UTC with nine fraction digits ("2026-11-28T22:50:06.943219372Z").
+    /// RFC 3339 UTC with nine fraction digits ("2026-11-28T22:50:06.943219372Z"); a time outside
+    /// years 1-9999 (only a hostile daemon sends one) prints as the nearest end of that range.
     public var description: String {
-        let (y, m, d) = RFC3339.civil(fromDays: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-        let daySeconds = seconds - (seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400) * 86_400
+        let clamped = min(max(seconds, Self.printable.lowerBound), Self.printable.upperBound)
+        let days = RFC3339.floorDiv(clamped, 86_400)
+        let daySeconds = clamped - days * 86_400
+        let (y, m, d) = RFC3339.civil(fromDays: days)
         var out = [UInt8](repeating: 0, count: 30)
         func put(_ v: Int64, _ at: Int, _ width: Int) {
             var v = v
@@ -79,7 +87,7 @@ public struct DockerTimestamp: Sendable, Hashable, Comparable, CustomStringConve
         }
         put(y, 0, 4); out[4] = 45; put(m, 5, 2); out[7] = 45; put(d, 8, 2); out[10] = 84
         put(daySeconds / 3600, 11, 2); out[13] = 58; put(daySeconds % 3600 / 60, 14, 2); out[16] = 58
-        put(daySeconds % 60, 17, 2); out[19] = 46; put(Int64(nanos), 20, 9); out[29] = 90
+        put(daySeconds % 60, 17, 2); out[19] = 46; put(Int64(min(max(nanos, 0), 999_999_999)), 20, 9); out[29] = 90
         return String(decoding: out, as: UTF8.self)
     }
 }
