@@ -108,11 +108,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
                 logger.warning("payload over --max-payload-bytes: trimmed", metadata: [
                     "payload_id": "\(payload.payloadID)", "logs_cut": "\(trim.logs)", "events_cut": "\(trim.events)",
                     "alerts_summarised": "\(trim.alerts)", "max_payload_bytes": "\(maxPayloadBytes)"])
-                status.update {
-                    $0.trimmedLogs += trim.logs
-                    $0.trimmedEvents += trim.events
-                    $0.summarisedAlerts += trim.alerts
-                }
+                status.update { $0.count(trim) }
             }
             let encoded = EncodedPayload(id: payload.payloadID, body: body)
             logger.debug("payload built", metadata: ["payload_id": "\(payload.payloadID)", "bytes": "\(encoded.body.count)"])

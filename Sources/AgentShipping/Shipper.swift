@@ -43,8 +43,6 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
 
     private let queue: DeliveryQueue
     private var skewWarned = false
-    /// Status of the last rejection `deliver` returned (413 is answered by trimming, not dropping).
-    private var lastRejectStatus: Int?
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -116,13 +114,16 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
                 status.update { $0.payloadsSent += 1; $0.lastSendOKUnix = now }
             case .reject:
                 queue.removeFirst(ifID: next.id)
-                if lastRejectStatus == 413, let smaller = Self.halved(next) {
+                status.update { $0.rejectedPayloads += 1 }
+            case .shrink:
+                queue.removeFirst(ifID: next.id)
+                if let smaller = Self.halved(next) {
                     // Too large for this server: the same payload (same payload_id) with half the
                     // bytes, cut as the budget cuts (logs, then events, then alerts summarised),
                     // queued again at the back. Metrics and alerts are never what goes.
                     _ = queue.append(smaller.payload)
                     let trim = smaller.trim
-                    status.update { $0.trimmedLogs += trim.logs; $0.trimmedEvents += trim.events; $0.summarisedAlerts += trim.alerts }
+                    status.update { $0.count(trim) }
                     logger.warning("payload too large for the server (413): trimmed and queued again", metadata: [
                         "payload_id": "\(next.id)", "bytes": "\(next.body.count)", "now_bytes": "\(smaller.payload.body.count)"])
                 } else {
@@ -139,7 +140,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    /// Attempts one payload with retries. Returns `.done`, `.reject` or `.keep`.
+    /// Attempts one payload with retries. Returns `.done`, `.reject`, `.shrink` or `.keep`.
     func deliver(_ payload: EncodedPayload, until deadline: C.Instant, retries: Bool) async -> RetryDecision {
         var attempt = 0
         while true {
@@ -174,10 +175,12 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
                 continue
             }
             if decision == .reject {
-                if case .response(let code, _, _) = result { lastRejectStatus = code } else { lastRejectStatus = nil }
-                logFailure(payload, reason: reason, result: result, attempt: attempt,
-                           next: lastRejectStatus == 413 ? "too large: trimming" : "rejected by server, not retried")
+                logFailure(payload, reason: reason, result: result, attempt: attempt, next: "rejected by server, not retried")
                 return .reject
+            }
+            if decision == .shrink {
+                logFailure(payload, reason: reason, result: result, attempt: attempt, next: "too large: trimming")
+                return .shrink
             }
             logFailure(payload, reason: reason, result: result, attempt: attempt, next: "kept for next cycle")
             return .keep

@@ -9,9 +9,15 @@ import Testing
         #expect(p.decide(.status(code, retryAfterSeconds: nil), attempt: 0, unitRandom: 0.5) == .done)
     }
 
-    @Test(arguments: [400, 401, 403, 404, 409, 413, 422])
+    @Test(arguments: [400, 401, 403, 404, 409, 422])
     func otherClientErrorsAreRejected(_ code: Int) {
         #expect(p.decide(.status(code, retryAfterSeconds: nil), attempt: 0, unitRandom: 0.5) == .reject)
+    }
+
+    /// 413 is neither retried as it is nor dropped: the payload is resent smaller.
+    @Test func tooLargeIsShrunk() {
+        #expect(p.decide(.status(413, retryAfterSeconds: nil), attempt: 0, unitRandom: 0.5) == .shrink)
+        #expect(p.decide(.status(413, retryAfterSeconds: nil), attempt: 9, unitRandom: 0.5) == .shrink)
     }
 
     @Test(arguments: [408, 429, 500, 502, 503, 504])

@@ -12,13 +12,15 @@ public enum RetryDecision: Sendable, Equatable {
     case retry(after: Double)
     /// Retryable, but this cycle's attempts are used up: keep the payload for the next cycle.
     case keep
-    /// The server rejected the payload for good (4xx other than 408/429): do not resend.
+    /// The server rejected the payload for good (4xx other than 408/413/429): do not resend.
     case reject
+    /// 413: too large for this server. Resend it smaller (`PayloadBudget`), never drop it whole.
+    case shrink
 }
 
 /// Capped exponential backoff with full jitter: attempt n waits a random time in
 /// [base*2^n / 2, min(cap, base*2^n)]. 2xx done; 408, 429, 5xx and transport errors retried,
-/// honouring Retry-After (capped); other statuses rejected.
+/// honouring Retry-After (capped); 413 shrunk; other statuses rejected.
 public struct RetryPolicy: Sendable, Equatable {
     public var maxAttempts: Int
     public var baseDelay: Double
@@ -42,6 +44,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// it is drawn only when a backoff delay is computed (not on every successful send).
     public func decide(_ outcome: SendOutcome, attempt: Int, unitRandom: @autoclosure () -> Double) -> RetryDecision {
         if case .status(let code, _) = outcome, (200...299).contains(code) { return .done }
+        if case .status(413, _) = outcome { return .shrink }
         guard Self.isRetryable(outcome) else { return .reject }
         guard attempt + 1 < maxAttempts else { return .keep }
         if case .status(_, let retryAfter?) = outcome, retryAfter >= 0 {

@@ -47,6 +47,13 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var dockerCounters = DockerActivity.Counters()
 
     public init() {}
+
+    /// Adds what the payload budget cut from one payload.
+    public mutating func count(_ trim: PayloadTrim) {
+        trimmedLogs += trim.logs
+        trimmedEvents += trim.events
+        summarisedAlerts += trim.alerts
+    }
 }
 
 public final class AgentStatus: Sendable {
