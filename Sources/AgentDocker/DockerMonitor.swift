@@ -214,12 +214,25 @@ public final class DockerMonitor: Service, Sendable {
 
     // MARK: - shells
 
-    /// An exec event of the container's own healthcheck (by exec id once seen, else by command line).
+    /// An exec event of the container's own healthcheck: by exec id once seen, else by the command
+    /// line the event names. `exec_die` and `exec_detach` name no command; one whose exec started
+    /// before the event stream opened (so neither table knows it) is looked up, and an exec Docker
+    /// no longer knows, in a container that has a healthcheck, is taken for it: Docker drops a
+    /// probe's exec when it ends, and probes run every few seconds, so any connection lands
+    /// between the start and the end of one sooner or later.
     private func isHealthcheck(_ event: DockerEventMessage, containerID: String, version: String) async -> Bool {
         let execID = event.attributes["execID"]
-        if let execID, state.withLock({ $0.healthExecs.contains(execID) }) { return true }
-        guard let command = event.execCommand, let test = await containerInfo(containerID, version: version)?.healthcheck,
-              let expected = ShellExecRule.healthcheckCommandLine(test), expected == command else { return false }
+        let known = execID.map { id in state.withLock { ($0.healthExecs.contains(id), $0.seenExecs.contains(id)) } }
+        if known?.0 == true { return true }
+        guard let test = await containerInfo(containerID, version: version)?.healthcheck,
+              let expected = ShellExecRule.healthcheckCommandLine(test) else { return false }
+        if let command = event.execCommand {
+            guard command == expected else { return false }
+        } else {
+            guard let execID, known?.1 == false else { return false }
+            if let inspected = try? await client.inspectExec(execID, version: version),
+               !ShellExecRule.isHealthcheck(ShellExecRule.Exec(inspected), test: test) { return false }
+        }
         if let execID {
             state.withLock { s in
                 if s.healthExecs.count > 50_000 { s.healthExecs.removeAll() }

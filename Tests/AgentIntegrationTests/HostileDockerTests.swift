@@ -102,4 +102,29 @@ import Glibc
         #expect(sizes.contains { $0 > 100_000 }, "the log lines that fit were sent: \(sizes)")
         #expect(a.stderr.contains("trimmed"))
     }
+
+    /// Healthcheck probes are not events, whichever part of a probe the agent sees: the end of
+    /// one that started before the event stream opened (an exec id never seen, gone from Docker)
+    /// is left out like a whole probe; a user's exec in the same container is kept to its end.
+    @Test func healthcheckProbesAreLeftOutEvenWhenSeenHalfway() async throws {
+        let s = try await start("healthcheck", ["healthcheck"])
+        defer { s.docker.stop(); s.server.stop() }
+        let secretFile = writeSecret(s.dir, "hc-secret")
+        let port = freePort()
+        let receiver = try Peer("receiver", try Paths.agentBinary(), ["--secret-file", secretFile, "receive", "--listen", "127.0.0.1:\(port)"], dir: s.dir)
+        defer { receiver.stop() }
+        try await eventually("receiver listening") { receiver.stderr.contains("receiver listening") }
+        let a = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/", "--secret-file", secretFile, "--interval", "1",
+            "--health-addr", "127.0.0.1:\(s.health)", "--queue-dir", s.dir + "/queue", "--auth-source", "none",
+            "--docker-socket", s.socket], dir: s.dir)
+        defer { a.stop() }
+        try await eventually(timeout: 30, "the user's exec_die at the receiver") {
+            receivedPayloads(receiver).flatMap(\.dockerEvents).contains { $0.action == "exec_die" && $0.container == "hc" }
+        }
+        try await Task.sleep(for: .seconds(2))
+        let actions = receivedPayloads(receiver).flatMap(\.dockerEvents).filter { $0.container == "hc" }.map(\.action)
+        #expect(actions == ["exec_create", "exec_start", "exec_die"], "only the user's exec: \(actions)")
+        #expect(s.docker.stdout.contains("/exec/" + String(repeating: "a", count: 64) + "/json"), "the unknown exec was looked up")
+    }
 }

@@ -12,6 +12,9 @@ Modes:
   slow-list     /containers/json sends its head, then one byte every 2 s, forever
   noisy N       one container whose log stream sends N lines of 4,000 control bytes (each
                 escaped six times larger in JSON), then stays open
+  healthcheck   one container with a healthcheck; the first event stream sends the end of a
+                probe that started before it opened (exec_die of an exec id never seen, which
+                /exec/{id}/json no longer knows), one whole probe, and a user's `sh` exec
 """
 import json, os, socket, socketserver, sys, threading, time
 from http.server import BaseHTTPRequestHandler
@@ -20,6 +23,8 @@ sock_path, mode = sys.argv[1], sys.argv[2]
 count = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 pad = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 lock = threading.Lock()
+events_sent = threading.Event()
+HC_ID = "%064x" % 7
 
 
 def log(line):
@@ -66,6 +71,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"OK", "text/plain")
         if bare.endswith("/events"):
             self.stream_head("application/json")
+            if mode == "healthcheck" and not events_sent.is_set():
+                events_sent.set()
+                time.sleep(1)
+                probe, user = "/bin/sh -c echo healthy", "sh"
+                for action, exec_id in [("exec_die", "a" * 64),
+                                        ("exec_create: " + probe, "b" * 64), ("exec_start: " + probe, "b" * 64),
+                                        ("exec_die", "b" * 64),
+                                        ("exec_create: " + user, "c" * 64), ("exec_start: " + user, "c" * 64),
+                                        ("exec_die", "c" * 64)]:
+                    now = time.time_ns()
+                    attrs = {"name": "hc", "image": "busybox", "execID": exec_id}
+                    self.chunk(json.dumps({"Type": "container", "Action": action, "status": action,
+                                           "id": HC_ID, "Actor": {"ID": HC_ID, "Attributes": attrs},
+                                           "time": now // 10**9, "timeNano": now}).encode() + b"\n")
             return self.hold()
         if bare.endswith("/containers/json"):
             if mode == "slow-list":
@@ -81,6 +100,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
             if mode == "noisy":
                 return self.send(200, json.dumps([{"Id": "%064x" % 1, "Names": ["/noisy"], "Image": "busybox",
+                                                   "State": "running"}]).encode())
+            if mode == "healthcheck":
+                return self.send(200, json.dumps([{"Id": HC_ID, "Names": ["/hc"], "Image": "busybox",
                                                    "State": "running"}]).encode())
             self.stream_head("application/json")
             self.chunk(b"[")
@@ -98,7 +120,10 @@ class Handler(BaseHTTPRequestHandler):
         parts = bare.split("/")
         if len(parts) >= 5 and parts[2] == "containers" and parts[4] == "json":
             cid = parts[3]
-            body = json.dumps({"Id": cid, "Name": "/c-" + cid[:12], "Config": {"Image": "busybox", "Tty": True},
+            config = {"Image": "busybox", "Tty": True}
+            if mode == "healthcheck":
+                config["Healthcheck"] = {"Test": ["CMD-SHELL", "echo healthy"]}
+            body = json.dumps({"Id": cid, "Name": "/c-" + cid[:12], "Config": config,
                                "State": {"Running": True, "StartedAt": "2026-11-30T00:00:00Z"}}).encode()
             return self.send(200, body)
         if len(parts) >= 5 and parts[2] == "containers" and parts[4] == "logs":
