@@ -34,6 +34,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Detectors: one protocol, one registry; observations in, typed alerts out. No I/O.
+        .target(
+            name: "AgentDetect",
+            dependencies: ["AgentCore"]
+        ),
         // Linux sources: /proc and statvfs readers, host metrics collector.
         .target(
             name: "AgentLinux",
@@ -84,7 +89,7 @@ let package = Package(
         .target(
             name: "AgentApp",
             dependencies: [
-                "AgentCore", "AgentLinux", "AgentShipping", "AgentServer", "AgentDocker",
+                "AgentCore", "AgentDetect", "AgentLinux", "AgentShipping", "AgentServer", "AgentDocker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,13 +101,13 @@ let package = Package(
         // Benchmarks: print figures (throughput, recovery time); never asserted in tests.
         .executableTarget(
             name: "agent-bench",
-            dependencies: ["AgentCore", "AgentLinux", "AgentShipping", "AgentDocker"]
+            dependencies: ["AgentCore", "AgentDetect", "AgentLinux", "AgentShipping", "AgentDocker"]
         ),
         // Fuzz targets for every parser of outside bytes: libFuzzer-driven in scripts/fuzz.sh,
         // a replay of saved inputs otherwise (see the target's file).
         .executableTarget(
             name: "agent-fuzz",
-            dependencies: ["AgentCore"]
+            dependencies: ["AgentCore", "AgentDetect"]
         ),
         .executableTarget(
             name: "monitoring-agent",
@@ -116,6 +121,10 @@ let package = Package(
         .testTarget(
             name: "AgentCoreTests",
             dependencies: ["AgentCore", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AgentDetectTests",
+            dependencies: ["AgentDetect", "AgentCore", "TestSupport"]
         ),
         .testTarget(
             name: "AgentLinuxTests",
@@ -138,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "AgentIntegrationTests",
             dependencies: [
-                "AgentApp", "AgentCore", "AgentShipping", "AgentServer", "AgentDocker", "TestSupport",
+                "AgentApp", "AgentCore", "AgentDetect", "AgentShipping", "AgentServer", "AgentDocker", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

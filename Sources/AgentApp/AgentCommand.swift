@@ -181,17 +181,19 @@ enum CLI {
     }
 
     /// Logs go to stderr so stdout stays for data (the receiver prints payloads there).
-    static func bootstrapLogging(level: String, format: String = "text") -> Logger {
-        let lvl = Logger.Level(rawValue: level) ?? .info
+    static func bootstrapLogging(level: LogLevelName, format: LogFormat = .text) -> Logger {
+        let lvl = Logger.Level(rawValue: level.rawValue) ?? .info
         LoggingSystem.bootstrap { label in
-            if format == "json" {
+            switch format {
+            case .json:
                 var h = JSONLogHandler(label: label)
                 h.logLevel = lvl
                 return h
+            case .text:
+                var h = TextLogHandler(label: label)
+                h.logLevel = lvl
+                return h
             }
-            var h = TextLogHandler(label: label)
-            h.logLevel = lvl
-            return h
         }
         var logger = Logger(label: "monitoring-agent")
         logger.logLevel = lvl

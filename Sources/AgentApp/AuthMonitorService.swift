@@ -4,23 +4,23 @@ import AgentShipping
 import Logging
 import ServiceLifecycle
 
-/// Tails the auth log every second into the security signals, and keeps its position (inode and
+/// Tails the auth log every second into the auth feed, and keeps its position (inode and
 /// offset) in the queue directory so a restart resumes where it stopped.
 public struct AuthMonitorService: Service {
     let path: String
     let positionFile: String
-    let signals: SecuritySignals
+    let feed: AuthFeed
     let wallClock: @Sendable () -> Int64
     let logger: Logger
     /// What the once-a-second poll sleeps on: the cycle loop's clock in the agent, so the tick
     /// wakes the loop's own thread instead of going through Dispatch's timer thread.
     let clock: any Clock<Duration>
 
-    public init(path: String, positionFile: String, signals: SecuritySignals, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
+    public init(path: String, positionFile: String, feed: AuthFeed, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                 clock: any Clock<Duration> = ContinuousClock()) {
         self.path = path
         self.positionFile = positionFile
-        self.signals = signals
+        self.feed = feed
         self.wallClock = wallClock
         self.logger = logger
         self.clock = clock
@@ -50,7 +50,7 @@ public struct AuthMonitorService: Service {
                         }
                         reported = tailer.openError
                     }
-                    if !lines.isEmpty { signals.ingest(lines: lines, now: wallClock()) }
+                    if !lines.isEmpty { feed.ingest(lines: lines, now: wallClock()) }
                     if let p = tailer.position, p != saved {
                         save(p)
                         saved = p

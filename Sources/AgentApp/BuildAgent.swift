@@ -1,4 +1,5 @@
 import AgentCore
+import AgentDetect
 import AgentDocker
 import AgentLinux
 import AgentServer
@@ -77,45 +78,42 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
 
     let identity = HostIdentity(host: System.hostname(), serverID: c.serverID, env: c.env,
                                 ownerTeam: c.ownerTeam, agentVersion: AgentVersion.current)
-    let signals = SecuritySignals(failedAuthThreshold: c.failedAuthThreshold, authWindowSeconds: c.authWindowSeconds,
-                                  baselineSamples: c.baselineSamples, cpuSpikePct: c.cpuSpikePct)
-    let simulator = c.simulateAttack
-        ? AttackSimulator(failedAuthThreshold: c.failedAuthThreshold, authWindowSeconds: c.authWindowSeconds,
-                          baselineSamples: c.baselineSamples, cpuSpikePct: c.cpuSpikePct)
-        : nil
+    let detectors = DetectorSet(Detectors.standard(DetectorSettings(c)))
     // The collection cycle, the shipper and the auth tailer run on the agent's one cycle thread.
     var services: [any Service] = [loop.pinned(shipper), health]
+    // The sources, in the order their batches are taken each cycle.
+    var sources: [any SignalSource] = [HostMetricsSource(HostMetricsCollector(proc: ProcFS(root: c.procRoot), diskPath: c.diskPath),
+                                                         now: clock.now)]
     let authSource = chooseAuthSource(c, exists: { access($0, R_OK) == 0 })
+    let authFeed = AuthFeed(detectors: detectors)
     switch authSource {
     case .file(let path):
-        services.append(loop.pinned(AuthMonitorService(path: path, positionFile: c.queueDir + "/auth-position", signals: signals,
+        services.append(loop.pinned(AuthMonitorService(path: path, positionFile: c.queueDir + "/auth-position", feed: authFeed,
                                                        wallClock: wallClock, logger: logger.with(component: "auth"), clock: clock)))
+        sources.append(authFeed)
     case .journald:
-        services.append(loop.pinned(JournaldAuthService(cursorFile: c.queueDir + "/journal-cursor", signals: signals,
+        services.append(loop.pinned(JournaldAuthService(cursorFile: c.queueDir + "/journal-cursor", feed: authFeed,
                                                         wallClock: wallClock, logger: logger.with(component: "auth"), clock: clock)))
+        sources.append(authFeed)
     case .off(let why):
         logger.warning("brute-force detection is off", metadata: ["reason": "\(why)"])
     }
-    var docker: DockerActivity?
     if let socket = c.dockerSocket {
         let activity = DockerActivity(maxEventsPerPayload: c.maxDockerEvents, maxLogEntries: c.maxLogEntries,
-                                      http5xxMin: c.http5xxMin, http5xxRatio: c.http5xxRatio,
                                       maxLineBytes: c.maxLogLineBytes)
-        status.update { $0.docker = DockerActivity.Connection.connecting.rawValue }
+        status.update { $0.docker = .connecting }
         services.append(DockerMonitor(
             configuration: DockerMonitorConfiguration(socketPath: socket, tailLines: c.tailLines,
-                                                      maxLineBytes: c.maxLogLineBytes, shellAlertAll: c.shellAlertAll,
-                                                      maxContainers: c.maxContainers),
+                                                      maxLineBytes: c.maxLogLineBytes, maxContainers: c.maxContainers),
             activity: activity, logger: logger.with(component: "docker"), wallClock: wallClock,
-            onConnection: { state in status.update { $0.docker = state.rawValue } }))
-        docker = activity
+            onConnection: { state in status.update { $0.docker = state } }))
+        sources.append(DockerSource(activity: activity))
     }
+    if c.simulateAttack { sources.append(AttackSimulatorSource(DetectorSettings(c))) }
     let collector = CollectorService(
-        identity: identity, interval: interval,
-        metrics: HostMetricsCollector(proc: ProcFS(root: c.procRoot), diskPath: c.diskPath),
-        signals: signals, simulator: simulator, docker: docker,
+        identity: identity, interval: interval, sources: sources, detectors: detectors,
         shipper: shipper, status: status, clock: clock, wallClock: wallClock,
-        logger: logger.with(component: "collector"), maxPayloadBytes: c.maxPayloadBytes)
+        logger: logger.with(component: "collector"), simulated: c.simulateAttack, maxPayloadBytes: c.maxPayloadBytes)
 
     services.append(loop.pinned(collector))
     return Agent(services: services, status: status, authSource: authSource, logger: logger, cycleLoop: loop)
@@ -141,12 +139,12 @@ public enum AuthSource: Sendable, Equatable {
 func chooseAuthSource(_ c: AgentConfiguration, exists: (String) -> Bool) -> AuthSource {
     let file = c.authLog ?? AuthMonitorService.autoDetect(exists: exists)
     switch c.authSource {
-    case "none": return .off("--auth-source none")
-    case "file":
+    case .none: return .off("--auth-source none")
+    case .file:
         return .file(file ?? "/var/log/auth.log") // the tailer waits for it to appear
-    case "journald":
+    case .journald:
         return .journald
-    default:
+    case .auto:
         if let explicit = c.authLog { return .file(explicit) } // named by the user: wait for it
         if let file, exists(file) { return .file(file) }
         if JournaldAuthService.isAvailable(exists: exists) { return .journald }

@@ -1,5 +1,5 @@
 import AgentCore
-import AgentLinux
+import AgentDetect
 import AgentShipping
 import Logging
 import ServiceLifecycle
@@ -13,47 +13,43 @@ public struct HostIdentity: Sendable {
     public var agentVersion: String
 }
 
-/// Every interval: sample host metrics, build the payload, record it in the status, and hand
-/// it to the shipper. Runs until graceful shutdown.
+/// Every interval: one batch from every source (timed, errors counted per source), the
+/// detectors' findings, one payload within the size budget, handed to the shipper. Runs until
+/// graceful shutdown.
 public struct CollectorService<C: Clock>: Service where C.Duration == Duration, C.Instant == ContinuousClock.Instant {
     let identity: HostIdentity
     let interval: Duration
+    let sources: [any SignalSource]
+    let detectors: DetectorSet
     let shipper: Shipper<C>
     let status: AgentStatus
     let clock: C
     let wallClock: @Sendable () -> Int64
     let logger: Logger
-    var metrics: HostMetricsCollector
-    let signals: SecuritySignals
-    let simulator: AttackSimulator?
-    /// Docker events, logs and container alerts gathered since the last cycle (nil: Docker off).
-    let docker: DockerActivity?
+    /// Payloads carry `simulated: true` (`--simulate-attack`).
+    let simulated: Bool
     /// Largest payload body (`PayloadBudget`).
     let maxPayloadBytes: Int
 
-    public init(identity: HostIdentity, interval: Duration, metrics: HostMetricsCollector, signals: SecuritySignals,
-                simulator: AttackSimulator?, docker: DockerActivity? = nil, shipper: Shipper<C>,
-                status: AgentStatus, clock: C, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
-                maxPayloadBytes: Int = 1 << 20) {
-        self.maxPayloadBytes = maxPayloadBytes
-        self.signals = signals
-        self.simulator = simulator
-        self.docker = docker
+    public init(identity: HostIdentity, interval: Duration, sources: [any SignalSource], detectors: DetectorSet,
+                shipper: Shipper<C>, status: AgentStatus, clock: C, wallClock: @escaping @Sendable () -> Int64,
+                logger: Logger, simulated: Bool = false, maxPayloadBytes: Int = 1 << 20) {
         self.identity = identity
         self.interval = interval
-        self.metrics = metrics
+        self.sources = sources
+        self.detectors = detectors
         self.shipper = shipper
         self.status = status
         self.clock = clock
         self.wallClock = wallClock
         self.logger = logger
+        self.simulated = simulated
+        self.maxPayloadBytes = maxPayloadBytes
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
-            var metrics = self.metrics
-            metrics.prime(now: clock.now)
-            await repeatEvery(interval, clock: clock) { await cycle(&metrics) }
+            await repeatEvery(interval, clock: clock) { await cycle() }
         }
         logger.debug("collector stopped")
     }
@@ -62,45 +58,56 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    /// One collection cycle. Internal so tests can drive cycles without a timer.
-    func cycle(_ metrics: inout HostMetricsCollector) async {
-        let started = ContinuousClock.now
-        let (sample, errors) = metrics.collect(now: clock.now)
-        let hostDone = ContinuousClock.now
-        for e in errors {
-            logger.warning("collector error", metadata: ["code": "\(e.code.rawValue)", "error": "\(e)"])
+    /// One collection cycle: every source in the order listed, then the detectors.
+    func cycle() async {
+        let time = CycleTime(wall: wallClock(), instant: clock.now)
+        var metrics = HostMetrics(cpuUsage: nil, memoryUsage: nil, diskUsage: nil, networkRxBytesPerSec: nil,
+                                  networkTxBytesPerSec: nil, tcpConnections: nil)
+        var events: [DockerEvent] = [], logs: [LogEntry] = []
+        var raised = Findings()
+        var reports: [(name: String, seconds: Double, errors: [AgentError], counters: [SourceCounter])] = []
+        for source in sources {
+            let started = ContinuousClock.now
+            let batch = await source.collect(at: time)
+            reports.append((source.name, Self.seconds(ContinuousClock.now - started), batch.errors, batch.counters))
+            for e in batch.errors {
+                logger.warning("source error", metadata: ["source": "\(source.name)", "code": "\(e.code.rawValue)", "error": "\(e)"])
+            }
+            if let m = batch.metrics { metrics = m }
+            events += batch.events
+            logs += batch.logs
+            detectors.observe(batch.observations, at: time.wall)
+            raised.add(batch.findings)
         }
-        let now = wallClock()
-        var alerts = signals.alerts(cpuUsage: sample.cpuUsage, now: now)
-        let securityDone = ContinuousClock.now
-        let batch = docker?.drain() ?? DockerActivity.Batch()
-        let dockerDone = ContinuousClock.now
-        alerts += batch.alerts
-        if let simulator { alerts += simulator.cycle(now: now) }
+        let detectStarted = ContinuousClock.now
+        var findings = detectors.cycle(at: time.wall)
+        findings.add(raised)
+        let detectSeconds = Self.seconds(ContinuousClock.now - detectStarted)
         var seen = Set<Alert>()
-        alerts = alerts.filter { seen.insert($0).inserted } // once per address per payload
-        if !alerts.isEmpty {
-            logger.notice("alerts raised", metadata: ["alerts": "\(alerts.map(\.wireValue))", "simulated": "\(simulator != nil)"])
+        findings.alerts = findings.alerts.filter { seen.insert($0).inserted } // once per address per payload
+        if !findings.alerts.isEmpty {
+            logger.notice("alerts raised", metadata: ["alerts": "\(findings.alerts.map(\.wireValue))", "simulated": "\(simulated)"])
+            for d in findings.details {
+                logger.notice("alert detail", metadata: [
+                    "rule": "\(d.rule.rawValue)", "container": "\(d.container ?? "")", "command": "\(d.command ?? "")"])
+            }
         }
         let payload = Payload(
             payloadID: PayloadID.random(), agentVersion: identity.agentVersion, host: identity.host,
             serverID: identity.serverID, env: identity.env, ownerTeam: identity.ownerTeam,
-            timestamp: RFC3339.format(unixSeconds: now), metrics: sample, dockerEvents: batch.events, logs: batch.logs,
-            alerts: alerts, alertsDetail: batch.details, simulated: simulator != nil)
+            timestamp: RFC3339.format(unixSeconds: time.wall), metrics: metrics, dockerEvents: events, logs: logs,
+            alerts: findings.alerts, alertsDetail: findings.details, simulated: simulated)
         status.update {
-            $0.lastMetrics = sample
+            $0.lastMetrics = metrics
             $0.lastAlerts = payload.localAlerts
             $0.payloadsBuilt += 1
-            for e in errors { $0.collectorErrors[e.code.rawValue, default: 0] += 1 }
-            if let docker { $0.dockerCounters = docker.counters }
             $0.lastScore = payload.score
-            let auth = signals.counts
-            $0.authLinesParsed = auth.lines
-            $0.authEvents = auth.events
-            $0.authFailuresCounted = auth.failures
-            $0.collectorDurations["host"] = Self.seconds(hostDone - started)
-            $0.collectorDurations["security"] = Self.seconds(securityDone - hostDone)
-            if docker != nil { $0.collectorDurations["docker"] = Self.seconds(dockerDone - securityDone) }
+            $0.detectorsDurationSeconds = detectSeconds
+            for r in reports {
+                $0.sources[r.name, default: SourceStatus()].lastDurationSeconds = r.seconds
+                $0.sources[r.name, default: SourceStatus()].counters = r.counters
+                for e in r.errors { $0.sources[r.name, default: SourceStatus()].errors[e.code.rawValue, default: 0] += 1 }
+            }
         }
         do {
             let (body, trim) = try PayloadBudget.fit(payload, maxBytes: maxPayloadBytes)

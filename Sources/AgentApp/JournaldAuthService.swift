@@ -10,17 +10,17 @@ import ServiceLifecycle
 public struct JournaldAuthService: Service {
     public static let journalctl = "/usr/bin/journalctl"
     let cursorFile: String
-    let signals: SecuritySignals
+    let feed: AuthFeed
     let wallClock: @Sendable () -> Int64
     let logger: Logger
     /// What the once-a-second poll sleeps on: the cycle loop's clock in the agent, so the tick
     /// wakes the loop's own thread instead of going through Dispatch's timer thread.
     let clock: any Clock<Duration>
 
-    public init(cursorFile: String, signals: SecuritySignals, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
+    public init(cursorFile: String, feed: AuthFeed, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                 clock: any Clock<Duration> = ContinuousClock()) {
         self.cursorFile = cursorFile
-        self.signals = signals
+        self.feed = feed
         self.wallClock = wallClock
         self.logger = logger
         self.clock = clock
@@ -58,7 +58,7 @@ public struct JournaldAuthService: Service {
                 let (lines, exited) = c.poll()
                 let entries = lines.compactMap(JournalEntry.parse)
                 if !entries.isEmpty {
-                    signals.ingest(journal: entries, now: wallClock())
+                    feed.ingest(journal: entries, now: wallClock())
                     cursor = entries.last!.cursor
                     save(cursor!)
                     backoff = .seconds(1)

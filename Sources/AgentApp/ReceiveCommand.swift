@@ -22,14 +22,17 @@ public struct ReceiveCommand: AsyncParsableCommand {
     public init() {}
 
     public mutating func run() async throws {
-        var flags = [String: String]()
-        for (spec, value) in [(ReceiverOptions.listen, listen), (AgentOptions.secret, shared.secret), (AgentOptions.secretFile, shared.secretFile),
-                              (ReceiverOptions.maxSkew, maxSkew), (ReceiverOptions.bodyLimit, bodyLimit), (ReceiverOptions.data, data), (AgentOptions.logLevel, shared.logLevel)] {
+        // The shared flags given before `receive` (--secret, --secret-file, --log-level,
+        // --log-format) come from the same table as the agent's.
+        var flags = shared.givenFlags
+        for (spec, value) in [(ReceiverOptions.listen, listen), (ReceiverOptions.maxSkew, maxSkew),
+                              (ReceiverOptions.bodyLimit, bodyLimit), (ReceiverOptions.data, data)] {
             if let value { flags[spec.flag] = value }
         }
         let resolver = ConfigResolver.live(flags: flags)
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
-        let logger = CLI.bootstrapLogging(level: resolver.string(AgentOptions.logLevel), format: resolver.string(AgentOptions.logFormat).lowercased())
+        let logger = CLI.bootstrapLogging(level: try CLI.resolveOrExit(try resolver.choice(AgentOptions.logLevel, LogLevelName.self)),
+                                          format: try CLI.resolveOrExit(try resolver.choice(AgentOptions.logFormat, LogFormat.self)))
         let dataDir = resolver.string(ReceiverOptions.data)
         let store = try dataDir.isEmpty ? nil : CLI.orExit { try ReceiverStore(directory: dataDir) }
         if let store {

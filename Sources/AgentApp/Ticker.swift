@@ -3,7 +3,7 @@
 /// next sleep). One sleep per tick and no task or continuation per tick:
 /// `AsyncTimerSequence(...).cancelOnGracefulShutdown()` merges the timer with the shutdown
 /// sequence through child tasks and continuations on every element, which cost about as much
-/// CPU as the rest of a collection cycle (issue 6, docs/BENCHMARKS.md).
+/// CPU as the rest of a collection cycle (docs/BENCHMARKS.md).
 /// A late tick does not make the next ones bunch up: the schedule restarts from now.
 func repeatEvery<C: Clock>(_ interval: C.Duration, clock: C, startingNow: Bool = false,
                            _ body: () async -> Void) async {

@@ -10,7 +10,6 @@ public struct DockerMonitorConfiguration: Sendable {
     public var socketPath: String
     public var tailLines: Int
     public var maxLineBytes: Int
-    public var shellAlertAll: Bool
     /// Reconnection backoff: doubles from `minBackoff` up to `maxBackoff`.
     public var minBackoff: Duration
     public var maxBackoff: Duration
@@ -24,7 +23,7 @@ public struct DockerMonitorConfiguration: Sendable {
     /// doubling the backoff, so a broken peer is never retried every second.
     public var healthySession: Duration
 
-    public init(socketPath: String, tailLines: Int, maxLineBytes: Int, shellAlertAll: Bool,
+    public init(socketPath: String, tailLines: Int, maxLineBytes: Int,
                 minBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(30), dieGrace: Duration = .seconds(5),
                 maxContainers: Int = 1000, healthySession: Duration = .seconds(60)) {
         self.maxContainers = maxContainers
@@ -32,7 +31,6 @@ public struct DockerMonitorConfiguration: Sendable {
         self.socketPath = socketPath
         self.tailLines = tailLines
         self.maxLineBytes = maxLineBytes
-        self.shellAlertAll = shellAlertAll
         self.minBackoff = minBackoff
         self.maxBackoff = maxBackoff
         self.dieGrace = dieGrace
@@ -40,7 +38,7 @@ public struct DockerMonitorConfiguration: Sendable {
 }
 
 /// Follows the Docker Engine: the container event stream, every running container's logs, and
-/// exec inspection for `SHELL_IN_CONTAINER`. When Docker is missing, refused or goes away, it
+/// exec inspection (for the shell-in-container detector). When Docker is missing, refused or goes away, it
 /// reports `unavailable` (one warning), keeps retrying with capped backoff, and resumes events and
 /// logs where they stopped when Docker returns: events from the last event's `timeNano`, logs from
 /// each container's last timestamp, skipping the lines already delivered.
@@ -51,7 +49,6 @@ public final class DockerMonitor: Service, Sendable {
     let onConnection: @Sendable (DockerActivity.Connection) -> Void
     let logger: Logger
     let wallClock: @Sendable () -> Int64
-    let rule: ShellExecRule
     let state = Mutex(MonitorState())
 
     struct ContainerInfo: Sendable {
@@ -95,7 +92,6 @@ public final class DockerMonitor: Service, Sendable {
         self.logger = logger
         self.wallClock = wallClock
         self.onConnection = onConnection
-        self.rule = ShellExecRule(alertAll: configuration.shellAlertAll)
     }
 
     public func run() async throws {
@@ -225,13 +221,13 @@ public final class DockerMonitor: Service, Sendable {
         let known = execID.map { id in state.withLock { ($0.healthExecs.contains(id), $0.seenExecs.contains(id)) } }
         if known?.0 == true { return true }
         guard let test = await containerInfo(containerID, version: version)?.healthcheck,
-              let expected = ShellExecRule.healthcheckCommandLine(test) else { return false }
+              let expected = ExecProcess.healthcheckCommandLine(test) else { return false }
         if let command = event.execCommand {
             guard command == expected else { return false }
         } else {
             guard let execID, known?.1 == false else { return false }
             if let inspected = try? await client.inspectExec(execID, version: version),
-               !ShellExecRule.isHealthcheck(ShellExecRule.Exec(inspected), test: test) { return false }
+               !ExecProcess(inspected).isHealthcheck(test) { return false }
         }
         if let execID {
             state.withLock { s in
@@ -257,25 +253,19 @@ public final class DockerMonitor: Service, Sendable {
         guard !ids.isEmpty else { return }
         let info = await containerInfo(containerID, version: version)
         for execID in ids {
-            let exec: ShellExecRule.Exec
+            let exec: ExecProcess
             if let inspected = try? await client.inspectExec(execID, version: version) {
-                exec = ShellExecRule.Exec(inspected)
+                exec = ExecProcess(inspected)
             } else if let command {
                 // Gone already (short-lived): judge by the command line in the event; no TTY known.
                 let argv = command.split(separator: " ").map(String.init)
-                exec = ShellExecRule.Exec(entrypoint: argv.first ?? "", arguments: Array(argv.dropFirst()),
-                                          tty: false, stdin: false, user: "")
+                exec = ExecProcess(entrypoint: argv.first ?? "", arguments: Array(argv.dropFirst()),
+                                   tty: false, stdin: false, user: "")
             } else {
                 continue
             }
-            guard rule.alerts(exec, healthcheck: info?.healthcheck) else { continue }
-            var masker = SecretMasker()
-            let commandLine = String(decoding: masker.mask(Array(exec.commandLine.utf8)).bytes, as: UTF8.self)
-            let detail = AlertDetail(rule: .shellInContainer, container: info?.name ?? String(containerID.prefix(12)),
-                                     image: info?.image, command: commandLine, user: exec.user.isEmpty ? "root" : exec.user)
-            activity.add(shellExec: detail)
-            logger.notice("shell in container", metadata: [
-                "container": "\(detail.container ?? "")", "command": "\(commandLine)", "tty": "\(exec.tty)", "stdin": "\(exec.stdin)"])
+            activity.add(exec: ContainerExec(container: info?.name ?? String(containerID.prefix(12)), image: info?.image,
+                                             process: exec, healthcheck: info?.healthcheck))
         }
     }
 
@@ -384,7 +374,7 @@ public final class DockerMonitor: Service, Sendable {
             }
             lines.removeAll(keepingCapacity: true)
             var pending: [PendingLogLine] = []
-            var statuses = HTTPErrorSpikeDetector.Counts()
+            var statuses = HTTPStatusCounts()
             intake.take(fresh, now: { RFC3339.format(unixSeconds: wallClock()) }, into: &pending, statuses: &statuses)
             let frames = decoder.malformedFrames - reportedFrames
             reportedFrames = decoder.malformedFrames

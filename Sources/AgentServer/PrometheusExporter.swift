@@ -81,29 +81,21 @@ public final class PrometheusExporter: Sendable {
             gauge("monitoring_agent_clock_skew_seconds", "This host's clock minus the server's Date").set(Double(skew))
         }
 
-        counter("monitoring_agent_auth_lines_total", "Auth log lines read", to: s.authLinesParsed)
-        counter("monitoring_agent_auth_events_total", "Auth lines that were sshd/PAM events", to: s.authEvents)
-        counter("monitoring_agent_auth_failures_total", "Failed login attempts counted", to: s.authFailuresCounted)
-        for (code, n) in s.collectorErrors.sorted(by: { $0.key < $1.key }) {
+        // Sources, generically: time and errors by source, and each source's own counters.
+        var errorsByCode: [String: Int] = [:]
+        for (name, source) in s.sources.sorted(by: { $0.key < $1.key }) {
+            gauge("monitoring_agent_collector_duration_seconds", "Time the last cycle spent in each source and in the detectors",
+                  [("collector", name)]).set(source.lastDurationSeconds)
+            counter("monitoring_agent_source_errors_total", "Read and parse errors, by source", [("source", name)], to: source.errorTotal)
+            for (code, n) in source.errors { errorsByCode[code, default: 0] += n }
+            for c in source.counters { counter(c.name, c.help, to: c.value) }
+        }
+        gauge("monitoring_agent_collector_duration_seconds", "Time the last cycle spent in each source and in the detectors",
+              [("collector", "detectors")]).set(s.detectorsDurationSeconds)
+        for (code, n) in errorsByCode.sorted(by: { $0.key < $1.key }) {
             counter("monitoring_agent_collector_errors_total", "Collector errors (parse and read errors), by code", [("code", code)], to: n)
         }
-        for (name, seconds) in s.collectorDurations.sorted(by: { $0.key < $1.key }) {
-            gauge("monitoring_agent_collector_duration_seconds", "Time the last cycle spent in each collector",
-                  [("collector", name)]).set(seconds)
-        }
-
-        let d = s.dockerCounters
-        gauge("monitoring_agent_docker_connected", "1 when the Docker Engine API answers").set(to: s.docker == "connected" ? 1.0 : 0.0)
-        counter("monitoring_agent_docker_events_total", "Container events received", to: d.eventsSeen)
-        counter("monitoring_agent_docker_events_dropped_total", "Container events dropped past the backlog", to: d.eventsDropped)
-        counter("monitoring_agent_docker_events_malformed_total", "Event stream lines that were not events", to: d.eventsMalformed)
-        counter("monitoring_agent_docker_log_lines_total", "Container log lines streamed", to: d.logLinesStreamed)
-        counter("monitoring_agent_docker_log_lines_dropped_total", "Container log lines dropped past --max-log-entries", to: d.logLinesDropped)
-        counter("monitoring_agent_docker_log_lines_truncated_total", "Container log lines cut at --max-log-line-bytes", to: d.logLinesTruncated)
-        counter("monitoring_agent_docker_values_masked_total", "Secret values masked in container log lines", to: d.valuesMasked)
-        counter("monitoring_agent_docker_malformed_frames_total", "Log stream frames with a bad header", to: d.malformedFrames)
-        counter("monitoring_agent_docker_reconnects_total", "Reconnections to the Docker Engine API", to: d.reconnects)
-        counter("monitoring_agent_docker_containers_unfollowed_total", "Running containers not followed because --max-containers were", to: d.containersUnfollowed)
+        gauge("monitoring_agent_docker_connected", "1 when the Docker Engine API answers").set(to: s.docker == .connected ? 1.0 : 0.0)
         gauge("monitoring_agent_uptime_seconds", "Seconds since the agent started").set(Double(max(0, nowUnix - s.startedAtUnix)))
     }
 }

@@ -3,11 +3,11 @@ import NIOPosix
 import ServiceLifecycle
 
 /// One thread for the agent's every-interval work: the collection cycle, the shipper, the auth
-/// tailer and the HTTP connection to the server all run on one NIO event loop (issue 6).
+/// tailer and the HTTP connection to the server all run on one NIO event loop.
 ///
-/// Spread over Swift's cooperative pool, Dispatch's timer thread and NIO's own thread, one
-/// cycle woke a sleeping thread six or seven times (timer → collector → shipper → event loop →
-/// back, each a futex wake and a context switch), which cost more CPU than the work itself.
+/// Spread over several threads (Swift's cooperative pool, a timer thread, NIO's own), one cycle
+/// would wake a sleeping thread at every hand-off (timer → collector → shipper → event loop →
+/// back, each a futex wake and a context switch), costing more CPU than the work itself.
 /// Here the interval timer is an event-loop timer (`clock`), the services' jobs run on the
 /// loop (`executor`, through `withTaskExecutorPreference`), and the HTTP client's channel is
 /// on the same loop, so a response resumes the waiting task on the thread that read it.

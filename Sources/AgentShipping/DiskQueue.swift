@@ -129,7 +129,7 @@ public final class DiskQueue: PayloadQueue {
 
     /// The cursor is one fixed-width record ("seq offset", space-padded to 48 bytes) rewritten in
     /// place with one pwrite on a descriptor kept open, instead of open + write + close + rename
-    /// per acknowledgement (issue 6: those were about 15 % of a cycle's CPU). It is not fsync'd:
+    /// per acknowledgement (those would be about 15 % of a cycle's CPU). It is not fsync'd:
     /// after a power loss it may point a little back, so some delivered payloads are sent again
     /// and the receiver drops them by payload_id. 48 bytes at offset 0 lie in one disk sector, so
     /// the record is old or new, not torn; an unreadable cursor is counted as corrupt and delivery

@@ -13,10 +13,10 @@ import Glibc
 /// Certificates are verified against the system roots plus, when given, a private CA from
 /// `--ca-file`; the name checked is the URL's host, or its address for an IP literal.
 ///
-/// Not async-http-client (which the Docker client still uses): the shipper sends one request
-/// at a time to one server, and AHC's pool, request state machines, tracing span, streamed
-/// request body and response-body sequence were about a quarter of the agent's CPU per cycle
-/// (issue 6, docs/BENCHMARKS.md). Here a request is one gathered write and the response one
+/// Not async-http-client (which the Docker client uses): the shipper sends one request at a
+/// time to one server, and AHC's pool, request state machines, tracing span, streamed request
+/// body and response-body sequence would be about a quarter of the agent's CPU per cycle
+/// (docs/BENCHMARKS.md). Here a request is one gathered write and the response one
 /// promise, completed on the loop that read it.
 public final class HTTPTransport: PayloadTransport {
     let target: HTTPTarget

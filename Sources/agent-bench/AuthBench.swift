@@ -1,4 +1,5 @@
 import AgentCore
+import AgentDetect
 #if canImport(Glibc)
 import Glibc
 #endif

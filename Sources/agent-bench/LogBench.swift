@@ -23,7 +23,7 @@ enum LogBench {
         print("container logs (recorded dockerd stream, \(recorded.count) bytes, repeated to \(stream.count >> 20) MiB):")
         let agent = measure(stream) { lines, activity, intake in
             var pending: [PendingLogLine] = []
-            var statuses = HTTPErrorSpikeDetector.Counts()
+            var statuses = HTTPStatusCounts()
             intake.take(lines, now: { "" }, into: &pending, statuses: &statuses)
             activity.add(pending: pending, statuses: statuses, container: "web")
         }
@@ -53,7 +53,7 @@ enum LogBench {
 
     static func measure(_ stream: [UInt8], _ body: ([DockerLogLine], DockerActivity, inout LogIntake) -> Void)
         -> (seconds: Double, lines: Int, activity: DockerActivity) {
-        let activity = DockerActivity(maxEventsPerPayload: 200, maxLogEntries: 500, http5xxMin: 10, http5xxRatio: 0.2)
+        let activity = DockerActivity(maxEventsPerPayload: 200, maxLogEntries: 500)
         var best = Double.infinity
         var lines = 0
         for _ in 0..<3 {

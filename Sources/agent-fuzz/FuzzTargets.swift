@@ -1,4 +1,5 @@
 import AgentCore
+import AgentDetect
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -38,10 +39,13 @@ enum FuzzTargets {
     static func authLine(_ b: [UInt8]) {
         _ = AuthLogParser.parse(line: text(b))
         _ = AuthLogParser.parse(message: text(b), pid: 7)
-        let signals = SecuritySignals(failedAuthThreshold: 1, authWindowSeconds: 60, baselineSamples: 2, cpuSpikePct: 90,
-                                      maxTrackedAddresses: 4)
-        signals.ingest(lines: text(b).split(separator: "\n", omittingEmptySubsequences: false), now: 1_700_000_000)
-        _ = signals.alerts(cpuUsage: nil, now: 1_700_000_000)
+        var settings = DetectorSettings(failedAuthThreshold: 1, authWindowSeconds: 60, baselineSamples: 2, cpuSpikePct: 90)
+        settings.maxTrackedAddresses = 4
+        let detectors = DetectorSet(Detectors.standard(settings))
+        var intake = AuthIntake()
+        let failures = intake.take(lines: text(b).split(separator: "\n", omittingEmptySubsequences: false))
+        detectors.observe(Observations(authFailures: failures), at: 1_700_000_000)
+        _ = detectors.cycle(at: 1_700_000_000)
     }
 
     static func journal(_ b: [UInt8]) {
@@ -59,7 +63,7 @@ enum FuzzTargets {
             var masker = SecretMasker()
             var intake = LogIntake(container: "c")
             var pending: [PendingLogLine] = []
-            var statuses = HTTPErrorSpikeDetector.Counts()
+            var statuses = HTTPStatusCounts()
             intake.take(lines, now: { "t" }, into: &pending, statuses: &statuses)
             for line in lines { _ = masker.mask(line.bytes) }
         }

@@ -44,10 +44,10 @@ import Testing
         #expect(c.cpuSpikePct == 70 && c.failedAuthThreshold == 3 && c.baselineSamples == 4 && c.simulateAttack && c.env == "dev")
         #expect(c.ownerTeam == "t" && c.serverID == "i" && c.maxLogEntries == 9 && c.healthHost == "0.0.0.0" && c.healthPort == 9100)
         #expect(c.queueDir == "/q" && c.authLog == "/var/log/secure" && c.dockerSocket == "/d.sock" && c.diskPath == "/data")
-        #expect(c.procRoot == "/host/proc" && c.sendTimeout == 3 && c.maxBufferedPayloads == 7 && c.logLevel == "debug")
-        #expect(c.queueSegmentBytes == 65536 && c.queueMaxBytes == 1_048_576 && c.drainBatch == 5 && c.caFile == "/ca.pem" && c.authSource == "journald")
+        #expect(c.procRoot == "/host/proc" && c.sendTimeout == 3 && c.maxBufferedPayloads == 7 && c.logLevel == .debug)
+        #expect(c.queueSegmentBytes == 65536 && c.queueMaxBytes == 1_048_576 && c.drainBatch == 5 && c.caFile == "/ca.pem" && c.authSource == .journald)
         #expect(c.maxLogLineBytes == 1000 && c.maxDockerEvents == 12 && c.shellAlertAll && c.http5xxMin == 3 && c.http5xxRatio == 0.5)
-        #expect(c.logFormat == "json" && c.maxPayloadBytes == 65536 && c.maxContainers == 20)
+        #expect(c.logFormat == .json && c.maxPayloadBytes == 65536 && c.maxContainers == 20)
         #expect(env.count == AgentOptions.all.count - 1, "every option but --secret-file is set above")
         // Every spec in the table names a distinct variable.
         #expect(Set(AgentOptions.all.map(\.env)).count == AgentOptions.all.count)

@@ -113,50 +113,6 @@ import Testing
         #expect(HTTPStatusParser.status(in: Array(pair.0.utf8)) == pair.1)
     }
 
-    @Test func spikeNeedsCountAndRatioPerContainer() {
-        var d = HTTPErrorSpikeDetector(minCount: 10, minRatio: 0.2)
-        for _ in 0..<10 { d.record(container: "web", status: 502) }
-        for _ in 0..<40 { d.record(container: "web", status: 200) } // 10/50 = 0.2
-        for _ in 0..<9 { d.record(container: "api", status: 500) } // below the count
-        for _ in 0..<10 { d.record(container: "busy", status: 503) }
-        for _ in 0..<41 { d.record(container: "busy", status: 200) } // 10/51 < 0.2
-        #expect(d.endInterval() == [.init(container: "web", errors: 10, total: 50)])
-        #expect(d.endInterval().isEmpty, "counts restart every interval")
-    }
-}
-
-@Suite struct ShellExecRuleTests {
-    typealias E = ShellExecRule.Exec
-    static func exec(_ argv: [String], tty: Bool = false, stdin: Bool = false) -> E {
-        E(entrypoint: argv[0], arguments: Array(argv.dropFirst()), tty: tty, stdin: stdin, user: "")
-    }
-
-    @Test func shells() {
-        for argv in [["sh"], ["/bin/bash", "-l"], ["ash"], ["/usr/bin/dash"], ["zsh"], ["ksh"], ["csh"], ["tcsh"], ["fish"],
-                     ["busybox", "sh"], ["/bin/busybox", "ash"]] {
-            #expect(ShellExecRule.isShell(Self.exec(argv)), "\(argv)")
-        }
-        for argv in [["ls"], ["/usr/bin/python3"], ["busybox", "ls"], ["shellcheck"], ["bashful"]] {
-            #expect(!ShellExecRule.isShell(Self.exec(argv)), "\(argv)")
-        }
-    }
-
-    @Test func interactiveOnlyByDefault() {
-        let rule = ShellExecRule(alertAll: false)
-        #expect(rule.alerts(Self.exec(["sh"], tty: true, stdin: true), healthcheck: nil))
-        #expect(rule.alerts(Self.exec(["bash"], stdin: true), healthcheck: nil))
-        #expect(!rule.alerts(Self.exec(["sh", "-c", "true"]), healthcheck: nil))
-        #expect(!rule.alerts(Self.exec(["ls"], tty: true, stdin: true), healthcheck: nil))
-        #expect(ShellExecRule(alertAll: true).alerts(Self.exec(["sh", "-c", "true"]), healthcheck: nil))
-    }
-
-    @Test func healthchecksNeverAlert() {
-        let all = ShellExecRule(alertAll: true)
-        #expect(!all.alerts(Self.exec(["/bin/sh", "-c", "curl -f http://localhost/"]), healthcheck: ["CMD-SHELL", "curl -f http://localhost/"]))
-        #expect(!all.alerts(Self.exec(["sh", "-c", "pg_isready"]), healthcheck: ["CMD", "sh", "-c", "pg_isready"]))
-        #expect(all.alerts(Self.exec(["/bin/sh", "-c", "id"]), healthcheck: ["CMD-SHELL", "curl -f http://localhost/"]))
-        #expect(ShellExecRule.healthcheckCommandLine(["NONE"]) == nil)
-    }
 }
 
 @Suite struct DockerActivityTests {
@@ -165,7 +121,7 @@ import Testing
     }
 
     @Test func eventsCarryOverUpToTheBacklogThenDropOldest() {
-        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5, http5xxMin: 1, http5xxRatio: 0.5)
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5)
         for i in 0..<35 { a.add(event: Self.event(i)) } // backlog is 30
         #expect(a.counters.eventsDropped == 5)
         #expect(a.drain().events.map(\.container) == ["c5", "c6", "c7"])
@@ -173,30 +129,29 @@ import Testing
     }
 
     @Test func logsKeepTheNewestAndCountDropsAndMaskWhatIsKept() {
-        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5, http5xxMin: 2, http5xxRatio: 0.5)
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5)
         var intake = LogIntake(container: "web")
         let lines = (0..<12).map { i in
             DockerLogLine(stream: .stdout, timestamp: nil, bytes: Array((i < 3 ? #"{"status":500,"token":"t\#(i)"}"# : "m\(i) password=p\(i)").utf8))
         }
         var pending: [PendingLogLine] = []
-        var statuses = HTTPErrorSpikeDetector.Counts()
+        var statuses = HTTPStatusCounts()
         intake.take(lines, now: { "arrival" }, into: &pending, statuses: &statuses)
         a.add(pending: pending, statuses: statuses, container: "web")
         let b = a.drain()
         #expect(b.logs.map(\.message) == ["m7 password=***", "m8 password=***", "m9 password=***", "m10 password=***", "m11 password=***"])
         #expect(b.logs.allSatisfy { $0.timestamp == "arrival" && $0.container == "web" })
         #expect(a.counters.logLinesDropped == 7 && a.counters.logLinesStreamed == 12 && a.counters.valuesMasked == 5)
-        #expect(b.alerts == [Alert(.http5xxSpike)] && b.details.first?.container == "web" && b.details.first?.errors == 3,
-                "dropped lines still count for 5xx")
+        #expect(b.observations.httpStatuses == ["web": HTTPStatusCounts(total: 3, errors: 3)], "dropped lines still count for 5xx")
         #expect(a.drain() == DockerActivity.Batch())
     }
 
     @Test func privateKeyStateIsCarriedToLinesMaskedLater() {
-        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 2, http5xxMin: 2, http5xxRatio: 0.5)
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 2)
         var intake = LogIntake(container: "db")
         let text = ["-----BEGIN EC PRIVATE KEY-----", "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oZF0", "AwEHoUQDQgAE", "-----END EC PRIVATE KEY-----"]
         var pending: [PendingLogLine] = []
-        var statuses = HTTPErrorSpikeDetector.Counts()
+        var statuses = HTTPStatusCounts()
         intake.take(text.map { DockerLogLine(stream: .stderr, timestamp: nil, bytes: Array($0.utf8)) }, now: { "" },
                     into: &pending, statuses: &statuses)
         a.add(pending: pending, statuses: statuses, container: "db")
@@ -207,12 +162,13 @@ import Testing
         #expect(!SecretMasker.privateKeyState(after: Array("-----BEGIN PRIVATE KEY-----abc-----END PRIVATE KEY-----".utf8), startingInside: false))
     }
 
-    @Test func shellAlertsGoInOnePayloadWithTheirDetail() {
-        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5, http5xxMin: 2, http5xxRatio: 0.5)
-        a.add(shellExec: AlertDetail(rule: .shellInContainer, container: "db", image: "pg", command: "bash", user: "root"))
-        a.add(shellExec: AlertDetail(rule: .shellInContainer, container: "web", image: "nginx", command: "sh", user: "root"))
+    @Test func execsGoToTheDetectorsOnceAndAreBounded() {
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 5)
+        let sh = ContainerExec(container: "db", image: "pg", process: ExecProcess(entrypoint: "bash", arguments: [], tty: true, stdin: true, user: ""),
+                               healthcheck: nil)
+        for _ in 0..<(DockerActivity.maxExecs + 5) { a.add(exec: sh) }
         let b = a.drain()
-        #expect(b.alerts == [Alert(.shellInContainer)] && b.details.map(\.container) == ["db", "web"])
-        #expect(a.drain().alerts.isEmpty)
+        #expect(b.observations.execs.count == DockerActivity.maxExecs && a.counters.execsDropped == 5 && a.counters.execsSeen == DockerActivity.maxExecs + 5)
+        #expect(a.drain().observations.isEmpty)
     }
 }

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentDetect
 @testable import AgentApp
 import Foundation
 import TestSupport
@@ -8,7 +9,7 @@ import Glibc
 #endif
 
 @Suite struct AuthSourceSelectionTests {
-    func config(_ source: String, log: String? = nil) -> AgentConfiguration {
+    func config(_ source: AuthSourceChoice, log: String? = nil) -> AgentConfiguration {
         var c = AgentConfiguration(serverURL: "http://a", secret: Secret("s"), serverID: "x", authLog: log)
         c.authSource = source
         return c
@@ -18,13 +19,13 @@ import Glibc
         let debian: Set = ["/var/log/auth.log", "/usr/bin/journalctl", "/run/log/journal"]
         let rhel: Set = ["/var/log/secure"]
         let journalOnly: Set = ["/usr/bin/journalctl", "/var/log/journal"]
-        #expect(chooseAuthSource(config("auto"), exists: debian.contains) == .file("/var/log/auth.log"))
-        #expect(chooseAuthSource(config("auto"), exists: rhel.contains) == .file("/var/log/secure"))
-        #expect(chooseAuthSource(config("auto"), exists: journalOnly.contains) == .journald)
-        if case .off = chooseAuthSource(config("auto"), exists: { _ in false }) {} else { Issue.record("expected off") }
-        #expect(chooseAuthSource(config("auto", log: "/srv/auth.log"), exists: journalOnly.contains) == .file("/srv/auth.log"))
-        #expect(chooseAuthSource(config("journald"), exists: debian.contains) == .journald)
-        if case .off = chooseAuthSource(config("none"), exists: debian.contains) {} else { Issue.record("expected off") }
+        #expect(chooseAuthSource(config(.auto), exists: debian.contains) == .file("/var/log/auth.log"))
+        #expect(chooseAuthSource(config(.auto), exists: rhel.contains) == .file("/var/log/secure"))
+        #expect(chooseAuthSource(config(.auto), exists: journalOnly.contains) == .journald)
+        if case .off = chooseAuthSource(config(.auto), exists: { _ in false }) {} else { Issue.record("expected off") }
+        #expect(chooseAuthSource(config(.auto, log: "/srv/auth.log"), exists: journalOnly.contains) == .file("/srv/auth.log"))
+        #expect(chooseAuthSource(config(.journald), exists: debian.contains) == .journald)
+        if case .off = chooseAuthSource(config(.none), exists: debian.contains) {} else { Issue.record("expected off") }
     }
 }
 
@@ -63,14 +64,15 @@ import Glibc
     }
 
     @Test func threeAttemptsLoggedTwiceEachStayBelowAThresholdOfFour() {
-        let signals = SecuritySignals(failedAuthThreshold: 4, authWindowSeconds: 300, baselineSamples: 3, cpuSpikePct: 90)
+        let detectors = DetectorSet(Detectors.standard(DetectorSettings(failedAuthThreshold: 4, authWindowSeconds: 300, baselineSamples: 3, cpuSpikePct: 90)))
+        let feed = AuthFeed(detectors: detectors)
         var entries = [JournalEntry]()
         for i in 0..<3 {
             entries.append(JournalEntry(message: "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.9  user=root", pid: Int32(100 + i), identifier: "sshd", cursor: "c"))
             entries.append(JournalEntry(message: "Failed password for root from 192.0.2.9 port 1 ssh2", pid: Int32(100 + i), identifier: "sshd", cursor: "c"))
         }
-        signals.ingest(journal: entries, now: 1000)
-        #expect(signals.failuresCounted == 3)
-        #expect(!signals.alerts(cpuUsage: 1, now: 1000).contains(Alert(.bruteForce, subject: "192.0.2.9")))
+        feed.ingest(journal: entries, now: 1000)
+        #expect(feed.counts.failures == 3)
+        #expect(!detectors.findings(at: 1000).alerts.contains(Alert(.bruteForce, subject: "192.0.2.9")))
     }
 }

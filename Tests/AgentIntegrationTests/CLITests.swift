@@ -32,6 +32,23 @@ import Glibc
         #expect(!r.err.contains("Xyzzy-Secret-42"))
     }
 
+    /// `receive` takes the shared flags from the same table as the agent: --log-format json
+    /// gives JSON log lines, and a bad --log-level or --log-format exits 64 naming it.
+    @Test func receiveHonoursTheSharedLoggingFlags() async throws {
+        let dir = Paths.tempDir("receive-json")
+        let p = try Peer("receive", try Paths.agentBinary(), ["--secret", "s", "--log-format", "json", "receive",
+                                                              "--listen", "127.0.0.1:\(freePort())"], dir: dir)
+        defer { p.stop() }
+        try await eventually("receiver listening") { p.stderr.contains("receiver listening") }
+        let line = try #require(p.stderr.split(separator: "\n").first { $0.contains("receiver listening") })
+        let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect(json?["message"] as? String == "receiver listening", "\(line)")
+        for bad in [["--log-level", "loud"], ["--log-format", "xml"]] {
+            let r = try await run(["--secret", "s"] + bad + ["receive", "--listen", "127.0.0.1:\(freePort())"])
+            #expect(r.code == 64 && r.err.contains(bad[0]) && r.err.split(separator: "\n").count == 1, "\(r.err)")
+        }
+    }
+
     @Test func missingSecretAndURL() async throws {
         let r = try await run(["--server-url", "http://127.0.0.1:1/"])
         #expect(r.code == 64 && r.err.contains("--secret"))

@@ -59,7 +59,7 @@ import Testing
         var r = ConfigResolver(flags: [:], environment: [:], hostname: "h", readFile: { _ in Array("secret".utf8) })
         r.file = v
         let c = try r.resolve()
-        #expect(c.serverURL == "https://ingest.example.com/ingest" && c.logFormat == "json" && c.ownerTeam == "platform")
+        #expect(c.serverURL == "https://ingest.example.com/ingest" && c.logFormat == .json && c.ownerTeam == "platform")
     }
 
     @Test func binaryReadsTheFileAndRejectsUnknownKeys() async throws {

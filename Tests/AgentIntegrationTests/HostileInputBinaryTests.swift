@@ -1,4 +1,5 @@
 import AgentCore
+import AgentDetect
 @testable import AgentApp
 import Foundation
 import Logging
@@ -230,8 +231,7 @@ import Glibc
     /// journald without a saved cursor starts at the agent's start time, so entries written
     /// before journalctl attached are read too.
     @Test func journaldStartsAtTheAgentsStartWithoutACursor() {
-        let service = JournaldAuthService(cursorFile: "/nonexistent", signals: SecuritySignals(failedAuthThreshold: 1, authWindowSeconds: 60,
-                                                                                                 baselineSamples: 2, cpuSpikePct: 90),
+        let service = JournaldAuthService(cursorFile: "/nonexistent", feed: AuthFeed(detectors: DetectorSet([])),
                                           wallClock: { 0 }, logger: Logger(label: "t"))
         let fresh = service.arguments(after: nil, since: 1_700_000_000)
         #expect(fresh.contains("--since") && fresh.contains("@1700000000") && !fresh.contains("--lines"))

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentDetect
 @testable import AgentApp
 import Foundation
 import Logging
@@ -77,7 +78,7 @@ import Testing
         let sleeps = Count()
         let service = AuthMonitorService(
             path: dir + "/auth.log", positionFile: dir + "/position",
-            signals: SecuritySignals(failedAuthThreshold: 5, authWindowSeconds: 60, baselineSamples: 12, cpuSpikePct: 85),
+            feed: AuthFeed(detectors: DetectorSet([])),
             wallClock: { 0 }, logger: Logger(label: "test"), clock: CountingClock(sleeps: sleeps))
         let task = Task { try await service.run() }
         // Generous: the whole suite starts at once on a 2-core machine and may hold the runner's

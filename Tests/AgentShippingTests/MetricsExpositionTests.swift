@@ -30,12 +30,17 @@ import Testing
         s.payloadsSent = sent
         s.sendFailures = ["status_503": 2, "transport": 1]
         s.queueLength = 1
-        s.authLinesParsed = 65
-        s.authFailuresCounted = 17
-        s.collectorErrors = ["E_PROC_PARSE": 1]
-        s.collectorDurations = ["host": 0.0004, "security": 0.00001]
-        s.docker = "connected"
-        s.dockerCounters.logLinesStreamed = 42
+        var host = SourceStatus()
+        host.lastDurationSeconds = 0.0004
+        host.errors = ["E_PROC_PARSE": 1]
+        var auth = SourceStatus()
+        auth.counters = [SourceCounter("monitoring_agent_auth_lines_total", "Auth log lines read", 65),
+                         SourceCounter("monitoring_agent_auth_failures_total", "Failed login attempts counted", 17)]
+        var docker = SourceStatus()
+        docker.counters = [SourceCounter("monitoring_agent_docker_log_lines_total", "Container log lines streamed", 42)]
+        s.sources = ["host": host, "auth": auth, "docker": docker]
+        s.detectorsDurationSeconds = 0.00001
+        s.docker = .connected
         return s
     }
 
@@ -52,6 +57,9 @@ import Testing
             #"monitoring_agent_send_failures_total{reason="status_503"} 2"#,
             "monitoring_agent_auth_failures_total 17",
             #"monitoring_agent_collector_duration_seconds{collector="host"} 0.0004"#,
+            #"monitoring_agent_collector_duration_seconds{collector="detectors"} 1e-05"#,
+            #"monitoring_agent_source_errors_total{source="host"} 1"#,
+            #"monitoring_agent_collector_errors_total{code="E_PROC_PARSE"} 1"#,
             "monitoring_agent_docker_connected 1.0",
             "monitoring_agent_docker_log_lines_total 42",
             "# TYPE monitoring_agent_payloads_sent_total counter",

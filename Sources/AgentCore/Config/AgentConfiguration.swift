@@ -22,8 +22,7 @@ public struct AgentConfiguration: Sendable {
     public var queueSegmentBytes: Int
     public var queueMaxBytes: Int
     public var drainBatch: Int
-    /// auto, file, journald or none.
-    public var authSource: String = "auto"
+    public var authSource: AuthSourceChoice = .auto
     /// nil: auto-detect.
     public var authLog: String?
     /// nil: Docker monitoring is off (`--docker-socket none`).
@@ -42,9 +41,8 @@ public struct AgentConfiguration: Sendable {
     public var caFile: String?
     public var sendTimeout: Double
     public var maxBufferedPayloads: Int
-    public var logLevel: String
-    /// text or json.
-    public var logFormat: String = "text"
+    public var logLevel: LogLevelName
+    public var logFormat: LogFormat = .text
 
     /// The server URL with any `user:password@` removed, for logs and endpoints.
     public var redactedServerURL: String { URLText.redactingCredentials(serverURL) }
@@ -57,7 +55,7 @@ public struct AgentConfiguration: Sendable {
                 queueSegmentBytes: Int = 1 << 20, queueMaxBytes: Int = 100 << 20, drainBatch: Int = 50,
                 authLog: String? = nil, dockerSocket: String? = "/var/run/docker.sock", diskPath: String = "/",
                 procRoot: String = "/proc", caFile: String? = nil, sendTimeout: Double = 10,
-                maxBufferedPayloads: Int = 1000, logLevel: String = "info") {
+                maxBufferedPayloads: Int = 1000, logLevel: LogLevelName = .info) {
         self.serverURL = serverURL; self.secret = secret; self.interval = interval; self.tailLines = tailLines
         self.authWindowSeconds = authWindowSeconds; self.cpuSpikePct = cpuSpikePct
         self.failedAuthThreshold = failedAuthThreshold; self.baselineSamples = baselineSamples
@@ -68,6 +66,33 @@ public struct AgentConfiguration: Sendable {
         self.procRoot = procRoot; self.caFile = caFile; self.sendTimeout = sendTimeout
         self.maxBufferedPayloads = maxBufferedPayloads; self.logLevel = logLevel
     }
+}
+
+/// `--auth-source`: where failed logins are read.
+public enum AuthSourceChoice: String, Sendable, CaseIterable {
+    /// The auth log file if present, else journald, else off.
+    case auto
+    case file
+    case journald
+    case none
+}
+
+/// `--log-format`.
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// One readable line per event.
+    case text
+    /// One JSON object per line.
+    case json
+}
+
+/// `--log-level`: swift-log's levels by name.
+public enum LogLevelName: String, Sendable, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}
+
+/// `--env`.
+public enum DeploymentEnv: String, Sendable, CaseIterable {
+    case prod, stage, dev
 }
 
 /// Small URL text helpers that need no Foundation URL.

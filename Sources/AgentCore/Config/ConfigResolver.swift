@@ -92,6 +92,14 @@ public struct ConfigResolver {
         throw ConfigError(flag: spec.flag, "must be from \(spec.rangeText!) \(what), got \(AgentError.quote(r.text))\(r.origin)")
     }
 
+    /// One of an enumeration's values, compared in lower case; the error lists them all.
+    public func choice<E: RawRepresentable & CaseIterable>(_ spec: OptionSpec, _: E.Type) throws(ConfigError) -> E where E.RawValue == String {
+        let text = string(spec).lowercased()
+        if let value = E(rawValue: text) { return value }
+        let names = E.allCases.map(\.rawValue).joined(separator: ", ")
+        throw ConfigError(flag: spec.flag, "must be one of \(names), got \(AgentError.quote(text))\(raw(spec)?.origin ?? "")")
+    }
+
     func bool(_ spec: OptionSpec) throws(ConfigError) -> Bool {
         guard let r = raw(spec) else { return spec.defaultValue == "true" }
         switch r.text.trimmed.lowercased() {
@@ -128,26 +136,17 @@ public struct ConfigResolver {
         let threshold = try integer(O.failedAuthThreshold, what: "failures")
         let baseline = try integer(O.baselineSamples, what: "samples")
         let simulate = try bool(O.simulateAttack)
-        let env = string(O.env)
-        guard ["prod", "stage", "dev"].contains(env) else {
-            throw ConfigError(flag: O.env.flag, "must be one of prod, stage, dev, got \(AgentError.quote(env))\(raw(O.env)?.origin ?? "")")
-        }
+        let env = try choice(O.env, DeploymentEnv.self).rawValue
         let maxLogs = try integer(O.maxLogEntries, what: "entries")
         let (healthHost, healthPort) = try hostPort(O.healthAddr)
         let sendTimeout = try number(O.sendTimeout, what: "seconds")
         let maxBuffered = try integer(O.maxBufferedPayloads, what: "payloads")
-        let logLevel = string(O.logLevel).lowercased()
-        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
-            throw ConfigError(flag: O.logLevel.flag, "must be one of trace, debug, info, notice, warning, error, critical, got \(AgentError.quote(logLevel))")
-        }
+        let logLevel = try choice(O.logLevel, LogLevelName.self)
         let segmentBytes = try integer(O.queueSegmentBytes, what: "bytes")
         let maxBytes = try integer(O.queueMaxBytes, what: "bytes")
         let drainBatch = try integer(O.drainBatch, what: "payloads")
         let authLog = string(O.authLog)
-        let authSource = string(O.authSource)
-        guard ["auto", "file", "journald", "none"].contains(authSource) else {
-            throw ConfigError(flag: O.authSource.flag, "must be one of auto, file, journald, none, got \(AgentError.quote(authSource))\(raw(O.authSource)?.origin ?? "")")
-        }
+        let authSource = try choice(O.authSource, AuthSourceChoice.self)
         let caFile = raw(O.caFile)?.text
         if let caFile {
             do { _ = try readFile(caFile) } catch {
@@ -177,10 +176,7 @@ public struct ConfigResolver {
         configuration.shellAlertAll = try bool(O.shellAlertAll)
         configuration.http5xxMin = try integer(O.http5xxMin, what: "responses")
         configuration.http5xxRatio = try number(O.http5xxRatio, what: "(a fraction)")
-        configuration.logFormat = string(O.logFormat).lowercased()
-        guard ["text", "json"].contains(configuration.logFormat) else {
-            throw ConfigError(flag: O.logFormat.flag, "must be text or json, got \(AgentError.quote(configuration.logFormat))\(raw(O.logFormat)?.origin ?? "")")
-        }
+        configuration.logFormat = try choice(O.logFormat, LogFormat.self)
         return configuration
     }
 

@@ -5,7 +5,7 @@
 /// Anything else YAML allows (nested values, sequences, flow `[...]` / `{...}`, block scalars,
 /// anchors, aliases, tags, several documents) is reported with its line rather than guessed at:
 /// a value that is not one scalar is `.notScalar`, so the caller can say which key is wrong.
-/// This replaced Yams, whose full-Foundation dependency brought ICU into the binary (issue 6).
+/// Not Yams: its full-Foundation dependency would bring ICU data into the binary.
 public enum FlatYAML {
     public struct Entry: Sendable, Equatable {
         public let key: String

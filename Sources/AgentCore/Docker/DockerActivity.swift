@@ -23,7 +23,7 @@ public struct LogIntake: Sendable {
     }
 
     public mutating func take(_ lines: [DockerLogLine], now: () -> String,
-                              into pending: inout [PendingLogLine], statuses: inout HTTPErrorSpikeDetector.Counts) {
+                              into pending: inout [PendingLogLine], statuses: inout HTTPStatusCounts) {
         for line in lines {
             if let status = HTTPStatusParser.status(in: line.bytes) { statuses.add(status) }
             let k = Int(line.stream.rawValue)
@@ -38,7 +38,9 @@ public struct LogIntake: Sendable {
 /// What the Docker monitor gathered since the last payload, handed to the collector once per
 /// interval. Bounded: at most `maxEventsPerPayload` events go in one payload and the rest carry
 /// over to the next ones (up to `eventBacklog`, beyond which the oldest are dropped and counted);
-/// at most `maxLogEntries` log lines per payload, the oldest dropped and counted.
+/// at most `maxLogEntries` log lines per payload, the oldest dropped and counted; at most
+/// `maxExecs` execs and `maxStatusContainers` containers' HTTP statuses per interval for the
+/// detectors, the rest counted.
 public final class DockerActivity: Sendable {
     public enum Connection: String, Sendable, Equatable {
         /// `--docker-socket ""`: Docker monitoring is off.
@@ -58,21 +60,25 @@ public final class DockerActivity: Sendable {
         public var logLinesTruncated = 0
         public var valuesMasked = 0
         public var malformedFrames = 0
-        public var shellAlerts = 0
+        /// Execs seen in containers, and those past `maxExecs` in one interval.
+        public var execsSeen = 0
+        public var execsDropped = 0
         public var reconnects = 0
         /// Running containers not followed because --max-containers were.
         public var containersUnfollowed = 0
         public init() {}
     }
 
-    /// One payload's worth.
+    /// One payload's worth, and what the detectors judge.
     public struct Batch: Sendable, Equatable {
         public var events: [DockerEvent] = []
         public var logs: [LogEntry] = []
-        public var alerts: [Alert] = []
-        public var details: [AlertDetail] = []
+        public var observations = Observations()
         public init() {}
     }
+
+    public static let maxExecs = 10_000
+    public static let maxStatusContainers = 10_000
 
     struct State {
         var connection: Connection
@@ -80,8 +86,8 @@ public final class DockerActivity: Sendable {
         var events: [DockerEvent] = []
         var logs: [PendingLogLine] = []
         var logHead = 0
-        var shellDetails: [AlertDetail] = []
-        var http: HTTPErrorSpikeDetector
+        var execs: [ContainerExec] = []
+        var statuses: [String: HTTPStatusCounts] = [:]
         var counters = Counters()
     }
 
@@ -91,13 +97,12 @@ public final class DockerActivity: Sendable {
     public let processor: LogLineProcessor
     private let state: Mutex<State>
 
-    public init(maxEventsPerPayload: Int, maxLogEntries: Int, http5xxMin: Int, http5xxRatio: Double,
-                maxLineBytes: Int = 4096, connection: Connection = .connecting) {
+    public init(maxEventsPerPayload: Int, maxLogEntries: Int, maxLineBytes: Int = 4096, connection: Connection = .connecting) {
         self.processor = LogLineProcessor(maxLineBytes: maxLineBytes)
         self.maxEventsPerPayload = max(1, maxEventsPerPayload)
         self.eventBacklog = max(1, maxEventsPerPayload) * 10
         self.maxLogEntries = max(0, maxLogEntries)
-        state = Mutex(State(connection: connection, http: HTTPErrorSpikeDetector(minCount: http5xxMin, minRatio: http5xxRatio)))
+        state = Mutex(State(connection: connection))
     }
 
     public var connection: Connection { state.withLock { $0.connection } }
@@ -136,12 +141,14 @@ public final class DockerActivity: Sendable {
 
     /// Adds the lines of one read of one container (one lock for all of them) and the HTTP
     /// statuses found in them.
-    public func add(pending: [PendingLogLine], statuses: HTTPErrorSpikeDetector.Counts, container: String, malformedFrames: Int = 0) {
+    public func add(pending: [PendingLogLine], statuses: HTTPStatusCounts, container: String, malformedFrames: Int = 0) {
         guard !pending.isEmpty || statuses.total > 0 || malformedFrames > 0 else { return }
         state.withLock { s in
             s.counters.malformedFrames += malformedFrames
             s.counters.logLinesStreamed += pending.count
-            if statuses.total > 0 { s.http.record(container: container, counts: statuses) }
+            if statuses.total > 0, s.statuses.count < Self.maxStatusContainers || s.statuses[container] != nil {
+                s.statuses[container, default: HTTPStatusCounts()].add(statuses)
+            }
             guard maxLogEntries > 0 else { s.counters.logLinesDropped += pending.count; return }
             s.logs.append(contentsOf: pending)
             // Drop the oldest beyond the bound; compact lazily so dropping stays cheap.
@@ -157,14 +164,15 @@ public final class DockerActivity: Sendable {
         }
     }
 
-    public func add(shellExec detail: AlertDetail) {
+    public func add(exec: ContainerExec) {
         state.withLock {
-            $0.counters.shellAlerts += 1
-            $0.shellDetails.append(detail)
+            $0.counters.execsSeen += 1
+            guard $0.execs.count < Self.maxExecs else { $0.counters.execsDropped += 1; return }
+            $0.execs.append(exec)
         }
     }
 
-    /// Takes what goes into the next payload and ends the 5xx interval.
+    /// Takes what goes into the next payload and what the detectors judge for this interval.
     public func drain() -> Batch {
         state.withLock { s in
             var b = Batch()
@@ -183,18 +191,9 @@ public final class DockerActivity: Sendable {
             }
             s.logs.removeAll(keepingCapacity: s.logs.capacity <= 4 * maxLogEntries)
             s.logHead = 0
-            if !s.shellDetails.isEmpty {
-                b.alerts.append(Alert(.shellInContainer))
-                b.details += s.shellDetails
-                s.shellDetails.removeAll()
-            }
-            let spikes = s.http.endInterval()
-            if !spikes.isEmpty {
-                b.alerts.append(Alert(.http5xxSpike))
-                b.details += spikes.map {
-                    AlertDetail(rule: .http5xxSpike, container: $0.container, errors: $0.errors, total: $0.total)
-                }
-            }
+            b.observations = Observations(execs: s.execs, httpStatuses: s.statuses)
+            s.execs.removeAll()
+            s.statuses.removeAll()
             return b
         }
     }

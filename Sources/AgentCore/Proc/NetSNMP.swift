@@ -3,10 +3,9 @@ public enum NetSNMP {
     /// tcpCurrEstab, TCP connections in ESTABLISHED or CLOSE-WAIT, IPv4 and IPv6 together, in the
     /// agent's network namespace. The same figure as node_exporter's node_netstat_Tcp_CurrEstab.
     ///
-    /// It replaced counting state-01 lines in /proc/net/tcp and tcp6: reading those makes the
-    /// kernel walk the whole established-socket hash table (sized by RAM, not by connections) once
-    /// per read call, which was 55 % of the agent's CPU per cycle on an idle 24 GiB host and grows
-    /// with the host's memory. This counter costs the same on any host.
+    /// Not a count of state-01 lines in /proc/net/tcp and tcp6: reading those makes the kernel
+    /// walk the whole established-socket hash table (sized by RAM, not by connections) once per
+    /// read call, a cost that grows with the host's memory. This counter costs the same on any host.
     public static func tcpCurrentlyEstablished(_ text: Substring) throws -> Int {
         try ProcText.with(text) { try tcpCurrentlyEstablished($0) }
     }

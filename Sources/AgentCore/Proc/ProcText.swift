@@ -1,5 +1,5 @@
 /// Byte-level reading of /proc text: lines, space-separated fields and decimal numbers, with no
-/// String or Substring per field. The first parsers split Substrings and were 80 % of a whole
+/// String or Substring per field: splitting Substrings would make /proc parsing most of a
 /// collection cycle's instructions (callgrind, docs/BENCHMARKS.md); these read the bytes once.
 struct ProcText {
     let bytes: UnsafeBufferPointer<UInt8>

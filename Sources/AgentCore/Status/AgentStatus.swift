@@ -31,20 +31,14 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var trimmedLogs: Int = 0
     public var trimmedEvents: Int = 0
     public var summarisedAlerts: Int = 0
-    /// Collector errors by code.
-    public var collectorErrors: [String: Int] = [:]
     /// Score of the last payload.
     public var lastScore: Double = 0
-    /// Auth lines read, the sshd/PAM events among them, and failed attempts counted.
-    public var authLinesParsed = 0
-    public var authEvents = 0
-    public var authFailuresCounted = 0
-    /// Seconds the last cycle spent in each collector (`host`, `security`, `docker`).
-    public var collectorDurations: [String: Double] = [:]
-    /// Docker Engine connection: disabled, connecting, connected or unavailable.
-    public var docker: String = "disabled"
-    /// Docker counters of the last cycle (events, log lines, masking, drops).
-    public var dockerCounters = DockerActivity.Counters()
+    /// Every signal source by name: its last duration, errors by code and its own counters.
+    public var sources: [String: SourceStatus] = [:]
+    /// Seconds the last cycle spent in the detectors.
+    public var detectorsDurationSeconds: Double = 0
+    /// The Docker Engine connection (`.disabled` when Docker monitoring is off).
+    public var docker: DockerActivity.Connection = .disabled
 
     public init() {}
 
@@ -83,6 +77,23 @@ public struct HealthReport: Encodable, Sendable {
     public var queueError: String?
     public var clockSkewSeconds: Int64?
     public var docker: String
+    public var sources: [String: SourceHealth]
+
+    /// One source in /healthz.
+    public struct SourceHealth: Encodable, Sendable {
+        public var errors: Int
+        public var lastDurationSeconds: Double
+
+        init(_ s: SourceStatus) {
+            errors = s.errorTotal
+            lastDurationSeconds = s.lastDurationSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case errors
+            case lastDurationSeconds = "last_duration_seconds"
+        }
+    }
 
     public init(snapshot: StatusSnapshot, nowUnix: Int64) {
         uptimeSeconds = max(0, nowUnix - snapshot.startedAtUnix)
@@ -93,7 +104,8 @@ public struct HealthReport: Encodable, Sendable {
         queueCorruptRecords = snapshot.queueCorruptRecords
         queueError = snapshot.queueError
         clockSkewSeconds = snapshot.clockSkewSeconds
-        docker = snapshot.docker
+        docker = snapshot.docker.rawValue
+        sources = snapshot.sources.mapValues(SourceHealth.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -106,6 +118,7 @@ public struct HealthReport: Encodable, Sendable {
         case queueError = "queue_error"
         case clockSkewSeconds = "clock_skew_seconds"
         case docker
+        case sources
     }
 
     /// Unknown values (`last_send_ok` before the first success, no skew yet, no queue error)
@@ -121,6 +134,7 @@ public struct HealthReport: Encodable, Sendable {
         try c.encode(queueError, forKey: .queueError)
         try c.encode(clockSkewSeconds, forKey: .clockSkewSeconds)
         try c.encode(docker, forKey: .docker)
+        try c.encode(sources, forKey: .sources)
     }
 }
 

@@ -82,6 +82,11 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
         return value
     }
 
+    /// Visits every entry without changing any. O(count + free slots).
+    public func forEach(_ visit: (Key, Value) -> Void) {
+        for case let s? in slots { visit(s.key, s.value) }
+    }
+
     /// Visits every entry; removes those for which `visit` returns true. O(count + free slots).
     public mutating func removeAll(where visit: (Key, Value) -> Bool) {
         for i in slots.indices {

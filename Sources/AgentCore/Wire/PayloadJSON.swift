@@ -1,8 +1,8 @@
 /// Writes a payload's JSON straight into bytes: the document JSONEncoder made with
 /// `[.sortedKeys, .withoutEscapingSlashes]` (keys in byte order, nil fields left out, doubles in
 /// their shortest form without a trailing ".0"), byte for byte; the tests compare the two on
-/// generated payloads. It replaced JSONEncoder on the agent's cycle, where the encoder was 15 % of
-/// the user-space instructions and most of the allocations (issue 6).
+/// generated payloads. Not JSONEncoder on the agent's cycle: the encoder would be 15 % of the
+/// user-space instructions and most of the allocations.
 struct PayloadJSON {
     private(set) var bytes: [UInt8] = []
 

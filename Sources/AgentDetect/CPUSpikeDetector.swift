@@ -1,18 +1,24 @@
+import AgentCore
+
 /// `CPU_SPIKE` when usage is at or above `spikePercent` and its z-score against a rolling
 /// baseline of the last `baselineSamples` samples is at or above `zThreshold`.
 ///
 /// - No alert until the baseline is full.
-/// - Spike samples do not enter the baseline. A sustained spike (a miner, a runaway process)
-///   keeps alerting instead of becoming the new normal after `baselineSamples` cycles; when usage
-///   drops below the spike condition, samples flow into the baseline again.
+/// - A sample is judged against the baseline before it, and joins the baseline when its cycle
+///   ends, unless it was a spike: a sustained spike (a miner, a runaway process) keeps alerting
+///   instead of becoming the new normal after `baselineSamples` cycles; when usage drops below
+///   the spike condition, samples flow into the baseline again.
 /// - A flat baseline (standard deviation 0) makes any higher sample infinitely unusual; the
 ///   absolute threshold still applies.
-public struct CPUSpikeDetector: Sendable {
+/// - An unknown reading (nil) is neither judged nor added.
+public struct CPUSpikeDetector: Detector {
     public let baselineSamples: Int
     public let spikePercent: Double
     public let zThreshold: Double
     private var ring: [Double] = []
     private var next = 0
+    /// This cycle's sample, until the cycle ends.
+    private var current: Double?
 
     public init(baselineSamples: Int, spikePercent: Double, zThreshold: Double = 3.0) {
         self.baselineSamples = max(2, baselineSamples)
@@ -38,15 +44,35 @@ public struct CPUSpikeDetector: Sendable {
         return (usage - mean) / sd
     }
 
-    /// Feeds one sample; returns true when it is a spike.
-    public mutating func observe(_ usage: Double) -> Bool {
-        if let z = zScore(usage), usage >= spikePercent, z >= zThreshold { return true }
+    public func isSpike(_ usage: Double) -> Bool {
+        guard let z = zScore(usage) else { return false }
+        return usage >= spikePercent && z >= zThreshold
+    }
+
+    public mutating func observe(_ batch: Observations, at now: Int64) {
+        if let cpu = batch.cpuUsage { current = cpu }
+    }
+
+    public func findings(at now: Int64) -> Findings {
+        guard let current, isSpike(current) else { return Findings() }
+        return Findings(alerts: [Alert(.cpuSpike)])
+    }
+
+    public mutating func endCycle(at now: Int64) {
+        defer { current = nil }
+        guard let usage = current, !isSpike(usage) else { return }
         if ring.count < baselineSamples {
             ring.append(usage)
         } else {
             ring[next] = usage
             next = (next + 1) % baselineSamples
         }
-        return false
+    }
+
+    /// One whole cycle with one sample: true when it is a spike.
+    public mutating func sample(_ usage: Double) -> Bool {
+        observe(Observations(cpuUsage: usage), at: 0)
+        defer { endCycle(at: 0) }
+        return !findings(at: 0).alerts.isEmpty
     }
 }

@@ -1,3 +1,5 @@
+import AgentCore
+
 /// Failed logins per source address in a sliding window; `BRUTE_FORCE:<addr>` while an address
 /// has `threshold` or more failures in the last `windowSeconds`.
 ///
@@ -10,7 +12,7 @@
 /// failures all left the window first), so a flood of millions of one-failure addresses costs
 /// the same per line as a quiet day and never pushes out an address attacking in earnest.
 /// Evictions are counted in `evicted`.
-public struct BruteForceDetector: Sendable {
+public struct BruteForceDetector: Detector {
     public static let buckets = 8
     /// Highest count a window can hold (8 buckets of 255).
     public static let maxWindowCount = 8 * 255
@@ -61,21 +63,40 @@ public struct BruteForceDetector: Sendable {
         if key.kind == .name, names[key] == nil { names[key] = hostName ?? "?" }
     }
 
-    /// Addresses at or above the threshold now, sorted; forgets addresses with no failures left in the window.
-    public mutating func offenders(at now: Int64) -> [String] {
+    /// Addresses at or above the threshold now, sorted.
+    public func offenders(at now: Int64) -> [String] {
+        let b = bucket(now)
+        var out = [String]()
+        let threshold = threshold
+        sources.forEach { key, w in
+            if w.total(at: b) >= threshold { out.append(key.ipText ?? names[key] ?? "?") }
+        }
+        return out.sorted()
+    }
+
+    /// Forgets the sources with no failures left in the window at `now`.
+    public mutating func forgetQuiet(at now: Int64) {
         let b = bucket(now)
         latestBucket = max(latestBucket, b)
-        var out = [String]()
-        let known = names, threshold = threshold
         var forgotten: [AddressKey] = []
         sources.removeAll { key, w in
-            let total = w.total(at: b)
-            if total >= threshold { out.append(key.ipText ?? known[key] ?? "?") }
-            if total == 0, key.kind == .name { forgotten.append(key) }
-            return total == 0
+            let quiet = w.total(at: b) == 0
+            if quiet, key.kind == .name { forgotten.append(key) }
+            return quiet
         }
         for key in forgotten { names[key] = nil }
-        return out.sorted()
+    }
+
+    public mutating func observe(_ batch: Observations, at now: Int64) {
+        for f in batch.authFailures { record(f.key, hostName: f.hostName, at: now, count: f.count) }
+    }
+
+    public func findings(at now: Int64) -> Findings {
+        Findings(alerts: offenders(at: now).map { Alert(.bruteForce, subject: $0) })
+    }
+
+    public mutating func endCycle(at now: Int64) {
+        forgetQuiet(at: now)
     }
 
     private func bucket(_ now: Int64) -> UInt32 {

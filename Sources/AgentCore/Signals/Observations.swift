@@ -1,0 +1,145 @@
+/// What the sources saw that detectors judge: one batch, handed to every detector.
+///
+/// Everything in it is already parsed and bounded by the source that made it: a detector never
+/// sees raw outside bytes.
+public struct Observations: Sendable, Equatable {
+    /// This cycle's CPU usage, percent (nil: not sampled in this batch, or unreadable).
+    public var cpuUsage: Double?
+    /// Failed logins, in arrival order, each counted once per attempt by `AuthIntake`.
+    public var authFailures: [AuthFailure] = []
+    /// `docker exec`s started in containers.
+    public var execs: [ContainerExec] = []
+    /// Access-log statuses per container since the previous batch.
+    public var httpStatuses: [String: HTTPStatusCounts] = [:]
+    /// Other numeric readings by name (`load1`, `inodes_used_pct`, ...): what a new source hands
+    /// a new detector without a new field here. Names are the source's; the latest value wins.
+    public var samples: [String: Double] = [:]
+
+    public init(cpuUsage: Double? = nil, authFailures: [AuthFailure] = [], execs: [ContainerExec] = [],
+                httpStatuses: [String: HTTPStatusCounts] = [:], samples: [String: Double] = [:]) {
+        self.cpuUsage = cpuUsage
+        self.authFailures = authFailures
+        self.execs = execs
+        self.httpStatuses = httpStatuses
+        self.samples = samples
+    }
+
+    public var isEmpty: Bool {
+        cpuUsage == nil && authFailures.isEmpty && execs.isEmpty && httpStatuses.isEmpty && samples.isEmpty
+    }
+}
+
+/// `count` failed logins from one source address.
+public struct AuthFailure: Sendable, Equatable {
+    public var key: AddressKey
+    /// The text of a host-name source (nil for IP addresses, which are printed from `key`).
+    public var hostName: String?
+    public var count: Int
+
+    public init(key: AddressKey, hostName: String?, count: Int) {
+        self.key = key
+        self.hostName = hostName
+        self.count = count
+    }
+
+    /// From address text (tests, the simulator): IP text is parsed, anything else is a host name.
+    public init(address: String, count: Int = 1) {
+        let e = AuthEvent(kind: .failedAttempt, address: address, pid: nil, user: nil)
+        self.init(key: e.key, hostName: e.hostName, count: count)
+    }
+}
+
+/// Access-log lines of one container that carried an HTTP status, and how many were 5xx.
+public struct HTTPStatusCounts: Sendable, Equatable {
+    public var total = 0
+    public var errors = 0
+
+    public init(total: Int = 0, errors: Int = 0) {
+        self.total = total
+        self.errors = errors
+    }
+
+    public mutating func add(_ status: Int) {
+        total += 1
+        if status >= 500 { errors += 1 }
+    }
+
+    public mutating func add(_ other: HTTPStatusCounts) {
+        total += other.total
+        errors += other.errors
+    }
+}
+
+/// A process started in a container with `docker exec`, as Docker describes it.
+public struct ExecProcess: Sendable, Equatable {
+    public var entrypoint: String
+    public var arguments: [String]
+    public var tty: Bool
+    public var stdin: Bool
+    public var user: String
+
+    public init(entrypoint: String, arguments: [String], tty: Bool, stdin: Bool, user: String) {
+        self.entrypoint = entrypoint
+        self.arguments = arguments
+        self.tty = tty
+        self.stdin = stdin
+        self.user = user
+    }
+
+    public init(_ inspect: DockerExecInspect) {
+        let p = inspect.ProcessConfig
+        self.init(entrypoint: p?.entrypoint ?? "", arguments: p?.arguments ?? [], tty: p?.tty ?? false,
+                  stdin: inspect.OpenStdin ?? false, user: p?.user ?? "")
+    }
+
+    public var commandLine: String { ([entrypoint] + arguments).joined(separator: " ") }
+
+    /// Whether this is the container's own healthcheck `test`. Compared as command lines: an exec
+    /// that is already gone is only known by the text in its event.
+    public func isHealthcheck(_ test: [String]?) -> Bool {
+        guard let test, let expected = Self.healthcheckCommandLine(test) else { return false }
+        return expected == commandLine
+    }
+
+    /// The command line Docker runs (and names in exec events) for a healthcheck `Test`:
+    /// `CMD-SHELL x` → `/bin/sh -c x`, `CMD a b` → `a b`.
+    public static func healthcheckCommandLine(_ test: [String]) -> String? {
+        switch test.first {
+        case "CMD-SHELL": return (["/bin/sh", "-c"] + test.dropFirst()).joined(separator: " ")
+        case "CMD": return test.dropFirst().joined(separator: " ")
+        default: return nil
+        }
+    }
+}
+
+/// One exec in a named container, with the container's healthcheck (so a detector can tell the
+/// daemon's own probes from a person).
+public struct ContainerExec: Sendable, Equatable {
+    public var container: String
+    public var image: String?
+    public var process: ExecProcess
+    public var healthcheck: [String]?
+
+    public init(container: String, image: String?, process: ExecProcess, healthcheck: [String]?) {
+        self.container = container
+        self.image = image
+        self.process = process
+        self.healthcheck = healthcheck
+    }
+}
+
+/// What detectors raised: alerts for `local_alerts` and the details for `alerts_detail`.
+public struct Findings: Sendable, Equatable {
+    public var alerts: [Alert] = []
+    public var details: [AlertDetail] = []
+
+    public init(alerts: [Alert] = [], details: [AlertDetail] = []) {
+        self.alerts = alerts
+        self.details = details
+    }
+
+    public mutating func add(_ other: Findings) {
+        alerts += other.alerts
+        details += other.details
+    }
+}
