@@ -9,7 +9,7 @@ specs = {}
 def number(v):
     f = float(v.replace("_", ""))
     return str(int(f)) if f == int(f) else str(f)
-for m in re.finditer(r'static let (\w+) = OptionSpec\("([^"]+)", env: "([^"]+)", default: (nil|"[^"]*"),(?: range: ([0-9._]+)\.\.\.([0-9._]+),)?\s*"((?:[^"\\]|\\.)*)"\)', agent):
+for m in re.finditer(r'static let (\w+) = OptionSpec\("([^"]+)", env: "([^"]+)", default: (nil|"[^"]*"),(?: range: ([0-9._]+)\.\.\.([0-9._]+),)? value: (?:nil|"[^"]*"),\s*"((?:[^"\\]|\\.)*)"\)', agent):
     name, flag, env, default, lo, hi, summary = m.groups()
     summary = summary.replace('\\"', '"')
     if lo is not None:  # OptionSpec.fullSummary

@@ -11,6 +11,7 @@ import Glibc
 /// `monitoring-agent [options]`: collect and ship every interval. Every flag has an
 /// environment variable; a flag wins over its variable.
 public struct AgentCommand: AsyncParsableCommand {
+    typealias O = AgentOptions
     public static let configuration = CommandConfiguration(
         commandName: "monitoring-agent",
         abstract: "Host security-monitoring agent: metrics, auth and Docker signals, signed payloads.",
@@ -18,43 +19,46 @@ public struct AgentCommand: AsyncParsableCommand {
         version: AgentVersion.current,
         subcommands: [ReceiveCommand.self, DemoCommand.self])
 
-    @Option(name: .customLong("server-url"), help: .init(AgentOptions.serverURL.helpText, valueName: "url")) var serverURL: String?
-    @Option(name: .customLong("config"), help: .init(AgentOptions.config.helpText, valueName: "file")) var config: String?
-    @Option(name: .customLong("secret"), help: .init(AgentOptions.secret.helpText, valueName: "secret")) var secret: String?
-    @Option(name: .customLong("secret-file"), help: .init(AgentOptions.secretFile.helpText, valueName: "path")) var secretFile: String?
-    @Option(name: .customLong("interval"), help: .init(AgentOptions.interval.helpText, valueName: "seconds")) var interval: String?
-    @Option(name: .customLong("tail-lines"), help: .init(AgentOptions.tailLines.helpText, valueName: "n")) var tailLines: String?
-    @Option(name: .customLong("auth-window-seconds"), help: .init(AgentOptions.authWindowSeconds.helpText, valueName: "seconds")) var authWindowSeconds: String?
-    @Option(name: .customLong("cpu-spike-pct"), help: .init(AgentOptions.cpuSpikePct.helpText, valueName: "percent")) var cpuSpikePct: String?
-    @Option(name: .customLong("failed-auth-threshold"), help: .init(AgentOptions.failedAuthThreshold.helpText, valueName: "n")) var failedAuthThreshold: String?
-    @Option(name: .customLong("baseline-samples"), help: .init(AgentOptions.baselineSamples.helpText, valueName: "n")) var baselineSamples: String?
-    @Flag(name: .customLong("simulate-attack"), help: .init(AgentOptions.simulateAttack.helpText)) var simulateAttack = false
-    @Option(name: .customLong("env"), help: .init(AgentOptions.env.helpText, valueName: "env")) var env: String?
-    @Option(name: .customLong("owner-team"), help: .init(AgentOptions.ownerTeam.helpText, valueName: "team")) var ownerTeam: String?
-    @Option(name: .customLong("server-id"), help: .init(AgentOptions.serverID.helpText, valueName: "id")) var serverID: String?
-    @Option(name: .customLong("max-log-entries"), help: .init(AgentOptions.maxLogEntries.helpText, valueName: "n")) var maxLogEntries: String?
-    @Option(name: .customLong("health-addr"), help: .init(AgentOptions.healthAddr.helpText, valueName: "host:port")) var healthAddr: String?
-    @Option(name: .customLong("queue-dir"), help: .init(AgentOptions.queueDir.helpText, valueName: "dir")) var queueDir: String?
-    @Option(name: .customLong("queue-segment-bytes"), help: .init(AgentOptions.queueSegmentBytes.helpText, valueName: "bytes")) var queueSegmentBytes: String?
-    @Option(name: .customLong("queue-max-bytes"), help: .init(AgentOptions.queueMaxBytes.helpText, valueName: "bytes")) var queueMaxBytes: String?
-    @Option(name: .customLong("drain-batch"), help: .init(AgentOptions.drainBatch.helpText, valueName: "n")) var drainBatch: String?
-    @Option(name: .customLong("auth-source"), help: .init(AgentOptions.authSource.helpText, valueName: "source")) var authSource: String?
-    @Option(name: .customLong("auth-log"), help: .init(AgentOptions.authLog.helpText, valueName: "path")) var authLog: String?
-    @Option(name: .customLong("docker-socket"), help: .init(AgentOptions.dockerSocket.helpText, valueName: "path")) var dockerSocket: String?
-    @Option(name: .customLong("max-log-line-bytes"), help: .init(AgentOptions.maxLogLineBytes.helpText, valueName: "bytes")) var maxLogLineBytes: String?
-    @Option(name: .customLong("max-docker-events"), help: .init(AgentOptions.maxDockerEvents.helpText, valueName: "n")) var maxDockerEvents: String?
-    @Option(name: .customLong("max-containers"), help: .init(AgentOptions.maxContainers.helpText, valueName: "n")) var maxContainers: String?
-    @Option(name: .customLong("max-payload-bytes"), help: .init(AgentOptions.maxPayloadBytes.helpText, valueName: "bytes")) var maxPayloadBytes: String?
-    @Flag(name: .customLong("shell-alert-all"), help: .init(AgentOptions.shellAlertAll.helpText)) var shellAlertAll = false
-    @Option(name: .customLong("http-5xx-min"), help: .init(AgentOptions.http5xxMin.helpText, valueName: "n")) var http5xxMin: String?
-    @Option(name: .customLong("http-5xx-ratio"), help: .init(AgentOptions.http5xxRatio.helpText, valueName: "fraction")) var http5xxRatio: String?
-    @Option(name: .customLong("disk-path"), help: .init(AgentOptions.diskPath.helpText, valueName: "path")) var diskPath: String?
-    @Option(name: .customLong("proc-root"), help: .init(AgentOptions.procRoot.helpText, valueName: "path")) var procRoot: String?
-    @Option(name: .customLong("ca-file"), help: .init(AgentOptions.caFile.helpText, valueName: "path")) var caFile: String?
-    @Option(name: .customLong("send-timeout"), help: .init(AgentOptions.sendTimeout.helpText, valueName: "seconds")) var sendTimeout: String?
-    @Option(name: .customLong("max-buffered-payloads"), help: .init(AgentOptions.maxBufferedPayloads.helpText, valueName: "n")) var maxBufferedPayloads: String?
-    @Option(name: .customLong("log-level"), help: .init(AgentOptions.logLevel.helpText, valueName: "level")) var logLevel: String?
-    @Option(name: .customLong("log-format"), help: .init(AgentOptions.logFormat.helpText, valueName: "format")) var logFormat: String?
+    // One declaration per option of `AgentOptions`, named by its `propertyName`, with the name
+    // and help the table gives: `givenFlags` finds them by that name (a test checks that the
+    // table and these declarations match one to one).
+    @Option(name: O.serverURL.name, help: O.serverURL.help) var serverUrl: String?
+    @Option(name: O.config.name, help: O.config.help) var config: String?
+    @Option(name: O.secret.name, help: O.secret.help) var secret: String?
+    @Option(name: O.secretFile.name, help: O.secretFile.help) var secretFile: String?
+    @Option(name: O.interval.name, help: O.interval.help) var interval: String?
+    @Option(name: O.tailLines.name, help: O.tailLines.help) var tailLines: String?
+    @Option(name: O.authWindowSeconds.name, help: O.authWindowSeconds.help) var authWindowSeconds: String?
+    @Option(name: O.cpuSpikePct.name, help: O.cpuSpikePct.help) var cpuSpikePct: String?
+    @Option(name: O.failedAuthThreshold.name, help: O.failedAuthThreshold.help) var failedAuthThreshold: String?
+    @Option(name: O.baselineSamples.name, help: O.baselineSamples.help) var baselineSamples: String?
+    @Flag(name: O.simulateAttack.name, help: O.simulateAttack.help) var simulateAttack = false
+    @Option(name: O.env.name, help: O.env.help) var env: String?
+    @Option(name: O.ownerTeam.name, help: O.ownerTeam.help) var ownerTeam: String?
+    @Option(name: O.serverID.name, help: O.serverID.help) var serverId: String?
+    @Option(name: O.maxLogEntries.name, help: O.maxLogEntries.help) var maxLogEntries: String?
+    @Option(name: O.healthAddr.name, help: O.healthAddr.help) var healthAddr: String?
+    @Option(name: O.queueDir.name, help: O.queueDir.help) var queueDir: String?
+    @Option(name: O.queueSegmentBytes.name, help: O.queueSegmentBytes.help) var queueSegmentBytes: String?
+    @Option(name: O.queueMaxBytes.name, help: O.queueMaxBytes.help) var queueMaxBytes: String?
+    @Option(name: O.drainBatch.name, help: O.drainBatch.help) var drainBatch: String?
+    @Option(name: O.authSource.name, help: O.authSource.help) var authSource: String?
+    @Option(name: O.authLog.name, help: O.authLog.help) var authLog: String?
+    @Option(name: O.dockerSocket.name, help: O.dockerSocket.help) var dockerSocket: String?
+    @Option(name: O.maxLogLineBytes.name, help: O.maxLogLineBytes.help) var maxLogLineBytes: String?
+    @Option(name: O.maxDockerEvents.name, help: O.maxDockerEvents.help) var maxDockerEvents: String?
+    @Option(name: O.maxContainers.name, help: O.maxContainers.help) var maxContainers: String?
+    @Option(name: O.maxPayloadBytes.name, help: O.maxPayloadBytes.help) var maxPayloadBytes: String?
+    @Flag(name: O.shellAlertAll.name, help: O.shellAlertAll.help) var shellAlertAll = false
+    @Option(name: O.http5xxMin.name, help: O.http5xxMin.help) var http5xxMin: String?
+    @Option(name: O.http5xxRatio.name, help: O.http5xxRatio.help) var http5xxRatio: String?
+    @Option(name: O.diskPath.name, help: O.diskPath.help) var diskPath: String?
+    @Option(name: O.procRoot.name, help: O.procRoot.help) var procRoot: String?
+    @Option(name: O.caFile.name, help: O.caFile.help) var caFile: String?
+    @Option(name: O.sendTimeout.name, help: O.sendTimeout.help) var sendTimeout: String?
+    @Option(name: O.maxBufferedPayloads.name, help: O.maxBufferedPayloads.help) var maxBufferedPayloads: String?
+    @Option(name: O.logLevel.name, help: O.logLevel.help) var logLevel: String?
+    @Option(name: O.logFormat.name, help: O.logFormat.help) var logFormat: String?
 
     public init() {}
 
@@ -85,27 +89,7 @@ public struct AgentCommand: AsyncParsableCommand {
     }
 
     /// Flag values given on the command line, keyed by flag name.
-    var givenFlags: [String: String] {
-        let pairs: [(OptionSpec, String?)] = [
-            (AgentOptions.config, config), (AgentOptions.serverURL, serverURL), (AgentOptions.secret, secret), (AgentOptions.secretFile, secretFile),
-            (AgentOptions.interval, interval), (AgentOptions.tailLines, tailLines),
-            (AgentOptions.authWindowSeconds, authWindowSeconds), (AgentOptions.cpuSpikePct, cpuSpikePct),
-            (AgentOptions.failedAuthThreshold, failedAuthThreshold), (AgentOptions.baselineSamples, baselineSamples),
-            (AgentOptions.simulateAttack, simulateAttack ? "true" : nil), (AgentOptions.env, env),
-            (AgentOptions.ownerTeam, ownerTeam), (AgentOptions.serverID, serverID),
-            (AgentOptions.maxLogEntries, maxLogEntries), (AgentOptions.healthAddr, healthAddr),
-            (AgentOptions.queueDir, queueDir), (AgentOptions.queueSegmentBytes, queueSegmentBytes),
-            (AgentOptions.queueMaxBytes, queueMaxBytes), (AgentOptions.drainBatch, drainBatch), (AgentOptions.authSource, authSource), (AgentOptions.authLog, authLog), (AgentOptions.dockerSocket, dockerSocket),
-            (AgentOptions.maxLogLineBytes, maxLogLineBytes), (AgentOptions.maxDockerEvents, maxDockerEvents),
-            (AgentOptions.maxPayloadBytes, maxPayloadBytes), (AgentOptions.maxContainers, maxContainers),
-            (AgentOptions.shellAlertAll, shellAlertAll ? "true" : nil), (AgentOptions.http5xxMin, http5xxMin),
-            (AgentOptions.http5xxRatio, http5xxRatio),
-            (AgentOptions.diskPath, diskPath), (AgentOptions.procRoot, procRoot), (AgentOptions.caFile, caFile),
-            (AgentOptions.sendTimeout, sendTimeout), (AgentOptions.maxBufferedPayloads, maxBufferedPayloads),
-            (AgentOptions.logLevel, logLevel), (AgentOptions.logFormat, logFormat),
-        ]
-        return Dictionary(uniqueKeysWithValues: pairs.compactMap { spec, v in v.map { (spec.flag, $0) } })
-    }
+    var givenFlags: [String: String] { CLI.givenFlags(self, AgentOptions.all) }
 
     public mutating func run() async throws {
         let configuration = try CLI.resolveOrExit(try ConfigResolver.live(flags: givenFlags).withConfigFile().resolve())
@@ -133,6 +117,23 @@ public struct AgentCommand: AsyncParsableCommand {
 /// Shared command-line plumbing: configuration errors exit 64 with one line on stderr.
 enum CLI {
     static let usageExitCode: Int32 = 64
+
+    /// The values a parsed command was given, keyed by flag: each of `specs` is declared in the
+    /// command as a property called its `propertyName` (an `Option<String?>`, or a `Flag<Bool>`
+    /// for a switch), found here by that name.
+    static func givenFlags(_ command: some ParsableArguments, _ specs: [OptionSpec]) -> [String: String] {
+        let byProperty = Dictionary(uniqueKeysWithValues: specs.map { ("_" + $0.propertyName, $0) })
+        var out: [String: String] = [:]
+        for child in Mirror(reflecting: command).children {
+            guard let label = child.label, let spec = byProperty[label] else { continue }
+            if let option = child.value as? Option<String?>, let value = option.wrappedValue {
+                out[spec.flag] = value
+            } else if let flag = child.value as? Flag<Bool>, flag.wrappedValue {
+                out[spec.flag] = "true"
+            }
+        }
+        return out
+    }
 
     static func resolveOrExit<T>(_ body: @autoclosure () throws(ConfigError) -> T) throws -> T {
         do {
@@ -215,4 +216,11 @@ extension ConfigResolver {
         if let path { r.file = try ConfigFile.load(path: path) }
         return r
     }
+}
+
+extension OptionSpec {
+    /// The declaration's name: `--flag`.
+    var name: NameSpecification { .customLong(flag) }
+    /// The declaration's help: the table's text and value name.
+    var help: ArgumentHelp { .init(helpText, valueName: valueName) }
 }

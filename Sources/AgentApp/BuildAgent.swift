@@ -76,7 +76,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
                                   exporter: PrometheusExporter(version: AgentVersion.current),
                                   onRunning: onHealthRunning)
 
-    let identity = HostIdentity(host: System.hostname(), serverID: c.serverID, env: c.env,
+    let identity = HostIdentity(host: System.hostname(), serverID: c.serverID, env: c.env.rawValue,
                                 ownerTeam: c.ownerTeam, agentVersion: AgentVersion.current)
     let detectors = DetectorSet(Detectors.standard(DetectorSettings(c)))
     // The collection cycle, the shipper and the auth tailer run on the agent's one cycle thread.

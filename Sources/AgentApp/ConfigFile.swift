@@ -9,7 +9,7 @@ public enum ConfigFile {
     /// Flags that can be set from the file: every agent option but `--config` itself.
     static var keys: [String: OptionSpec] {
         Dictionary(uniqueKeysWithValues: AgentOptions.all.filter { $0.flag != AgentOptions.config.flag }
-            .map { ($0.flag.replacing("-", with: "_"), $0) })
+            .map { ($0.yamlKey, $0) })
     }
 
     public static func load(path: String) throws(ConfigError) -> [String: ConfigFileValue] {

@@ -12,10 +12,11 @@ public struct ReceiveCommand: AsyncParsableCommand {
         abstract: "Accept signed payloads, verify them, print each verified payload as one JSON line.",
         discussion: "The secret is given as for the agent, before 'receive': monitoring-agent --secret-file s receive --listen 127.0.0.1:9000 (or SECRET / SECRET_FILE).")
 
-    @Option(name: .customLong("listen"), help: .init(ReceiverOptions.listen.helpText, valueName: "host:port")) var listen: String?
-    @Option(name: .customLong("max-skew"), help: .init(ReceiverOptions.maxSkew.helpText, valueName: "seconds")) var maxSkew: String?
-    @Option(name: .customLong("body-limit"), help: .init(ReceiverOptions.bodyLimit.helpText, valueName: "bytes")) var bodyLimit: String?
-    @Option(name: .customLong("data"), help: .init(ReceiverOptions.data.helpText, valueName: "dir")) var data: String?
+    // Declared as the agent's options are (see `AgentCommand`).
+    @Option(name: ReceiverOptions.listen.name, help: ReceiverOptions.listen.help) var listen: String?
+    @Option(name: ReceiverOptions.maxSkew.name, help: ReceiverOptions.maxSkew.help) var maxSkew: String?
+    @Option(name: ReceiverOptions.bodyLimit.name, help: ReceiverOptions.bodyLimit.help) var bodyLimit: String?
+    @Option(name: ReceiverOptions.data.name, help: ReceiverOptions.data.help) var data: String?
     /// `--secret`, `--secret-file` and `--log-level` are shared with the agent and go before `receive`.
     @ParentCommand var shared: AgentCommand
 
@@ -24,11 +25,7 @@ public struct ReceiveCommand: AsyncParsableCommand {
     public mutating func run() async throws {
         // The shared flags given before `receive` (--secret, --secret-file, --log-level,
         // --log-format) come from the same table as the agent's.
-        var flags = shared.givenFlags
-        for (spec, value) in [(ReceiverOptions.listen, listen), (ReceiverOptions.maxSkew, maxSkew),
-                              (ReceiverOptions.bodyLimit, bodyLimit), (ReceiverOptions.data, data)] {
-            if let value { flags[spec.flag] = value }
-        }
+        let flags = shared.givenFlags.merging(CLI.givenFlags(self, ReceiverOptions.all)) { _, own in own }
         let resolver = ConfigResolver.live(flags: flags)
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
         let logger = CLI.bootstrapLogging(level: try CLI.resolveOrExit(try resolver.choice(AgentOptions.logLevel, LogLevelName.self)),

@@ -20,7 +20,7 @@ import Testing
         #expect(c.interval == 30 && c.tailLines == 100 && c.authWindowSeconds == 300 && c.cpuSpikePct == 85)
         #expect(c.failedAuthThreshold == 20 && c.baselineSamples == 12 && c.simulateAttack == false && c.maxLogEntries == 500)
         #expect(c.healthHost == "127.0.0.1" && c.healthPort == 8081 && c.queueDir == "./queue" && c.authLog == nil)
-        #expect(c.dockerSocket == "/var/run/docker.sock" && c.diskPath == "/" && c.serverID == "host-a" && c.env == "prod")
+        #expect(c.dockerSocket == "/var/run/docker.sock" && c.diskPath == "/" && c.serverID == "host-a" && c.env == .prod)
     }
 
     @Test func flagWinsOverEnvironmentWinsOverDefault() throws {
@@ -41,7 +41,7 @@ import Testing
                    "AGENT_CONFIG": "/read/by/the/command/not/the/resolver.yaml"]
         let c = try resolver(env: env, files: ["/ca.pem": "pem"]).resolve()
         #expect(c.serverURL == "https://ingest.example/x" && c.interval == 2 && c.tailLines == 1 && c.authWindowSeconds == 60)
-        #expect(c.cpuSpikePct == 70 && c.failedAuthThreshold == 3 && c.baselineSamples == 4 && c.simulateAttack && c.env == "dev")
+        #expect(c.cpuSpikePct == 70 && c.failedAuthThreshold == 3 && c.baselineSamples == 4 && c.simulateAttack && c.env == .dev)
         #expect(c.ownerTeam == "t" && c.serverID == "i" && c.maxLogEntries == 9 && c.healthHost == "0.0.0.0" && c.healthPort == 9100)
         #expect(c.queueDir == "/q" && c.authLog == "/var/log/secure" && c.dockerSocket == "/d.sock" && c.diskPath == "/data")
         #expect(c.procRoot == "/host/proc" && c.sendTimeout == 3 && c.maxBufferedPayloads == 7 && c.logLevel == .debug)

@@ -43,7 +43,7 @@ import Testing
     @Test func secretNeverPrints() {
         let s = Secret("hunter2")
         #expect("\(s)" == "<redacted>" && String(reflecting: s) == "<redacted>")
-        #expect(!"\(AgentConfiguration(serverURL: "http://x", secret: s, serverID: "a"))".contains("hunter2"))
+        #expect(!"\(AgentConfiguration.defaults(serverURL: "http://x", secret: s, serverID: "a"))".contains("hunter2"))
     }
 }
 

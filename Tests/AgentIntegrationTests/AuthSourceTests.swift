@@ -10,7 +10,8 @@ import Glibc
 
 @Suite struct AuthSourceSelectionTests {
     func config(_ source: AuthSourceChoice, log: String? = nil) -> AgentConfiguration {
-        var c = AgentConfiguration(serverURL: "http://a", secret: Secret("s"), serverID: "x", authLog: log)
+        var c = AgentConfiguration.defaults(serverURL: "http://a", secret: Secret("s"), serverID: "x")
+        c.authLog = log
         c.authSource = source
         return c
     }

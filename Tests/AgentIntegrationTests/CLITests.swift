@@ -1,4 +1,5 @@
 import AgentCore
+@testable import AgentApp
 import Foundation
 import TestSupport
 import Testing
@@ -72,6 +73,34 @@ import Glibc
             #expect(help.contains("env: \(spec.env)"), "\(spec.env) missing from --help")
             if let d = spec.defaultValue { #expect(help.contains("default: \(d)"), "default of \(spec.flag)") }
         }
+    }
+
+    /// The option table and the command line's declarations match one to one, every flag
+    /// given reaches the resolver, and every option but --config is a key of the settings file.
+    @Test func optionTableDeclarationsAndFileKeysAgree() throws {
+        func declared(_ command: Any) -> Set<String> {
+            Set(Mirror(reflecting: command).children.compactMap { child in
+                let type = String(describing: Swift.type(of: child.value))
+                return type.hasPrefix("Option<") || type.hasPrefix("Flag<") ? child.label : nil
+            })
+        }
+        #expect(declared(AgentCommand()) == Set(AgentOptions.all.map { "_" + $0.propertyName }))
+        let receiverOwn = ReceiverOptions.all.filter { r in !AgentOptions.all.contains { $0.flag == r.flag } }
+        #expect(declared(ReceiveCommand()).subtracting(["_shared"]) == Set(receiverOwn.map { "_" + $0.propertyName }))
+
+        var args: [String] = []
+        for spec in AgentOptions.all { args += spec.valueName == nil ? ["--" + spec.flag] : ["--" + spec.flag, "v-" + spec.flag] }
+        let parsed = try #require(try AgentCommand.parseAsRoot(args) as? AgentCommand)
+        let given = parsed.givenFlags
+        for spec in AgentOptions.all {
+            #expect(given[spec.flag] == (spec.valueName == nil ? "true" : "v-" + spec.flag), "\(spec.flag)")
+        }
+
+        for spec in AgentOptions.all where spec.flag != AgentOptions.config.flag {
+            let values = try ConfigFile.parse("\(spec.yamlKey): x\n", path: "agent.yaml")
+            #expect(values[spec.flag]?.text == "x", "\(spec.yamlKey)")
+        }
+        #expect(throws: ConfigError.self) { try ConfigFile.parse("config: other.yaml\n", path: "agent.yaml") }
     }
 
     @Test func versionPrints() async throws {

@@ -44,7 +44,7 @@ import Testing
         r.file = try ConfigFile.parse("server_url: http://f/\ninterval: 9\nenv: dev\nowner_team: from-file\n", path: "c.yaml")
         let c = try r.resolve()
         #expect(c.interval == 3, "flag wins")
-        #expect(c.env == "stage", "environment wins over the file")
+        #expect(c.env == .stage, "environment wins over the file")
         #expect(c.ownerTeam == "from-file" && c.serverURL == "http://f/", "file wins over defaults")
         #expect(c.tailLines == 100, "default")
         r.file = try ConfigFile.parse("server_url: http://f/\ncpu_spike_pct: lots\n", path: "c.yaml")

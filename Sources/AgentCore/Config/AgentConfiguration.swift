@@ -1,5 +1,5 @@
-/// The agent's validated settings. Built only by `ConfigResolver`, so every value here has
-/// passed validation.
+/// The agent's validated settings. Built only by `ConfigResolver` (its defaults are the option
+/// table's), so every value here has passed validation and none is written down twice.
 public struct AgentConfiguration: Sendable {
     /// Where payloads go. May carry credentials; log `redactedServerURL` instead.
     public var serverURL: String
@@ -12,7 +12,7 @@ public struct AgentConfiguration: Sendable {
     public var failedAuthThreshold: Int
     public var baselineSamples: Int
     public var simulateAttack: Bool
-    public var env: String
+    public var env: DeploymentEnv
     public var ownerTeam: String
     public var serverID: String
     public var maxLogEntries: Int
@@ -22,49 +22,40 @@ public struct AgentConfiguration: Sendable {
     public var queueSegmentBytes: Int
     public var queueMaxBytes: Int
     public var drainBatch: Int
-    public var authSource: AuthSourceChoice = .auto
+    public var authSource: AuthSourceChoice
     /// nil: auto-detect.
     public var authLog: String?
     /// nil: Docker monitoring is off (`--docker-socket none`).
     public var dockerSocket: String?
-    public var maxLogLineBytes: Int = 4096
-    public var maxDockerEvents: Int = 200
+    public var maxLogLineBytes: Int
+    public var maxDockerEvents: Int
     /// Most containers followed at once.
-    public var maxContainers: Int = 1000
+    public var maxContainers: Int
     /// Largest payload body; see `PayloadBudget`.
-    public var maxPayloadBytes: Int = 1 << 20
-    public var shellAlertAll: Bool = false
-    public var http5xxMin: Int = 10
-    public var http5xxRatio: Double = 0.2
+    public var maxPayloadBytes: Int
+    public var shellAlertAll: Bool
+    public var http5xxMin: Int
+    public var http5xxRatio: Double
     public var diskPath: String
     public var procRoot: String
     public var caFile: String?
     public var sendTimeout: Double
     public var maxBufferedPayloads: Int
     public var logLevel: LogLevelName
-    public var logFormat: LogFormat = .text
+    public var logFormat: LogFormat
 
     /// The server URL with any `user:password@` removed, for logs and endpoints.
     public var redactedServerURL: String { URLText.redactingCredentials(serverURL) }
 
-    public init(serverURL: String, secret: Secret, interval: Double = 30, tailLines: Int = 100,
-                authWindowSeconds: Int = 300, cpuSpikePct: Double = 85, failedAuthThreshold: Int = 20,
-                baselineSamples: Int = 12, simulateAttack: Bool = false, env: String = "prod",
-                ownerTeam: String = "", serverID: String, maxLogEntries: Int = 500,
-                healthHost: String = "127.0.0.1", healthPort: Int = 8081, queueDir: String = "./queue",
-                queueSegmentBytes: Int = 1 << 20, queueMaxBytes: Int = 100 << 20, drainBatch: Int = 50,
-                authLog: String? = nil, dockerSocket: String? = "/var/run/docker.sock", diskPath: String = "/",
-                procRoot: String = "/proc", caFile: String? = nil, sendTimeout: Double = 10,
-                maxBufferedPayloads: Int = 1000, logLevel: LogLevelName = .info) {
-        self.serverURL = serverURL; self.secret = secret; self.interval = interval; self.tailLines = tailLines
-        self.authWindowSeconds = authWindowSeconds; self.cpuSpikePct = cpuSpikePct
-        self.failedAuthThreshold = failedAuthThreshold; self.baselineSamples = baselineSamples
-        self.simulateAttack = simulateAttack; self.env = env; self.ownerTeam = ownerTeam; self.serverID = serverID
-        self.maxLogEntries = maxLogEntries; self.healthHost = healthHost; self.healthPort = healthPort
-        self.queueDir = queueDir; self.queueSegmentBytes = queueSegmentBytes; self.queueMaxBytes = queueMaxBytes
-        self.drainBatch = drainBatch; self.authLog = authLog; self.dockerSocket = dockerSocket; self.diskPath = diskPath
-        self.procRoot = procRoot; self.caFile = caFile; self.sendTimeout = sendTimeout
-        self.maxBufferedPayloads = maxBufferedPayloads; self.logLevel = logLevel
+    /// Every setting at the option table's default (as with no flag, variable or file), for
+    /// the given server and secret.
+    public static func defaults(serverURL: String, secret: Secret, serverID: String) -> AgentConfiguration {
+        let resolver = ConfigResolver(flags: [:], environment: [:], hostname: serverID, readFile: { _ in [] })
+        do {
+            return try resolver.settings(serverURL: serverURL, secret: secret)
+        } catch {
+            preconditionFailure("the option table's defaults do not resolve: \(error)")
+        }
     }
 }
 

@@ -126,27 +126,14 @@ public struct ConfigResolver {
                 "must not contain spaces or control characters, got \(AgentError.quote(URLText.redactingCredentials(urlRaw.text)))\(urlRaw.origin)")
         }
         // Secret: exactly one of --secret / --secret-file.
-        let secret = try resolveSecret()
+        return try settings(serverURL: urlRaw.text, secret: try resolveSecret())
+    }
 
-        let interval = try number(O.interval, what: "seconds")
-        let tailLines = try integer(O.tailLines, what: "lines")
-        let authWindow = try integer(O.authWindowSeconds, what: "seconds")
-        let cpuSpike = try number(O.cpuSpikePct, what: "percent")
-        // The range's top is BruteForceDetector.maxWindowCount: 8 buckets of 255 per window.
-        let threshold = try integer(O.failedAuthThreshold, what: "failures")
-        let baseline = try integer(O.baselineSamples, what: "samples")
-        let simulate = try bool(O.simulateAttack)
-        let env = try choice(O.env, DeploymentEnv.self).rawValue
-        let maxLogs = try integer(O.maxLogEntries, what: "entries")
+    /// Every setting but the server URL and the secret: flag, then variable, then file, then the
+    /// option table's default, each validated against its option.
+    func settings(serverURL: String, secret: Secret) throws(ConfigError) -> AgentConfiguration {
+        typealias O = AgentOptions
         let (healthHost, healthPort) = try hostPort(O.healthAddr)
-        let sendTimeout = try number(O.sendTimeout, what: "seconds")
-        let maxBuffered = try integer(O.maxBufferedPayloads, what: "payloads")
-        let logLevel = try choice(O.logLevel, LogLevelName.self)
-        let segmentBytes = try integer(O.queueSegmentBytes, what: "bytes")
-        let maxBytes = try integer(O.queueMaxBytes, what: "bytes")
-        let drainBatch = try integer(O.drainBatch, what: "payloads")
-        let authLog = string(O.authLog)
-        let authSource = try choice(O.authSource, AuthSourceChoice.self)
         let caFile = raw(O.caFile)?.text
         if let caFile {
             do { _ = try readFile(caFile) } catch {
@@ -156,28 +143,44 @@ public struct ConfigResolver {
         for spec in [O.queueDir, O.dockerSocket, O.diskPath, O.procRoot] where string(spec).isEmpty {
             throw ConfigError(flag: spec.flag, "must not be empty")
         }
-        let serverID = raw(O.serverID)?.text ?? hostname
-
-        var configuration = AgentConfiguration(
-            serverURL: urlRaw.text, secret: secret, interval: interval, tailLines: tailLines,
-            authWindowSeconds: authWindow, cpuSpikePct: cpuSpike, failedAuthThreshold: threshold,
-            baselineSamples: baseline, simulateAttack: simulate, env: env, ownerTeam: string(O.ownerTeam),
-            serverID: serverID, maxLogEntries: maxLogs, healthHost: healthHost, healthPort: healthPort,
-            queueDir: string(O.queueDir), queueSegmentBytes: segmentBytes, queueMaxBytes: maxBytes, drainBatch: drainBatch,
+        let authLog = string(O.authLog)
+        let dockerSocket = string(O.dockerSocket)
+        return AgentConfiguration(
+            serverURL: serverURL, secret: secret,
+            interval: try number(O.interval, what: "seconds"),
+            tailLines: try integer(O.tailLines, what: "lines"),
+            authWindowSeconds: try integer(O.authWindowSeconds, what: "seconds"),
+            cpuSpikePct: try number(O.cpuSpikePct, what: "percent"),
+            // The range's top is BruteForceDetector.maxWindowCount: 8 buckets of 255 per window.
+            failedAuthThreshold: try integer(O.failedAuthThreshold, what: "failures"),
+            baselineSamples: try integer(O.baselineSamples, what: "samples"),
+            simulateAttack: try bool(O.simulateAttack),
+            env: try choice(O.env, DeploymentEnv.self),
+            ownerTeam: string(O.ownerTeam),
+            serverID: raw(O.serverID)?.text ?? hostname,
+            maxLogEntries: try integer(O.maxLogEntries, what: "entries"),
+            healthHost: healthHost, healthPort: healthPort,
+            queueDir: string(O.queueDir),
+            queueSegmentBytes: try integer(O.queueSegmentBytes, what: "bytes"),
+            queueMaxBytes: try integer(O.queueMaxBytes, what: "bytes"),
+            drainBatch: try integer(O.drainBatch, what: "payloads"),
+            authSource: try choice(O.authSource, AuthSourceChoice.self),
             authLog: authLog == "auto" ? nil : authLog,
-            dockerSocket: string(O.dockerSocket), diskPath: string(O.diskPath), procRoot: string(O.procRoot),
-            caFile: caFile, sendTimeout: sendTimeout, maxBufferedPayloads: maxBuffered, logLevel: logLevel)
-        configuration.authSource = authSource
-        if configuration.dockerSocket == "none" { configuration.dockerSocket = nil }
-        configuration.maxLogLineBytes = try integer(O.maxLogLineBytes, what: "bytes")
-        configuration.maxDockerEvents = try integer(O.maxDockerEvents, what: "events")
-        configuration.maxPayloadBytes = try integer(O.maxPayloadBytes, what: "bytes")
-        configuration.maxContainers = try integer(O.maxContainers, what: "containers")
-        configuration.shellAlertAll = try bool(O.shellAlertAll)
-        configuration.http5xxMin = try integer(O.http5xxMin, what: "responses")
-        configuration.http5xxRatio = try number(O.http5xxRatio, what: "(a fraction)")
-        configuration.logFormat = try choice(O.logFormat, LogFormat.self)
-        return configuration
+            dockerSocket: dockerSocket == "none" ? nil : dockerSocket,
+            maxLogLineBytes: try integer(O.maxLogLineBytes, what: "bytes"),
+            maxDockerEvents: try integer(O.maxDockerEvents, what: "events"),
+            maxContainers: try integer(O.maxContainers, what: "containers"),
+            maxPayloadBytes: try integer(O.maxPayloadBytes, what: "bytes"),
+            shellAlertAll: try bool(O.shellAlertAll),
+            http5xxMin: try integer(O.http5xxMin, what: "responses"),
+            http5xxRatio: try number(O.http5xxRatio, what: "(a fraction)"),
+            diskPath: string(O.diskPath),
+            procRoot: string(O.procRoot),
+            caFile: caFile,
+            sendTimeout: try number(O.sendTimeout, what: "seconds"),
+            maxBufferedPayloads: try integer(O.maxBufferedPayloads, what: "payloads"),
+            logLevel: try choice(O.logLevel, LogLevelName.self),
+            logFormat: try choice(O.logFormat, LogFormat.self))
     }
 
     /// Exactly one of --secret / --secret-file; the file's one trailing newline is dropped.
