@@ -39,16 +39,22 @@ let package = Package(
             name: "AgentDetect",
             dependencies: ["AgentCore"]
         ),
-        // Linux sources: /proc and statvfs readers, host metrics collector.
+        // POSIX helpers every module may use: whole-file reads and state writes with errno,
+        // line splitting, log tailing, child processes.
+        .target(
+            name: "AgentPlatform",
+            dependencies: ["AgentCore"]
+        ),
+        // Linux sources: /proc and statvfs readers, host metrics collector and source.
         .target(
             name: "AgentLinux",
-            dependencies: ["AgentCore"]
+            dependencies: ["AgentCore", "AgentPlatform"]
         ),
         // Shipping: HTTP sender, retry execution, bounded buffer, shipper service.
         .target(
             name: "AgentShipping",
             dependencies: [
-                "AgentCore", "AgentLinux",
+                "AgentCore", "AgentPlatform",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,7 +69,7 @@ let package = Package(
         .target(
             name: "AgentDocker",
             dependencies: [
-                "AgentCore", "AgentLinux",
+                "AgentCore", "AgentPlatform",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +80,7 @@ let package = Package(
         .target(
             name: "AgentServer",
             dependencies: [
-                "AgentCore", "AgentShipping",
+                "AgentCore", "AgentPlatform",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -89,7 +95,7 @@ let package = Package(
         .target(
             name: "AgentApp",
             dependencies: [
-                "AgentCore", "AgentDetect", "AgentLinux", "AgentShipping", "AgentServer", "AgentDocker",
+                "AgentCore", "AgentDetect", "AgentPlatform", "AgentLinux", "AgentShipping", "AgentServer", "AgentDocker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,7 +107,7 @@ let package = Package(
         // Benchmarks: print figures (throughput, recovery time); never asserted in tests.
         .executableTarget(
             name: "agent-bench",
-            dependencies: ["AgentCore", "AgentDetect", "AgentLinux", "AgentShipping", "AgentDocker"]
+            dependencies: ["AgentCore", "AgentDetect", "AgentPlatform", "AgentLinux", "AgentShipping", "AgentDocker"]
         ),
         // Fuzz targets for every parser of outside bytes: libFuzzer-driven in scripts/fuzz.sh,
         // a replay of saved inputs otherwise (see the target's file).
@@ -116,6 +122,10 @@ let package = Package(
         // Helpers shared by the test targets: fixture paths, child processes, peers.
         .target(
             name: "TestSupport",
+            dependencies: [
+                "AgentCore", "AgentShipping",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -125,6 +135,10 @@ let package = Package(
         .testTarget(
             name: "AgentDetectTests",
             dependencies: ["AgentDetect", "AgentCore", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AgentPlatformTests",
+            dependencies: ["AgentPlatform", "AgentCore", "TestSupport"]
         ),
         .testTarget(
             name: "AgentLinuxTests",
@@ -137,12 +151,18 @@ let package = Package(
         .testTarget(
             name: "AgentShippingTests",
             dependencies: [
-                "AgentShipping", "AgentServer", "AgentCore", "TestSupport",
+                "AgentShipping", "AgentCore", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "AgentServerTests",
+            dependencies: ["AgentServer", "AgentCore", "TestSupport"]
         ),
         .testTarget(
             name: "AgentIntegrationTests",

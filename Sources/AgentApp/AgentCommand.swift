@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import AgentDocker
 import AgentLinux
 import ArgumentParser

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import AgentLinux
 
 /// `--config FILE`: a YAML mapping whose keys are the flags' names in snake_case (`server_url`,

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import AgentLinux
 import AgentServer
 import ArgumentParser

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import AgentLinux
 import AgentShipping
 import Logging
@@ -70,7 +71,7 @@ public struct JournaldAuthService: Service {
                     backoff = min(backoff * 2, .seconds(60))
                 }
             }
-            child?.terminate()
+            await child?.terminate()
         }
     }
 

@@ -1,5 +1,5 @@
 import AgentCore
-import AgentLinux
+import AgentPlatform
 import AsyncHTTPClient
 import Logging
 import NIOCore

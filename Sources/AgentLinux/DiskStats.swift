@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 
 /// Collects `HostMetrics` from procfs and statvfs. Rates (CPU %, bytes/s) are deltas since the
 /// previous `collect`, so the first call only primes the counters; construct it at start-up

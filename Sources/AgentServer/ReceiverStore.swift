@@ -1,5 +1,5 @@
 import AgentCore
-import AgentShipping
+import AgentPlatform
 import Synchronization
 
 /// The receiver's embedded store: verified payloads appended (fsync'd) to `payloads.jsonl` in

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import DequeModule
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import AgentLinux
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 @testable import AgentLinux
 import Foundation
 import TestSupport
@@ -31,11 +32,10 @@ import Glibc
         // stress-ng's --timeout needs SIGALRM); stopped with SIGTERM, which ends its workers too.
         let stress = try ChildProcess(executable: "/usr/bin/stress-ng",
                                       arguments: ["--cpu", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))", "--timeout", "8s", "--quiet"])
-        defer { stress.terminate() }
         try await eventually(timeout: 20, "CPU_SPIKE under stress-ng") {
             payloads().dropFirst(calm).contains { $0.localAlerts.contains("CPU_SPIKE") && ($0.metrics.cpuUsage ?? 0) >= 80 }
         }
-        stress.terminate()
+        await stress.terminate()
         agent.signal(SIGTERM)
         #expect(await agent.waitExit(timeout: 5) == 0)
         let spiked = payloads().dropFirst(calm).first { $0.localAlerts.contains("CPU_SPIKE") }

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 @testable import AgentLinux
 import Foundation
 import Glibc

@@ -18,7 +18,7 @@ func dirBytes(_ dir: String) -> Int {
         let config = DiskQueueConfiguration(directory: dir, segmentBytes: 2048)
         do {
             let q = try DiskQueue(configuration: config)
-            for i in 0..<40 { try q.append(payload("p\(i)")) }
+            for i in 0..<40 { try q.append(testPayload("p\(i)")) }
             for _ in 0..<7 { let p = try q.first()!; try q.removeFirst(ifID: p.id) }
             #expect(q.count == 33)
         }
@@ -30,7 +30,7 @@ func dirBytes(_ dir: String) -> Int {
         #expect(dirBytes(dir) == 0 && segments(dir).count <= 1, "drained queue leaves no records (one empty segment may stay for the next payload)")
         let again = try DiskQueue(configuration: config)
         #expect(again.count == 0)
-        try again.append(payload("new"))
+        try again.append(testPayload("new"))
         // A restart after the queue was emptied must keep what was appended since.
         let afterEmpty = try DiskQueue(configuration: config)
         #expect(afterEmpty.count == 1)
@@ -43,7 +43,7 @@ func dirBytes(_ dir: String) -> Int {
         let dir = Paths.tempDir("reuse")
         let config = DiskQueueConfiguration(directory: dir)
         let q = try DiskQueue(configuration: config)
-        try q.append(payload("p1"))
+        try q.append(testPayload("p1"))
         let names = segments(dir)
         #expect(try drainAll(q) == ["p1"])
         func cursorFile() throws -> (inode: UInt64, size: Int) {
@@ -52,14 +52,14 @@ func dirBytes(_ dir: String) -> Int {
         }
         let cursor = try cursorFile()
         for id in ["p2", "p3"] {
-            try q.append(payload(id))
+            try q.append(testPayload(id))
             #expect(segments(dir) == names, "same file")
             #expect(try drainAll(q) == [id])
             #expect(dirBytes(dir) == 0 && q.byteCount == 0 && q.count == 0)
             #expect(try cursorFile() == cursor, "cursor rewritten in place: same inode, one 48-byte record")
         }
         #expect(cursor.size == 48)
-        try q.append(payload("p4"))
+        try q.append(testPayload("p4"))
         let reopened = try DiskQueue(configuration: config)
         #expect(reopened.count == 1 && segments(dir) == names)
         #expect(try drainAll(reopened) == ["p4"], "delivered payloads are not sent again after a restart")
@@ -67,14 +67,14 @@ func dirBytes(_ dir: String) -> Int {
 
     @Test func recoversFromTornLineGarbageAndEmptySegment() throws {
         let dir = Paths.tempDir("corrupt")
-        func rec(_ id: String) -> String { String(decoding: try! payload(id).body, as: UTF8.self) + "\n" }
+        func rec(_ id: String) -> String { String(decoding: try! testPayload(id).body, as: UTF8.self) + "\n" }
         try (rec("a") + "\u{0}\u{1}garbage{{{\n" + rec("b")).write(toFile: dir + "/queue_000000000001.jsonl", atomically: true, encoding: .utf8)
         try "".write(toFile: dir + "/queue_000000000002.jsonl", atomically: true, encoding: .utf8)
         let torn = rec("c") + String(rec("d").prefix(40))
         try torn.write(toFile: dir + "/queue_000000000003.jsonl", atomically: true, encoding: .utf8)
         let q = try DiskQueue(configuration: DiskQueueConfiguration(directory: dir))
         #expect(q.count == 3 && q.corruptCount == 2, "garbage line and torn tail counted; empty segment is not a record")
-        try q.append(payload("e")) // lands on a clean line after the truncated tail
+        try q.append(testPayload("e")) // lands on a clean line after the truncated tail
         #expect(try drainAll(q) == ["a", "b", "c", "e"])
         let reopened = try DiskQueue(configuration: DiskQueueConfiguration(directory: dir))
         #expect(reopened.count == 0 && reopened.corruptCount == 0)
@@ -83,7 +83,7 @@ func dirBytes(_ dir: String) -> Int {
     @Test func corruptCursorIsCountedAndEverythingIsKept() throws {
         let dir = Paths.tempDir("cursor")
         let q = try DiskQueue(configuration: DiskQueueConfiguration(directory: dir))
-        for i in 0..<3 { try q.append(payload("p\(i)")) }
+        for i in 0..<3 { try q.append(testPayload("p\(i)")) }
         try "not a cursor".write(toFile: dir + "/cursor", atomically: true, encoding: .utf8)
         let r = try DiskQueue(configuration: DiskQueueConfiguration(directory: dir))
         #expect(r.count == 3 && r.corruptCount == 1)
@@ -96,7 +96,7 @@ func dirBytes(_ dir: String) -> Int {
         var drops = 0
         q.onDrop = { _, n in drops += n }
         for i in 0..<500 {
-            try q.append(payload("p\(i)", pad: 200))
+            try q.append(testPayload("p\(i)", pad: 200))
             #expect(dirBytes(dir) <= max)
         }
         #expect(q.droppedCount > 0 && q.droppedCount == drops)
@@ -121,12 +121,12 @@ func dirBytes(_ dir: String) -> Int {
                               logger: .init(label: "t"))
         try Data(count: 40 * 1024).write(to: URL(fileURLWithPath: dir + "/filler"))
         var durable = [Bool]()
-        for i in 0..<60 { durable.append(q.append(try payload("p\(i)", pad: 300))) }
+        for i in 0..<60 { durable.append(q.append(try testPayload("p\(i)", pad: 300))) }
         #expect(durable.contains(true) && durable.contains(false))
         #expect(q.diskError?.contains("No space left") == true, "\(q.diskError ?? "nil")")
         #expect(q.count == 60, "nothing lost: memory holds what the disk could not")
         try FileManager.default.removeItem(atPath: dir + "/filler")
-        #expect(q.append(try payload("after")), "disk works again")
+        #expect(q.append(try testPayload("after")), "disk works again")
         #expect(q.diskError == nil)
         var ids = [String]()
         while let p = q.first() { ids.append(p.id); q.removeFirst(ifID: p.id) }
@@ -140,6 +140,6 @@ func dirBytes(_ dir: String) -> Int {
         _ = try runProcess("/bin/mount", ["-o", "remount,ro", dir])
         let q = DeliveryQueue(disk: DiskQueueConfiguration(directory: dir + "/queue"), memoryCapacity: 10, logger: .init(label: "t"))
         #expect(q.diskError?.contains("Read-only") == true, "\(q.diskError ?? "nil")")
-        #expect(!q.append(try payload("x")) && q.count == 1)
+        #expect(!q.append(try testPayload("x")) && q.count == 1)
     }
 }

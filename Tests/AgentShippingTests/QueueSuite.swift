@@ -4,13 +4,6 @@ import Foundation
 import TestSupport
 import Testing
 
-func payload(_ id: String, pad: Int = 0) throws -> EncodedPayload {
-    try EncodedPayload(Payload(payloadID: id, agentVersion: "t", host: String(repeating: "h", count: max(1, pad)), serverID: "s",
-                               env: "dev", ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
-                               metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0,
-                                                    networkTxBytesPerSec: 0, tcpConnections: 0)))
-}
-
 func drainAll(_ q: PayloadQueue) throws -> [String] {
     var ids = [String]()
     while let p = try q.first() {
@@ -35,7 +28,7 @@ func drainAll(_ q: PayloadQueue) throws -> [String] {
     func fifoWithExactCounts(_ kind: Kind) throws {
         let q = try make(kind)
         #expect(try q.first() == nil && q.count == 0)
-        for i in 0..<30 { try q.append(payload("p\(i)")) }
+        for i in 0..<30 { try q.append(testPayload("p\(i)")) }
         #expect(q.count == 30 && q.byteCount > 0)
         let first = try q.first()
         #expect(first?.id == "p0")
@@ -52,7 +45,7 @@ func drainAll(_ q: PayloadQueue) throws -> [String] {
         var expected = [String]()
         var got = [String]()
         for i in 0..<200 {
-            try q.append(payload("p\(i)"))
+            try q.append(testPayload("p\(i)"))
             expected.append("p\(i)")
             if i % 3 == 0, let p = try q.first() { got.append(p.id); try q.removeFirst(ifID: p.id) }
         }

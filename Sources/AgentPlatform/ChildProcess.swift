@@ -52,8 +52,12 @@ public final class ChildProcess {
         self.splitter = LineSplitter(maxLineBytes: maxLineBytes)
     }
 
+    /// A child still running when its owner lets go is killed at once: a deinit cannot wait.
     deinit {
-        terminate()
+        if !reap(block: false) {
+            kill(pid, SIGKILL)
+            reap(block: true)
+        }
         close(readFD)
     }
 
@@ -75,16 +79,39 @@ public final class ChildProcess {
         }
     }
 
-    /// Stops the child: SIGTERM, then SIGKILL if it has not exited after a second; then reaps it.
-    public func terminate() {
-        guard !reaped else { return }
+    /// How `terminate` ended the child.
+    public enum Ending: Sendable, Equatable {
+        /// It had exited already.
+        case exited
+        /// It exited after SIGTERM.
+        case stopped
+        /// It ignored SIGTERM for the whole grace period and was killed.
+        case killed
+    }
+
+    /// Stops the child: SIGTERM, then SIGKILL if it has not exited within `grace`; then reaps it.
+    /// Waits by sleeping, so the thread it runs on (the cycle loop) keeps serving other work.
+    @discardableResult
+    public func terminate(grace: Duration = .seconds(1)) async -> Ending {
+        guard !reap(block: false) else { return .exited }
         kill(pid, SIGTERM)
-        for _ in 0..<100 {
-            if reap(block: false) { return }
-            usleep(10_000)
-        }
+        // In a task of its own: the caller is usually shutting down, and a cancelled task's
+        // sleep returns at once, which would turn the wait into a busy loop.
+        let pid = self.pid
+        let exited = await Task.detached { () -> Bool in
+            let deadline = ContinuousClock.now.advanced(by: grace)
+            var status: Int32 = 0
+            repeat {
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid || (r < 0 && errno == ECHILD) { return true }
+                try? await Task.sleep(for: .milliseconds(10))
+            } while ContinuousClock.now < deadline
+            return false
+        }.value
+        if exited { reaped = true; return .stopped }
         kill(pid, SIGKILL)
-        reap(block: true)
+        reap(block: true) // returns at once: SIGKILL cannot be caught
+        return .killed
     }
 
     @discardableResult

@@ -1,14 +1,14 @@
 import AgentCore
-import AgentLinux
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Thin, error-coded wrappers over the POSIX calls the queue needs. Every failure names the
+/// Thin, error-coded wrappers over the POSIX calls that write state (the queue, saved positions
+/// and cursors, the receiver's store). Every failure names the
 /// path and errno's text, so "disk full" and "read-only file system" reach logs and /healthz.
 public enum FileOps {
     public static func fail(_ what: String, _ path: String) -> AgentError {
-        AgentError(.queueIO, "\(what) \(path)", cause: QueueErrno(code: errno))
+        AgentError(.queueIO, "\(what) \(path)", cause: Errno.current())
     }
 
     public static func openAppend(_ path: String) throws -> Int32 {
@@ -142,9 +142,4 @@ public enum FileOps {
         close(fd)
         guard rename(tmp, path) == 0 else { throw fail("cannot rename to", path) }
     }
-}
-
-public struct QueueErrno: Error, CustomStringConvertible, Sendable {
-    public let code: Int32
-    public var description: String { String(cString: strerror(code)) }
 }

@@ -1,4 +1,4 @@
-@testable import AgentLinux
+@testable import AgentPlatform
 import Foundation
 import TestSupport
 import Testing

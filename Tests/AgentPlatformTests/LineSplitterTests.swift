@@ -1,4 +1,4 @@
-import AgentLinux
+import AgentPlatform
 import Testing
 
 @Suite struct LineSplitterTests {
