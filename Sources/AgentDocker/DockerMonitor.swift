@@ -75,7 +75,8 @@ public final class DockerMonitor: Service, Sendable {
         var lastEvent: DockerTimestamp?
         var cursors: [String: LogCursor] = [:]
         var containers: [String: ContainerInfo] = [:]
-        var followers: [String: Task<Void, Never>] = [:]
+        /// The running followers by container id, each with the signal that stops it.
+        var followers: [String: FollowerStop] = [:]
         var seenExecs: Set<String> = []
         /// Containers not followed because `maxContainers` were (warned once per session).
         var unfollowedWarned = false
@@ -98,7 +99,6 @@ public final class DockerMonitor: Service, Sendable {
         await cancelWhenGracefulShutdown {
             await self.loop()
         }
-        stopAllFollowers()
         await client.shutdown()
         logger.debug("docker monitor stopped")
     }
@@ -124,7 +124,6 @@ public final class DockerMonitor: Service, Sendable {
             } catch {
                 reason = (error as? DockerError)?.description ?? DockerClient.describe(error)
             }
-            stopAllFollowers()
             if Task.isCancelled { return }
             set(.unavailable)
             if !warned {
@@ -140,8 +139,19 @@ public final class DockerMonitor: Service, Sendable {
     }
 
     /// One connection: subscribe to events first (so no start is missed), then attach to every
-    /// running container, then handle events until the stream ends.
+    /// running container, then handle events until the stream ends. The log followers are child
+    /// tasks of the session: when it ends (stream over, error, shutdown) every one of them is
+    /// cancelled and awaited before the next connection starts.
     private func session(version: String, onConnected: () -> Void) async throws {
+        defer { state.withLock { $0.followers.removeAll() } }
+        try await withThrowingDiscardingTaskGroup { group in
+            try await session(version: version, followers: &group, onConnected: onConnected)
+            group.cancelAll()
+        }
+    }
+
+    private func session(version: String, followers group: inout ThrowingDiscardingTaskGroup<any Error>,
+                         onConnected: () -> Void) async throws {
         let since = state.withLock { $0.lastEvent }
         let events = try await client.events(version: version, since: since)
         state.withLock { $0.unfollowedWarned = false }
@@ -154,7 +164,7 @@ public final class DockerMonitor: Service, Sendable {
         logger.info("docker connected", metadata: ["api_version": "\(version)", "socket": "\(configuration.socketPath)",
                                                    "containers": "\(total)"])
         for c in running {
-            await attach(c.Id, version: version, fromStart: false)
+            await attach(c.Id, version: version, fromStart: false, in: &group)
         }
         var splitter = LineSplitter(maxLineBytes: 1 << 20) // a runaway line is cut, then counted as malformed
         var lines: [String] = []
@@ -167,12 +177,12 @@ public final class DockerMonitor: Service, Sendable {
                     logger.debug("malformed docker event skipped", metadata: ["bytes": "\(line.utf8.count)"])
                     continue
                 }
-                await handle(event, version: version)
+                await handle(event, version: version, followers: &group)
             }
         }
     }
 
-    private func handle(_ event: DockerEventMessage, version: String) async {
+    private func handle(_ event: DockerEventMessage, version: String, followers group: inout ThrowingDiscardingTaskGroup<any Error>) async {
         guard event.Type == nil || event.Type == "container", let id = event.containerID else { return }
         if let ts = event.timestamp {
             let fresh = state.withLock { s -> Bool in
@@ -192,11 +202,13 @@ public final class DockerMonitor: Service, Sendable {
             timestamp: (event.timestamp ?? DockerTimestamp(seconds: wallClock(), nanos: 0)).description))
         switch event.baseAction {
         case "start", "restart", "unpause":
-            await attach(id, version: version, fromStart: true)
+            await attach(id, version: version, fromStart: true, in: &group)
         case "die", "kill", "stop":
-            if event.baseAction == "die" { scheduleStop(id) }
+            // The log stream of a stopped container ends by itself once its last lines are out;
+            // this is the safety net, for the follower of the run that died only.
+            if event.baseAction == "die" { state.withLock { $0.followers[id] }?.stop(after: configuration.dieGrace) }
         case "destroy", "remove":
-            stopFollower(id)
+            state.withLock { $0.followers.removeValue(forKey: id) }?.stop()
             state.withLock {
                 $0.cursors[id] = nil
                 $0.containers[id] = nil
@@ -279,9 +291,10 @@ public final class DockerMonitor: Service, Sendable {
 
     // MARK: - log followers
 
-    /// Starts following a container's logs unless a follower is already running. A container seen
-    /// starting (`fromStart`) is read from the start of its run; one running before gets `--tail-lines`.
-    private func attach(_ id: String, version: String, fromStart: Bool) async {
+    /// Starts following a container's logs, as a child task of the session, unless a follower is
+    /// already running. A container seen starting (`fromStart`) is read from the start of its run;
+    /// one running before gets `--tail-lines`.
+    private func attach(_ id: String, version: String, fromStart: Bool, in group: inout ThrowingDiscardingTaskGroup<any Error>) async {
         let (known, full) = state.withLock { ($0.followers[id] != nil, $0.followers.count >= configuration.maxContainers) }
         guard !known else { return }
         guard !full else { notFollowed(1); return }
@@ -297,17 +310,26 @@ public final class DockerMonitor: Service, Sendable {
             }
         }
         let info = ContainerInfo(c)
-        let task = Task { [self] in
-            await self.follow(id, info: info, version: version)
-            _ = self.state.withLock { $0.followers.removeValue(forKey: id) }
-        }
+        let stop = FollowerStop()
         let started = state.withLock { s -> Bool in
             s.containers[id] = info
             guard s.followers[id] == nil else { return false }
-            s.followers[id] = task
+            s.followers[id] = stop
             return true
         }
-        if !started { task.cancel() }
+        guard started else { return }
+        group.addTask { [self] in
+            // Whichever ends first: the stream (container stopped, daemon gone) or a stop request.
+            await withTaskGroup(of: Void.self) { one in
+                one.addTask { await self.follow(id, info: info, version: version) }
+                one.addTask { await stop.wait() }
+                await one.next()
+                one.cancelAll()
+            }
+            state.withLock { s in
+                if s.followers[id] === stop { s.followers[id] = nil }
+            }
+        }
     }
 
     /// Counts containers left unfollowed at the `maxContainers` cap; warns once per session.
@@ -321,33 +343,6 @@ public final class DockerMonitor: Service, Sendable {
             logger.warning("more running containers than --max-containers; the rest are not followed (counted in /metrics)",
                            metadata: ["max_containers": "\(configuration.maxContainers)"])
         }
-    }
-
-    /// The log stream of a stopped container ends by itself once its last lines are out; this is
-    /// the safety net. Only the follower of the run that died is stopped, not one of a restart.
-    private func scheduleStop(_ id: String) {
-        guard let task = state.withLock({ $0.followers[id] }) else { return }
-        let grace = configuration.dieGrace
-        Task { [self] in
-            try? await Task.sleep(for: grace)
-            let current = self.state.withLock { s -> Task<Void, Never>? in
-                guard s.followers[id] == task else { return nil }
-                return s.followers.removeValue(forKey: id)
-            }
-            current?.cancel()
-        }
-    }
-
-    private func stopFollower(_ id: String) {
-        state.withLock { $0.followers.removeValue(forKey: id) }?.cancel()
-    }
-
-    private func stopAllFollowers() {
-        let tasks = state.withLock { s -> [Task<Void, Never>] in
-            defer { s.followers.removeAll() }
-            return Array(s.followers.values)
-        }
-        for t in tasks { t.cancel() }
     }
 
     /// Streams one container's logs until the container stops, the daemon goes away, or cancellation.
@@ -392,5 +387,55 @@ public final class DockerMonitor: Service, Sendable {
         }
         decoder.finish(into: &lines)
         deliver()
+    }
+}
+
+/// Stops one log follower: at once (its container was removed) or after a grace period (its
+/// container died; the stream normally ends by itself before). Waited on by the follower's
+/// sibling task, so a stop cancels the follower through its task group.
+final class FollowerStop: Sendable {
+    private enum Request { case none, now, after(Duration) }
+    private struct State {
+        var request = Request.none
+        var waiter: CheckedContinuation<Void, Never>?
+        /// Set by cancellation, which may come before `wait` has stored its continuation.
+        var cancelled = false
+    }
+    private let state = Mutex(State())
+
+    func stop() { signal(.now) }
+    func stop(after grace: Duration) { signal(.after(grace)) }
+
+    private func signal(_ request: Request) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if case .now = s.request { return nil }
+            s.request = request
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once a stop is due, or at once when cancelled (the follower ended first).
+    func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { c in
+                let ready = state.withLock { s -> Bool in
+                    guard case .none = s.request, !s.cancelled else { return true }
+                    s.waiter = c
+                    return false
+                }
+                if ready { c.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                s.cancelled = true
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume()
+        }
+        guard !Task.isCancelled else { return }
+        if case .after(let grace) = state.withLock({ $0.request }) { try? await Task.sleep(for: grace) }
     }
 }
