@@ -32,6 +32,7 @@ let package = Package(
             name: "AgentCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // Detectors: one protocol, one registry; observations in, typed alerts out. No I/O.

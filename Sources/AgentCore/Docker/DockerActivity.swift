@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// A container log line waiting for the next payload: raw until then. Masking and the String for
@@ -83,9 +84,8 @@ public final class DockerActivity: Sendable {
     struct State {
         var connection: Connection
         var apiVersion: String?
-        var events: [DockerEvent] = []
-        var logs: [PendingLogLine] = []
-        var logHead = 0
+        var events: Deque<DockerEvent> = []
+        var logs: Deque<PendingLogLine> = []
         var execs: [ContainerExec] = []
         var statuses: [String: HTTPStatusCounts] = [:]
         var counters = Counters()
@@ -151,15 +151,11 @@ public final class DockerActivity: Sendable {
             }
             guard maxLogEntries > 0 else { s.counters.logLinesDropped += pending.count; return }
             s.logs.append(contentsOf: pending)
-            // Drop the oldest beyond the bound; compact lazily so dropping stays cheap.
-            let over = s.logs.count - s.logHead - maxLogEntries
+            // Drop the oldest beyond the bound (a ring buffer: O(1) per line dropped).
+            let over = s.logs.count - maxLogEntries
             if over > 0 {
-                s.logHead += over
+                s.logs.removeFirst(over)
                 s.counters.logLinesDropped += over
-                if s.logHead >= maxLogEntries {
-                    s.logs.removeFirst(s.logHead)
-                    s.logHead = 0
-                }
             }
         }
     }
@@ -179,9 +175,8 @@ public final class DockerActivity: Sendable {
             let n = min(maxEventsPerPayload, s.events.count)
             b.events = Array(s.events.prefix(n))
             s.events.removeFirst(n)
-            let kept = s.logs[s.logHead...]
-            b.logs.reserveCapacity(kept.count)
-            for p in kept {
+            b.logs.reserveCapacity(s.logs.count)
+            for p in s.logs {
                 var masker = SecretMasker(inPrivateKey: p.startsInPrivateKey)
                 let r = processor.process(p.line, container: p.container, masker: &masker,
                                           fallbackTimestamp: p.fallbackTimestamp ?? "")
@@ -189,8 +184,7 @@ public final class DockerActivity: Sendable {
                 if r.truncated { s.counters.logLinesTruncated += 1 }
                 b.logs.append(r.entry)
             }
-            s.logs.removeAll(keepingCapacity: s.logs.capacity <= 4 * maxLogEntries)
-            s.logHead = 0
+            s.logs.removeAll() // a burst must not keep its memory for good
             b.observations = Observations(execs: s.execs, httpStatuses: s.statuses)
             s.execs.removeAll()
             s.statuses.removeAll()

@@ -28,20 +28,18 @@ public struct SecretMasker: Sendable {
     public static func privateKeyState(after line: [UInt8], startingInside: Bool) -> Bool {
         var inside = startingInside
         line.withUnsafeBufferPointer { p in
-            guard let base = p.baseAddress else { return }
             var i = 0
-            while i + 9 <= p.count, let hit = memchr(base + i, 45, p.count - i) { // '-'
-                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                if at + pemEnd.count <= p.count, (0..<pemEnd.count).allSatisfy({ p[at + $0] == pemEnd[$0] }) {
+            while i + 9 <= p.count, let at = ByteSearch.index(of: 45, in: p, from: i) { // '-'
+                if ByteSearch.matches(pemEnd, in: p, at: at) {
                     inside = false
                     i = at + pemEnd.count
-                } else if at + pemBegin.count <= p.count, (0..<pemBegin.count).allSatisfy({ p[at + $0] == pemBegin[$0] }) {
+                } else if ByteSearch.matches(pemBegin, in: p, at: at) {
                     // BEGIN ... PRIVATE KEY-----
                     var j = at + pemBegin.count
                     var header = false
                     while j + 5 <= p.count {
                         if p[j] == 45, p[j + 1] == 45, p[j + 2] == 45, p[j + 3] == 45, p[j + 4] == 45 {
-                            header = j >= privateKey.count && (0..<privateKey.count).allSatisfy { p[j - privateKey.count + $0] == privateKey[$0] }
+                            header = ByteSearch.matches(privateKey, in: p, at: j - privateKey.count)
                             break
                         }
                         j += 1

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One record found in a queue segment: where it is and which payload it holds.
 public struct RecordRef: Sendable, Equatable {
     public let offset: Int
@@ -37,15 +33,14 @@ public enum SegmentScanner {
     public static func scan(_ buf: UnsafeBufferPointer<UInt8>, startingAt start: Int = 0) -> SegmentScan {
         var out = SegmentScan()
         out.cleanLength = start
-        guard let base = buf.baseAddress, start < buf.count else { return out }
+        guard start < buf.count else { return out }
         var lineStart = start
         while lineStart < buf.count {
-            guard let nl = memchr(base + lineStart, 0x0A, buf.count - lineStart) else {
+            guard let end = ByteSearch.index(of: 0x0A, in: buf, from: lineStart) else {
                 out.tornTail = true
                 out.corrupt += 1
                 return out
             }
-            let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
             if end > lineStart {
                 if let id = payloadID(UnsafeBufferPointer(rebasing: buf[lineStart..<end])) {
                     out.records.append(RecordRef(offset: lineStart, length: end - lineStart, payloadID: id))
@@ -61,23 +56,12 @@ public enum SegmentScanner {
 
     /// The payload_id of a line that starts with `{`, ends with `}` and has the key, else nil.
     static func payloadID(_ line: UnsafeBufferPointer<UInt8>) -> String? {
-        guard line.count >= 2, line.first == UInt8(ascii: "{"), line.last == UInt8(ascii: "}") else { return nil }
-        let n = line.count, k = idKey.count
-        var i = 0
-        while i + k <= n {
-            if line[i] == idKey[0] {
-                var match = true
-                for j in 1..<k where line[i + j] != idKey[j] { match = false; break }
-                if match {
-                    let valueStart = i + k
-                    var e = valueStart
-                    while e < n, line[e] != UInt8(ascii: "\""), e - valueStart <= 128 { e += 1 }
-                    guard e < n, e > valueStart, line[e] == UInt8(ascii: "\"") else { return nil }
-                    return String(decoding: UnsafeBufferPointer(rebasing: line[valueStart..<e]), as: UTF8.self)
-                }
-            }
-            i += 1
-        }
-        return nil
+        guard line.count >= 2, line.first == UInt8(ascii: "{"), line.last == UInt8(ascii: "}"),
+              let key = ByteSearch.find(idKey, in: line) else { return nil }
+        let n = line.count, valueStart = key + idKey.count
+        var e = valueStart
+        while e < n, line[e] != UInt8(ascii: "\""), e - valueStart <= 128 { e += 1 }
+        guard e < n, e > valueStart, line[e] == UInt8(ascii: "\"") else { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: line[valueStart..<e]), as: UTF8.self)
     }
 }
