@@ -106,7 +106,7 @@ public struct AgentCommand: AsyncParsableCommand {
             "version": "\(AgentVersion.current)", "server_url": "\(configuration.redactedServerURL)",
             "interval": "\(configuration.interval)s", "health": "\(configuration.healthHost):\(configuration.healthPort)",
             "metrics": "\(configuration.procRoot) + statvfs(\(configuration.diskPath))",
-            "queue_dir": "\(configuration.queueDir)", "queue_length": "\(agent.status.snapshot().queueLength)",
+            "queue_dir": "\(configuration.queueDir)", "queue_length": "\(agent.queueLengthAtStart)",
             "auth_source": "\(agent.authSourceDescription)",
             "docker": "\(docker)", "simulate_attack": "\(configuration.simulateAttack)",
         ])

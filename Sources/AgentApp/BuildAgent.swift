@@ -14,6 +14,8 @@ import Glibc
 public struct Agent: Sendable {
     public let services: [any Service]
     public let status: AgentStatus
+    /// Payloads waiting in the queue from before this start.
+    public let queueLengthAtStart: Int
     /// Where failed logins are read from.
     public let authSource: AuthSource
     let logger: Logger
@@ -61,6 +63,9 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
     let clock = loop.clock
     let interval = Duration.milliseconds(Int64(c.interval * 1000))
 
+    // Status parts in the order /metrics lists them: collection, payload budget, delivery, Docker.
+    let collection = status.register(CollectionStatus())
+    let trims = status.register(TrimStatus())
     let transport = try HTTPTransport(url: c.serverURL, caFile: c.caFile, timeoutSeconds: c.sendTimeout,
                                       userAgent: "monitoring-agent/" + AgentVersion.current, eventLoopGroup: loop.group)
     let shipper = Shipper(
@@ -69,7 +74,8 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
             capacity: c.maxBufferedPayloads,
             disk: DiskQueueConfiguration(directory: c.queueDir, segmentBytes: c.queueSegmentBytes, maxBytes: c.queueMaxBytes),
             drainBatch: c.drainBatch, cycleBudget: interval),
-        status: status, clock: clock, wallClock: wallClock, logger: logger.with(component: "shipper"))
+        status: status, trims: trims, clock: clock, wallClock: wallClock, logger: logger.with(component: "shipper"))
+    let dockerStatus = status.register(DockerConnectionStatus(c.dockerSocket == nil ? .disabled : .connecting))
 
     let health = try makeHealthServer(status: status, host: c.healthHost, port: c.healthPort,
                                   wallClock: wallClock, logger: logger.with(component: "health"),
@@ -101,22 +107,22 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
     if let socket = c.dockerSocket {
         let activity = DockerActivity(maxEventsPerPayload: c.maxDockerEvents, maxLogEntries: c.maxLogEntries,
                                       maxLineBytes: c.maxLogLineBytes)
-        status.update { $0.docker = .connecting }
         services.append(DockerMonitor(
             configuration: DockerMonitorConfiguration(socketPath: socket, tailLines: c.tailLines,
                                                       maxLineBytes: c.maxLogLineBytes, maxContainers: c.maxContainers),
             activity: activity, logger: logger.with(component: "docker"), wallClock: wallClock,
-            onConnection: { state in status.update { $0.docker = state } }))
+            onConnection: { state in dockerStatus.update { $0.connection = state } }))
         sources.append(DockerSource(activity: activity))
     }
     if c.simulateAttack { sources.append(AttackSimulatorSource(DetectorSettings(c))) }
     let collector = CollectorService(
         identity: identity, interval: interval, sources: sources, detectors: detectors,
-        shipper: shipper, status: status, clock: clock, wallClock: wallClock,
+        shipper: shipper, status: collection, trims: trims, clock: clock, wallClock: wallClock,
         logger: logger.with(component: "collector"), simulated: c.simulateAttack, maxPayloadBytes: c.maxPayloadBytes)
 
     services.append(loop.pinned(collector))
-    return Agent(services: services, status: status, authSource: authSource, logger: logger, cycleLoop: loop)
+    return Agent(services: services, status: status, queueLengthAtStart: shipper.deliveryStatus.queueLength,
+                 authSource: authSource, logger: logger, cycleLoop: loop)
 }
 
 extension Logger {

@@ -22,7 +22,9 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
     let sources: [any SignalSource]
     let detectors: DetectorSet
     let shipper: Shipper<C>
-    let status: AgentStatus
+    /// The collection's part of the agent's status, and the payload budget's cut counts.
+    let status: StatusCell<CollectionStatus>
+    let trims: StatusCell<TrimStatus>
     let clock: C
     let wallClock: @Sendable () -> Int64
     let logger: Logger
@@ -32,7 +34,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
     let maxPayloadBytes: Int
 
     public init(identity: HostIdentity, interval: Duration, sources: [any SignalSource], detectors: DetectorSet,
-                shipper: Shipper<C>, status: AgentStatus, clock: C, wallClock: @escaping @Sendable () -> Int64,
+                shipper: Shipper<C>, status: StatusCell<CollectionStatus>, trims: StatusCell<TrimStatus>, clock: C, wallClock: @escaping @Sendable () -> Int64,
                 logger: Logger, simulated: Bool = false, maxPayloadBytes: Int = 1 << 20) {
         self.identity = identity
         self.interval = interval
@@ -40,6 +42,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         self.detectors = detectors
         self.shipper = shipper
         self.status = status
+        self.trims = trims
         self.clock = clock
         self.wallClock = wallClock
         self.logger = logger
@@ -115,7 +118,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
                 logger.warning("payload over --max-payload-bytes: trimmed", metadata: [
                     "payload_id": "\(payload.payloadID)", "logs_cut": "\(trim.logs)", "events_cut": "\(trim.events)",
                     "alerts_summarised": "\(trim.alerts)", "max_payload_bytes": "\(maxPayloadBytes)"])
-                status.update { $0.count(trim) }
+                trims.update { $0.count(trim) }
             }
             let encoded = EncodedPayload(id: payload.payloadID, body: body)
             logger.debug("payload built", metadata: ["payload_id": "\(payload.payloadID)", "bytes": "\(encoded.body.count)"])

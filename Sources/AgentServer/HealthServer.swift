@@ -14,15 +14,15 @@ public func makeHealthServer(status: AgentStatus, host: String, port: Int,
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> any Service {
     let router = Router()
     router.get("healthz") { _, _ -> Response in
-        .json(ReportCoding.encode(HealthReport(snapshot: status.snapshot(), nowUnix: wallClock())))
+        .json(ReportCoding.encode(status.report(nowUnix: wallClock()).health))
     }
     router.get("metrics") { request, _ -> Response in
         let format = MetricsFormat.choose(accept: request.headers[.accept], format: request.uri.queryParameters.get("format"))
         switch format {
         case .json:
-            return .json(ReportCoding.encode(MetricsReport(snapshot: status.snapshot())))
+            return .json(ReportCoding.encode(status.report(nowUnix: wallClock()).metrics))
         case .prometheus:
-            let text = exporter.render(status.snapshot(), nowUnix: wallClock())
+            let text = exporter.render(status.report(nowUnix: wallClock()))
             return Response(status: .ok, headers: [.contentType: PrometheusExporter.contentType],
                             body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }

@@ -35,7 +35,12 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     private let transport: any PayloadTransport
     private let signer: PayloadSigner
     private let configuration: ShipperConfiguration
-    private let status: AgentStatus
+    /// This shipper's part of the agent's status, and the payload budget's cut counts.
+    private let delivery: StatusCell<DeliveryStatus>
+    private let trims: StatusCell<TrimStatus>
+
+    /// The delivery figures now (queue length, sends, failures).
+    public nonisolated var deliveryStatus: DeliveryStatus { delivery.value }
     private let clock: C
     private let wallClock: @Sendable () -> Int64
     private let random: @Sendable () -> Double
@@ -47,13 +52,14 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     private let wake: AsyncStream<Void>.Continuation
 
     public init(transport: any PayloadTransport, signer: PayloadSigner, configuration: ShipperConfiguration,
-                status: AgentStatus, clock: C,
+                status: AgentStatus, trims: StatusCell<TrimStatus>? = nil, clock: C,
                 wallClock: @escaping @Sendable () -> Int64, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
                 logger: Logger) {
         self.transport = transport
         self.signer = signer
         self.configuration = configuration
-        self.status = status
+        self.delivery = status.register(DeliveryStatus())
+        self.trims = trims ?? status.register(TrimStatus())
         self.clock = clock
         self.wallClock = wallClock
         self.random = random
@@ -61,7 +67,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         self.queue = DeliveryQueue(disk: configuration.disk, memoryCapacity: configuration.capacity, logger: logger)
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let n = queue.count, bytes = queue.byteCount, corrupt = queue.corruptCount, error = queue.diskError
-        status.update { $0.queueLength = n; $0.queueBytes = bytes; $0.queueCorruptRecords = corrupt; $0.queueError = error }
+        delivery.update { $0.queueLength = n; $0.queueBytes = bytes; $0.queueCorruptRecords = corrupt; $0.queueError = error }
         if n > 0 { wake.yield() } // a backlog from before a restart is delivered without waiting for new data
     }
 
@@ -111,10 +117,10 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
                 queue.removeFirst(ifID: next.id)
                 delivered += 1
                 let now = wallClock()
-                status.update { $0.payloadsSent += 1; $0.lastSendOKUnix = now }
+                delivery.update { $0.payloadsSent += 1; $0.lastSendOKUnix = now }
             case .reject:
                 queue.removeFirst(ifID: next.id)
-                status.update { $0.rejectedPayloads += 1 }
+                delivery.update { $0.rejectedPayloads += 1 }
             case .shrink:
                 queue.removeFirst(ifID: next.id)
                 if let smaller = Self.halved(next) {
@@ -123,11 +129,11 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
                     // queued again at the back. Metrics and alerts are never what goes.
                     _ = queue.append(smaller.payload)
                     let trim = smaller.trim
-                    status.update { $0.count(trim) }
+                    trims.update { $0.count(trim) }
                     logger.warning("payload too large for the server (413): trimmed and queued again", metadata: [
                         "payload_id": "\(next.id)", "bytes": "\(next.body.count)", "now_bytes": "\(smaller.payload.body.count)"])
                 } else {
-                    status.update { $0.rejectedPayloads += 1 }
+                    delivery.update { $0.rejectedPayloads += 1 }
                 }
             case .keep, .retry:
                 publishQueue()
@@ -165,13 +171,13 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
             }
             var decision = configuration.policy.decide(outcome, attempt: attempt, unitRandom: random())
             if decision == .done { return .done }
-            status.update { $0.sendFailures[reason, default: 0] += 1 }
+            delivery.update { $0.sendFailures[reason, default: 0] += 1 }
             if !retries, case .retry = decision { decision = .keep }
             if case .retry(let delay) = decision, deadlineAllows(delay, deadline) {
                 logFailure(payload, reason: reason, result: result, attempt: attempt, next: "retry in \(formatSeconds(delay))")
                 do { try await clock.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return .keep }
                 attempt += 1
-                status.update { $0.retries += 1 }
+                delivery.update { $0.retries += 1 }
                 continue
             }
             if decision == .reject {
@@ -212,7 +218,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     private func publishQueue() {
         let n = queue.count, bytes = queue.byteCount, dropped = queue.droppedCount
         let corrupt = queue.corruptCount, error = queue.diskError
-        status.update {
+        delivery.update {
             $0.queueLength = n; $0.queueBytes = bytes; $0.droppedPayloads = dropped
             $0.queueCorruptRecords = corrupt; $0.queueError = error
         }
@@ -222,7 +228,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     private func noteClock(serverDate: String?, localNow: Int64) {
         guard let serverDate, let server = HTTPDate.parse(serverDate) else { return }
         let skew = localNow - server
-        status.update { $0.clockSkewSeconds = skew }
+        delivery.update { $0.clockSkewSeconds = skew }
         if abs(skew) > 30 {
             if !skewWarned {
                 logger.warning("clock skew with the server above 30 s; payloads may be refused", metadata: ["clock_skew_seconds": "\(skew)"])

@@ -38,13 +38,14 @@ import Testing
     @Test func aToySourceAndDetectorGoThroughTheSeams() async throws {
         let transport = ScriptedTransport([])
         let status = AgentStatus(startedAtUnix: 1_700_000_000)
+        let collection = status.register(CollectionStatus())
         let shipper = makeShipper(transport, status: status)
         let settings = DetectorSettings(failedAuthThreshold: 5, authWindowSeconds: 60, baselineSamples: 3, cpuSpikePct: 90)
         let collector = CollectorService(
             identity: HostIdentity(host: "h", serverID: "s", env: "dev", ownerTeam: "t", agentVersion: "test"),
             interval: .seconds(1), sources: [LoadSource()],
             detectors: DetectorSet(Detectors.standard(settings) + [LoadDetector()]),
-            shipper: shipper, status: status, clock: ContinuousClock(), wallClock: { 1_700_000_060 }, logger: Logger(label: "test"))
+            shipper: shipper, status: collection, trims: status.register(TrimStatus()), clock: ContinuousClock(), wallClock: { 1_700_000_060 }, logger: Logger(label: "test"))
         await collector.cycle()
         await shipper.drain(until: ContinuousClock.now.advanced(by: .seconds(30)), retries: true, limit: 10)
 
@@ -52,11 +53,11 @@ import Testing
         #expect(payload.localAlerts == ["CPU_SPIKE"] && payload.score == AlertRule.cpuSpike.weight)
         #expect(payload.metrics.cpuUsage == nil, "no host source: metrics are null, not zero")
 
-        let snapshot = status.snapshot()
-        #expect(snapshot.sources["load"]?.errors == ["E_PROC_PARSE": 1])
-        let health = String(decoding: ReportCoding.encode(HealthReport(snapshot: snapshot, nowUnix: 1_700_000_060)), as: UTF8.self)
+        #expect(collection.value.sources["load"]?.errors == ["E_PROC_PARSE": 1])
+        let report = status.report(nowUnix: 1_700_000_060)
+        let health = String(decoding: ReportCoding.encode(report.health), as: UTF8.self)
         #expect(health.contains(#""sources":{"load":{"errors":1,"#), "\(health)")
-        let metrics = String(decoding: PrometheusExporter(version: "t").render(snapshot, nowUnix: 1_700_000_060), as: UTF8.self)
+        let metrics = String(decoding: PrometheusExporter(version: "t").render(report), as: UTF8.self)
         for line in [#"monitoring_agent_source_errors_total{source="load"} 1"#, "monitoring_agent_load_readings_total 7",
                      #"monitoring_agent_collector_errors_total{code="E_PROC_PARSE"} 1"#] {
             #expect(metrics.contains(line + "\n"), "missing: \(line)")
@@ -65,7 +66,7 @@ import Testing
 
         // The next cycle with nothing over the threshold: the toy detector's cycle ended.
         await collector.cycle()
-        #expect(status.snapshot().lastAlerts == ["CPU_SPIKE"], "the source still reads 42")
+        #expect(collection.value.lastAlerts == ["CPU_SPIKE"], "the source still reads 42")
     }
 
     /// Detectors answer the same when asked twice: findings change nothing, the cycle's end does.

@@ -19,17 +19,24 @@ import Testing
         #expect(MetricsFormat.choose(accept: Self.prometheusAccept, format: "json") == .json)
     }
 
-    static func snapshot(sent: Int) -> StatusSnapshot {
-        var s = StatusSnapshot()
-        s.startedAtUnix = 1000
-        s.lastMetrics = HostMetrics(cpuUsage: 12.5, memoryUsage: 40, diskUsage: 70, networkRxBytesPerSec: 100,
+    /// A part standing in for another module's (the shipper's tests cover its real one).
+    struct Sends: StatusReporting {
+        var sent: Int
+        func report(into r: inout StatusReport) {
+            r.health["queue_length"] = .int(1)
+            r.counter("monitoring_agent_payloads_sent_total", "Payloads the server acknowledged with 2xx", sent)
+            r.counter("monitoring_agent_send_failures_total", "Failed send attempts, by reason", [("reason", "status_503")], 2)
+        }
+    }
+
+    static func status(sent: Int) -> AgentStatus {
+        let status = AgentStatus(startedAtUnix: 1000)
+        var c = CollectionStatus()
+        c.lastMetrics = HostMetrics(cpuUsage: 12.5, memoryUsage: 40, diskUsage: 70, networkRxBytesPerSec: 100,
                                     networkTxBytesPerSec: 50, tcpConnections: 3)
-        s.lastAlerts = ["BRUTE_FORCE:192.0.2.1", "BRUTE_FORCE:192.0.2.2", "CPU_SPIKE"]
-        s.lastScore = 1.4
-        s.payloadsBuilt = sent + 1
-        s.payloadsSent = sent
-        s.sendFailures = ["status_503": 2, "transport": 1]
-        s.queueLength = 1
+        c.lastAlerts = ["BRUTE_FORCE:192.0.2.1", "BRUTE_FORCE:192.0.2.2", "CPU_SPIKE"]
+        c.lastScore = 1.4
+        c.payloadsBuilt = sent + 1
         var host = SourceStatus()
         host.lastDurationSeconds = 0.0004
         host.errors = ["E_PROC_PARSE": 1]
@@ -38,16 +45,18 @@ import Testing
                          SourceCounter("monitoring_agent_auth_failures_total", "Failed login attempts counted", 17)]
         var docker = SourceStatus()
         docker.counters = [SourceCounter("monitoring_agent_docker_log_lines_total", "Container log lines streamed", 42)]
-        s.sources = ["host": host, "auth": auth, "docker": docker]
-        s.detectorsDurationSeconds = 0.00001
-        s.docker = .connected
-        return s
+        c.sources = ["host": host, "auth": auth, "docker": docker]
+        c.detectorsDurationSeconds = 0.00001
+        _ = status.register(c)
+        _ = status.register(Sends(sent: sent))
+        _ = status.register(DockerConnectionStatus(.connected))
+        return status
     }
 
     @Test func exposesHostAlertsAndCountersThatOnlyGrow() throws {
         let e = PrometheusExporter(version: "9.9.9")
-        _ = e.render(Self.snapshot(sent: 5), nowUnix: 1060)
-        let text = String(decoding: e.render(Self.snapshot(sent: 7), nowUnix: 1060), as: UTF8.self)
+        _ = e.render(Self.status(sent: 5).report(nowUnix: 1060))
+        let text = String(decoding: e.render(Self.status(sent: 7).report(nowUnix: 1060)), as: UTF8.self)
         for line in [
             #"monitoring_agent_build_info{version="9.9.9"} 1.0"#,
             "monitoring_agent_host_cpu_usage_percent 12.5",
@@ -68,9 +77,25 @@ import Testing
         ] {
             #expect(text.contains(line + "\n"), "missing: \(line)")
         }
-        // A snapshot with a lower value (a restarted counter) never moves a Prometheus counter back.
-        let again = String(decoding: e.render(Self.snapshot(sent: 3), nowUnix: 1061), as: UTF8.self)
+        // A part reporting a lower value (a restarted counter) never moves a Prometheus counter back.
+        let again = String(decoding: e.render(Self.status(sent: 3).report(nowUnix: 1061)), as: UTF8.self)
         #expect(again.contains("monitoring_agent_payloads_sent_total 7\n"))
+    }
+
+    /// /healthz and the /metrics JSON are the parts' fields, with unknown values as null.
+    @Test func healthAndMetricsJSONComeFromTheParts() throws {
+        let r = Self.status(sent: 1).report(nowUnix: 1060)
+        let health = String(decoding: ReportCoding.encode(r.health), as: UTF8.self)
+        #expect(health.hasPrefix(#"{"docker":"connected","queue_length":1,"sources":{"auth":{"errors":0,"#), "\(health)")
+        #expect(health.hasSuffix(#""uptime_seconds":60}"#), "\(health)")
+        let metrics = String(decoding: ReportCoding.encode(r.metrics), as: UTF8.self)
+        #expect(metrics == #"{"cpu_usage":12.5,"local_alerts":["BRUTE_FORCE:192.0.2.1","BRUTE_FORCE:192.0.2.2","CPU_SPIKE"],"memory_usage":40}"#)
+        let empty = String(decoding: ReportCoding.encode(AgentStatus(startedAtUnix: 0).report(nowUnix: 0).metrics), as: UTF8.self)
+        #expect(empty == "{}")
+        let fresh = AgentStatus(startedAtUnix: 0)
+        _ = fresh.register(CollectionStatus())
+        #expect(String(decoding: ReportCoding.encode(fresh.report(nowUnix: 0).metrics), as: UTF8.self)
+                == #"{"cpu_usage":null,"local_alerts":[],"memory_usage":null}"#, "unknown before the first cycle: null")
     }
 
     /// promtool (Debian's prometheus package, installed by scripts/test.sh) lints the exposition.
@@ -78,7 +103,7 @@ import Testing
         let promtool = "/usr/bin/promtool"
         #expect(FileManager.default.isExecutableFile(atPath: promtool), "promtool missing: run through scripts/test.sh")
         let e = PrometheusExporter(version: "1.0.0")
-        let body = e.render(Self.snapshot(sent: 1), nowUnix: 2000)
+        let body = e.render(Self.status(sent: 1).report(nowUnix: 2000))
         let out = try runProcess(promtool, ["check", "metrics"], stdin: body)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: promtool)

@@ -19,7 +19,7 @@ import Testing
         #expect(sent.count == 4 && Set(sent.map(\.id)) == ["p1"])
         #expect(Set(sent.map(\.timestamp)).count == 4, "re-signed with the current time on each attempt")
         for x in sent { #expect(PayloadSigner(secret: Secret("k")).verify(headerValue: x.signature, timestamp: Int64(x.timestamp)!, body: x.body)) }
-        let snap = status.snapshot()
+        let snap = s.deliveryStatus
         #expect(snap.payloadsSent == 1 && snap.retries == 3 && snap.queueLength == 0 && snap.lastSendOKUnix != nil)
         #expect(snap.sendFailures == ["status_503": 1, "transport": 1, "status_429": 1])
     }
@@ -32,7 +32,7 @@ import Testing
         await s.submit(try testPayload("good"))
         await s.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
         #expect(t.sent.map(\.id) == ["bad", "good"])
-        #expect(status.snapshot().rejectedPayloads == 1 && status.snapshot().payloadsSent == 1)
+        #expect(s.deliveryStatus.rejectedPayloads == 1 && s.deliveryStatus.payloadsSent == 1)
     }
 
     /// 413: the payload is too large for this server. It is trimmed (logs first) and sent again
@@ -51,8 +51,10 @@ import Testing
         #expect(sent[1].body.count <= sent[0].body.count / 2)
         let second = try PayloadCoding.decode(sent[1].body)
         #expect(second.metrics == p.metrics && second.localAlerts == ["CPU_SPIKE"] && second.logs.count < 400)
-        let snap = status.snapshot()
-        #expect(snap.payloadsSent == 1 && snap.rejectedPayloads == 0 && snap.trimmedLogs == 400 - second.logs.count)
+        let snap = s.deliveryStatus
+        #expect(snap.payloadsSent == 1 && snap.rejectedPayloads == 0)
+        let report = status.report(nowUnix: 0)
+        #expect(report.samples.contains { $0.name == "monitoring_agent_payload_trimmed_log_lines_total" && $0.value == Double(400 - second.logs.count) })
     }
 
     @Test func exhaustedPayloadWaitsForNextCycleInOrder() async throws {
@@ -82,7 +84,7 @@ import Testing
         let s = makeShipper(ScriptedTransport([]), capacity: 3, status: status)
         for i in 0..<5 { await s.submit(try testPayload("p\(i)")) }
         #expect(await s.queueLength == 3)
-        #expect(status.snapshot().droppedPayloads == 2 && status.snapshot().queueLength == 3)
+        #expect(s.deliveryStatus.droppedPayloads == 2 && s.deliveryStatus.queueLength == 3)
         var b = BoundedBuffer(capacity: 2)
         b.append(try testPayload("x")); b.append(try testPayload("y")); b.append(try testPayload("z"))
         #expect(b.first?.id == "y" && b.dropped == 1)
@@ -107,6 +109,22 @@ import Testing
             }
         }
         #expect(t.sent.map(\.id) == ["last", "last"], "one more attempt at shutdown")
-        #expect(status.snapshot().payloadsSent == 1 && status.snapshot().queueLength == 0)
+        #expect(s.deliveryStatus.payloadsSent == 1 && s.deliveryStatus.queueLength == 0)
+    }
+
+    /// The shipper's part of /healthz and /metrics.
+    @Test func deliveryStatusReportsItsFieldsAndSeries() {
+        var d = DeliveryStatus()
+        d.lastSendOKUnix = 1_700_000_000
+        d.payloadsSent = 3
+        d.sendFailures = ["transport": 2]
+        d.queueError = "cannot write /q: read-only file system"
+        var r = StatusReport()
+        d.report(into: &r)
+        #expect(r.health["last_send_ok"] == .string("2023-11-14T22:13:20Z") && r.health["clock_skew_seconds"] == .null)
+        #expect(r.health["queue_error"] == .string("cannot write /q: read-only file system"))
+        #expect(r.samples.contains { $0.name == "monitoring_agent_send_failures_total" && $0.labels.first?.value == "transport" && $0.value == 2 })
+        #expect(r.samples.contains { $0.name == "monitoring_agent_queue_disk_available" && $0.value == 0 })
+        #expect(!r.samples.contains { $0.name == "monitoring_agent_clock_skew_seconds" }, "no skew series before a Date was seen")
     }
 }
