@@ -9,81 +9,75 @@ import Testing
 
 /// `repeatEvery`, the collector's and auth tailers' loop: one sleep per tick, first tick after
 /// one interval (or at once), no burst after a late tick, ends when its task is cancelled.
-/// Only lower bounds on time are checked: a sleep never ends early, however busy the machine.
+/// On a `ManualClock`: time moves only when the test advances it, so every instant is exact.
 @Suite struct TickerTests {
     final class Ticks: Sendable {
-        let m = Mutex<[ContinuousClock.Instant]>([])
-        func add() { m.withLock { $0.append(.now) } }
-        var all: [ContinuousClock.Instant] { m.withLock { $0 } }
+        let m = Mutex<[Duration]>([])
+        func add(_ at: ManualClock.Instant) { m.withLock { $0.append(at.offset) } }
+        var all: [Duration] { m.withLock { $0 } }
+    }
+
+    /// Waits (in real time, briefly) until the loop is asleep on the clock, then advances it.
+    func step(_ clock: ManualClock, sleepers: Int = 1, by d: Duration) async throws {
+        try await eventually(timeout: 30, "a sleeper on the manual clock") { clock.sleeping >= sleepers }
+        clock.advance(by: d)
     }
 
     @Test func ticksEveryIntervalWithoutBunchingAfterALateTick() async throws {
+        let clock = ManualClock()
         let ticks = Ticks()
-        let start = ContinuousClock.now
         let task = Task {
-            await repeatEvery(.milliseconds(50), clock: ContinuousClock()) {
-                ticks.add()
-                if ticks.all.count == 2 { try? await Task.sleep(for: .milliseconds(180)) } // a late tick
+            await repeatEvery(.milliseconds(50), clock: clock) {
+                ticks.add(clock.now)
+                if ticks.all.count == 2 { try? await clock.sleep(for: .milliseconds(180)) } // a late tick
             }
         }
-        while ticks.all.count < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        try await step(clock, by: .milliseconds(50))        // tick 1 at 50
+        try await step(clock, by: .milliseconds(50))        // tick 2 at 100, which then runs 180 ms
+        try await step(clock, by: .milliseconds(180))       // tick 2 ends at 280
+        try await step(clock, by: .milliseconds(50))        // tick 3 at 330: one interval later, no burst
+        try await step(clock, by: .milliseconds(50))        // tick 4 at 380
+        try await eventually(timeout: 30, "four ticks") { ticks.all.count == 4 }
         task.cancel()
         await task.value // returns once cancelled
-        let t = ticks.all
-        // Deadlines are fixed (a tick that woke late does not delay the next), so each bound is
-        // counted from a point the schedule is derived from.
-        #expect(t[0] - start >= .milliseconds(50), "the first tick comes after one interval")
-        #expect(t[1] - start >= .milliseconds(100))
-        // The second tick ran 180 ms; the schedule restarts from its end instead of firing the
-        // missed ticks at once.
-        #expect(t[2] - t[1] >= .milliseconds(180 + 50))
-        #expect(t[4] - t[1] >= .milliseconds(180 + 3 * 50))
+        #expect(ticks.all == [.milliseconds(50), .milliseconds(100), .milliseconds(330), .milliseconds(380)])
     }
 
     @Test func startingNowTicksAtOnceAndCancellationEndsTheLoop() async throws {
+        let clock = ManualClock()
         let ticks = Ticks()
-        let start = ContinuousClock.now
-        let task = Task { await repeatEvery(.seconds(30), clock: ContinuousClock(), startingNow: true) { ticks.add() } }
-        while ticks.all.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(ticks.all[0] - start < .seconds(30))
+        let task = Task { await repeatEvery(.seconds(30), clock: clock, startingNow: true) { ticks.add(clock.now) } }
+        try await eventually(timeout: 30, "asleep after the first tick") { clock.sleeping == 1 }
+        #expect(ticks.all == [.zero], "the first tick at once")
         task.cancel()
-        await task.value // the 30 s sleep ends on cancellation
-        #expect(ContinuousClock.now - start < .seconds(25))
-        #expect(ticks.all.count == 1)
+        await task.value // the 30 s sleep ends on cancellation, with no time passing
+        #expect(ticks.all.count == 1 && clock.now.offset == .zero)
     }
 }
 
 /// The auth tailer polls on the clock it is given (the agent passes its cycle loop's clock, so
 /// the once-a-second tick does not go through Dispatch's timer thread).
 @Suite struct AuthPollClockTests {
-    final class Count: Sendable {
-        let m = Mutex(0)
-        func add() { m.withLock { $0 += 1 } }
-        var value: Int { m.withLock { $0 } }
-    }
-
-    struct CountingClock: Clock {
-        let sleeps: Count
-        var now: ContinuousClock.Instant { .now }
-        var minimumResolution: Duration { ContinuousClock().minimumResolution }
-        func sleep(until deadline: ContinuousClock.Instant, tolerance: Duration?) async throws {
-            sleeps.add()
-            try await ContinuousClock().sleep(until: deadline, tolerance: tolerance)
-        }
-    }
-
-    @Test func authTailerSleepsOnTheInjectedClock() async throws {
+    /// A line appended to the log is read at the next tick of the given clock, and not before.
+    @Test func authTailerPollsOnTheInjectedClock() async throws {
         let dir = Paths.tempDir("auth-clock")
         FileManager.default.createFile(atPath: dir + "/auth.log", contents: Data())
-        let sleeps = Count()
-        let service = AuthMonitorService(
-            path: dir + "/auth.log", positionFile: dir + "/position",
-            feed: AuthFeed(detectors: DetectorSet([])),
-            wallClock: { 0 }, logger: Logger(label: "test"), clock: CountingClock(sleeps: sleeps))
+        let clock = ManualClock()
+        let feed = AuthFeed(detectors: DetectorSet([]))
+        let service = AuthMonitorService(path: dir + "/auth.log", positionFile: dir + "/position", feed: feed,
+                                         wallClock: { 0 }, logger: Logger(label: "test"), clock: clock)
         let task = Task { try await service.run() }
-        // Generous: the whole suite starts at once on a 2-core machine and may hold the runner's
-        // threads for a while; what this checks is which clock is used, not how fast.
-        try await eventually(timeout: 60, "two polls on the injected clock") { sleeps.value >= 2 }
+        try await eventually(timeout: 60, "the tailer asleep on the clock") { clock.sleeping == 1 }
+        clock.advance(by: .seconds(1)) // first poll: opens the file at its end
+        try await eventually(timeout: 60, "asleep again") { clock.sleeping == 1 }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/auth.log"))
+        h.seekToEndOfFile()
+        h.write(Data("Nov 30 10:00:00 vm sshd[7]: Failed password for root from 192.0.2.5 port 22 ssh2\n".utf8))
+        try h.close()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(feed.counts.lines == 0, "nothing read while the clock stands still")
+        clock.advance(by: .seconds(1))
+        try await eventually(timeout: 60, "the line read at the next tick") { feed.counts.lines == 1 }
         task.cancel()
         try await task.value
     }
