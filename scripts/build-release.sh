@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The release build (issue 6): one self-contained binary, Swift runtime and libstdc++ linked in
+# The release build: one self-contained binary, Swift runtime and libstdc++ linked in
 # (--static-swift-stdlib), only glibc (2.36 or later), libgcc_s and zlib from the system. Prints its path.
 #   scripts/build-release.sh            → .build-release/monitoring-agent (stripped)
 #                                          .build-release/release/monitoring-agent (symbols, for

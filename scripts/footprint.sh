@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Footprint benchmark (issue 6). Figures only; nothing is asserted. Called by scripts/bench.sh.
+# Footprint benchmark. Figures only; nothing is asserted. Called by scripts/bench.sh.
 #   scripts/footprint.sh run [seconds]   (default 120) the stripped static release binary at
 #       --interval 1 with a receiver and no Docker, beside node_exporter scraped at 1 Hz, both
 #       measured in the same run: RSS now and peak, anonymous memory (smaps_rollup), CPU per

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Which functions the agent runs, as link-order files for the release build (issue 6).
+"""Which functions the agent runs, as link-order files for the release build.
 
     scripts/hot-text.py LINK_MAP BINARY_NAME OUT_DIR CALLGRIND_OUT... [-- CALLGRIND_OUT...]
 

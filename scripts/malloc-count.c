@@ -1,4 +1,4 @@
-// Allocation counter for the footprint benchmark (issue 6): LD_PRELOAD it into the real agent
+// Allocation counter for the footprint benchmark: LD_PRELOAD it into the real agent
 // binary and it counts every malloc/calloc/realloc/aligned allocation and the bytes asked for,
 // writing "allocations bytes frees" to $MALLOC_COUNT_FILE once a second. The benchmark divides the
 // difference between two readings by the payloads delivered in between: allocations per cycle.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the link-order profile of the release build (packaging/hot-text/, issue 6):
+# Regenerates the link-order profile of the release build (packaging/hot-text/):
 # which functions a running agent executes, so scripts/build-release.sh can place them together
 # and the code it keeps resident is about the code it runs.
 #   scripts/profile-release.sh [seconds] [--docker]   (default 30 seconds)

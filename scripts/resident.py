@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What of a running program is resident, page by page (issue 6: "find what is resident").
+"""What of a running program is resident, page by page (which pages, and whose code they hold).
 
     scripts/resident.py PID [UNSTRIPPED_BINARY] [--top N]
 
