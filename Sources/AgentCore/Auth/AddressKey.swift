@@ -1,6 +1,6 @@
 /// A source address in 17 bytes, no String: IPv4 as one UInt32, IPv6 as two UInt64 (an
-/// IPv4-mapped `::ffff:a.b.c.d` is IPv4), a host name by a 64-bit hash of its text (the text is
-/// kept beside it only where it is needed). Parsed straight from the log line's bytes; turned
+/// IPv4-mapped `::ffff:a.b.c.d` is IPv4), a host name by a keyed 128-bit hash of its text (the
+/// text is kept beside it only where it is needed). Parsed straight from the log line's bytes; turned
 /// back into text only for an alert.
 public struct AddressKey: Hashable, Sendable {
     public enum Kind: UInt8, Sendable { case ipv4, ipv6, name }
@@ -15,6 +15,19 @@ public struct AddressKey: Hashable, Sendable {
     }
 
     public static func ipv4(_ v: UInt32) -> AddressKey { AddressKey(kind: .ipv4, hi: 0, lo: UInt64(v)) }
+
+    // Inlinable: the detectors' tables (another module) hash and compare keys on every line.
+    @inlinable
+    public static func == (a: AddressKey, b: AddressKey) -> Bool {
+        a.lo == b.lo && a.hi == b.hi && a.kind == b.kind
+    }
+
+    @inlinable
+    public func hash(into h: inout Hasher) {
+        h.combine(lo)
+        h.combine(hi)
+        h.combine(kind.rawValue)
+    }
 
     // MARK: parsing
 

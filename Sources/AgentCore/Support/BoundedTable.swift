@@ -11,35 +11,50 @@
 ///   hand last passed; so one insert costs a bounded amount of work however the table is filled.
 ///   Nothing is ever rebuilt in one go.
 /// - Removing an entry frees its slot for reuse; nothing grows with the number of keys ever seen.
+///
+/// Inlinable: its users (the detectors) live in other modules, and an unspecialised generic
+/// table costs them about two thirds of their speed.
 public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    @usableFromInline
     struct Slot: Sendable {
-        var key: Key
-        var value: Value
-        var referenced: Bool
+        @usableFromInline var key: Key
+        @usableFromInline var value: Value
+        @usableFromInline var referenced: Bool
+
+        @inlinable
+        init(key: Key, value: Value, referenced: Bool) {
+            self.key = key
+            self.value = value
+            self.referenced = referenced
+        }
     }
 
     /// Slots a sweep passes over before it evicts whatever is under the hand.
-    public static var sweepLimit: Int { 32 }
+    @inlinable public static var sweepLimit: Int { 32 }
 
     public let capacity: Int
-    private var index: [Key: Int32] = [:]
-    private var slots: [Slot?] = []
-    private var free: [Int32] = []
-    private var hand = 0
+    @usableFromInline var index: [Key: Int32] = [:]
+    @usableFromInline var slots: [Slot?] = []
+    @usableFromInline var free: [Int32] = []
+    @usableFromInline var hand = 0
     /// Entries evicted to make room, since the start.
-    public private(set) var evicted = 0
+    @inlinable public var evicted: Int { evictedCount }
+    @usableFromInline var evictedCount = 0
     /// The key the last `update` evicted to make room (nil when it evicted none).
-    public private(set) var lastEvicted: Key?
+    @inlinable public var lastEvicted: Key? { lastEvictedKey }
+    @usableFromInline var lastEvictedKey: Key?
 
+    @inlinable
     public init(capacity: Int) {
         precondition(capacity > 0 && capacity <= Int(Int32.max), "capacity out of range")
         self.capacity = capacity
     }
 
-    public var count: Int { index.count }
+    @inlinable public var count: Int { index.count }
     /// Slots allocated: at most `capacity`, and no more than the most entries held at once.
     var slotCount: Int { slots.count }
 
+    @inlinable
     public subscript(key: Key) -> Value? {
         index[key].map { slots[Int($0)]!.value }
     }
@@ -47,13 +62,14 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     /// Runs `body` on the value for `key`, inserting `make()` first when there is none (and
     /// evicting one entry if the table is full: of the `sweepLimit` entries under the hand, the
     /// one with the lowest `rank`, an untouched one before a touched one of the same rank).
+    @inlinable
     public mutating func update<R>(_ key: Key, default make: () -> Value, rank: (Value) -> Int = { _ in 0 },
                                    _ body: (inout Value) -> R) -> R {
         if let i = index[key] {
             slots[Int(i)]!.referenced = true
             return body(&slots[Int(i)]!.value)
         }
-        lastEvicted = nil
+        lastEvictedKey = nil
         if index.count >= capacity { evictOne(rank) }
         var value = make()
         let result = body(&value)
@@ -73,7 +89,7 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     }
 
     /// Removes `key`; returns its value.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func remove(_ key: Key) -> Value? {
         guard let i = index.removeValue(forKey: key) else { return nil }
         let value = slots[Int(i)]!.value
@@ -83,11 +99,13 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     }
 
     /// Visits every entry without changing any. O(count + free slots).
+    @inlinable
     public func forEach(_ visit: (Key, Value) -> Void) {
         for case let s? in slots { visit(s.key, s.value) }
     }
 
     /// Visits every entry; removes those for which `visit` returns true. O(count + free slots).
+    @inlinable
     public mutating func removeAll(where visit: (Key, Value) -> Bool) {
         for i in slots.indices {
             guard let s = slots[i], visit(s.key, s.value) else { continue }
@@ -100,7 +118,8 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     /// Evicts one entry from the `sweepLimit` slots under the hand: the lowest rank, and among
     /// equal ranks one not touched since the hand last passed (second chance; reference bits are
     /// cleared on the way). An untouched entry of rank 0 ends the sweep at once.
-    private mutating func evictOne(_ rank: (Value) -> Int) {
+    @inlinable
+    mutating func evictOne(_ rank: (Value) -> Int) {
         var best: (slot: Int, score: Int)?
         for _ in 0..<min(Self.sweepLimit, slots.count) {
             let i = hand
@@ -112,10 +131,10 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
             if score == 0 { break }
         }
         guard let i = best?.slot, let s = slots[i] else { return }
-        lastEvicted = s.key
+        lastEvictedKey = s.key
         index[s.key] = nil
         slots[i] = nil
         free.append(Int32(i))
-        evicted += 1
+        evictedCount += 1
     }
 }
