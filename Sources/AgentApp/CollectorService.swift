@@ -84,10 +84,8 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         }
         let detectStarted = ContinuousClock.now
         var findings = detectors.cycle(at: time.wall)
-        findings.add(raised)
+        findings.add(raised) // each alert once per payload
         let detectSeconds = Self.seconds(ContinuousClock.now - detectStarted)
-        var seen = Set<Alert>()
-        findings.alerts = findings.alerts.filter { seen.insert($0).inserted } // once per address per payload
         if !findings.alerts.isEmpty {
             logger.notice("alerts raised", metadata: ["alerts": "\(findings.alerts.map(\.wireValue))", "simulated": "\(simulated)"])
             for d in findings.details {
@@ -107,9 +105,11 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
             $0.lastScore = payload.score
             $0.detectorsDurationSeconds = detectSeconds
             for r in reports {
-                $0.sources[r.name, default: SourceStatus()].lastDurationSeconds = r.seconds
-                $0.sources[r.name, default: SourceStatus()].counters = r.counters
-                for e in r.errors { $0.sources[r.name, default: SourceStatus()].errors[e.code.rawValue, default: 0] += 1 }
+                var source = $0.sources[r.name] ?? SourceStatus()
+                source.lastDurationSeconds = r.seconds
+                source.counters = r.counters
+                for e in r.errors { source.errors[e.code.rawValue, default: 0] += 1 }
+                $0.sources[r.name] = source
             }
         }
         do {

@@ -33,8 +33,7 @@ public final class DetectorSet: Sendable {
         }
     }
 
-    /// Every detector's findings at `now`, each alert once (the first detail kept for each),
-    /// without ending the cycle.
+    /// Every detector's findings at `now`, each alert once, without ending the cycle.
     public func findings(at now: Int64) -> Findings {
         detectors.withLock { Self.merged($0, at: now) }
     }
@@ -50,12 +49,7 @@ public final class DetectorSet: Sendable {
 
     private static func merged(_ ds: [any Detector], at now: Int64) -> Findings {
         var out = Findings()
-        var seen = Set<Alert>()
-        for d in ds {
-            let f = d.findings(at: now)
-            out.alerts += f.alerts.filter { seen.insert($0).inserted }
-            out.details += f.details
-        }
+        for d in ds { out.add(d.findings(at: now)) }
         return out
     }
 }

@@ -24,8 +24,7 @@ public struct HTTPErrorSpikeDetector: Detector {
 
     /// Records the statuses of lines of one container.
     public mutating func record(container: String, counts c: HTTPStatusCounts) {
-        if counts.count >= maxContainers, counts[container] == nil { return }
-        counts[container, default: HTTPStatusCounts()].add(c) // one hash lookup, modified in place
+        counts.add(c, for: container, limit: maxContainers)
     }
 
     /// The containers over both thresholds so far in this interval, sorted by name.

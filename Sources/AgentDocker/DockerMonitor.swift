@@ -205,14 +205,21 @@ public final class DockerMonitor: Service, Sendable {
             await attach(id, version: version, fromStart: true, in: &group)
         case "die", "kill", "stop":
             // The log stream of a stopped container ends by itself once its last lines are out;
-            // this is the safety net, for the follower of the run that died only.
-            if event.baseAction == "die" { state.withLock { $0.followers[id] }?.stop(after: configuration.dieGrace) }
-        case "destroy", "remove":
-            state.withLock { $0.followers.removeValue(forKey: id) }?.stop()
-            state.withLock {
-                $0.cursors[id] = nil
-                $0.containers[id] = nil
+            // this is the safety net, for the follower of the run that died only (a restart's
+            // follower has a stop of its own), as a child task of the session.
+            if event.baseAction == "die", let stop = state.withLock({ $0.followers[id] }) {
+                let grace = configuration.dieGrace
+                group.addTask {
+                    try? await Task.sleep(for: grace)
+                    stop.stop()
+                }
             }
+        case "destroy", "remove":
+            state.withLock { s -> FollowerStop? in
+                s.cursors[id] = nil
+                s.containers[id] = nil
+                return s.followers.removeValue(forKey: id)
+            }?.stop()
         case "exec_create", "exec_start", "exec":
             await inspectExecs(of: id, execID: attrs["execID"], command: event.execCommand, version: version)
         default:
@@ -230,14 +237,15 @@ public final class DockerMonitor: Service, Sendable {
     /// between the start and the end of one sooner or later.
     private func isHealthcheck(_ event: DockerEventMessage, containerID: String, version: String) async -> Bool {
         let execID = event.attributes["execID"]
-        let known = execID.map { id in state.withLock { ($0.healthExecs.contains(id), $0.seenExecs.contains(id)) } }
-        if known?.0 == true { return true }
+        let (isProbe, seen) = execID.map { id in state.withLock { ($0.healthExecs.contains(id), $0.seenExecs.contains(id)) } }
+            ?? (false, false)
+        if isProbe { return true }
         guard let test = await containerInfo(containerID, version: version)?.healthcheck,
               let expected = ExecProcess.healthcheckCommandLine(test) else { return false }
         if let command = event.execCommand {
             guard command == expected else { return false }
         } else {
-            guard let execID, known?.1 == false else { return false }
+            guard let execID, !seen else { return false }
             if let inspected = try? await client.inspectExec(execID, version: version),
                !ExecProcess(inspected).isHealthcheck(test) { return false }
         }
@@ -390,52 +398,36 @@ public final class DockerMonitor: Service, Sendable {
     }
 }
 
-/// Stops one log follower: at once (its container was removed) or after a grace period (its
-/// container died; the stream normally ends by itself before). Waited on by the follower's
-/// sibling task, so a stop cancels the follower through its task group.
+/// Stops one log follower: waited on by the follower's sibling task, so a stop cancels the
+/// follower through their task group. Stopping twice is stopping once.
 final class FollowerStop: Sendable {
-    private enum Request { case none, now, after(Duration) }
     private struct State {
-        var request = Request.none
+        var stopped = false
         var waiter: CheckedContinuation<Void, Never>?
-        /// Set by cancellation, which may come before `wait` has stored its continuation.
-        var cancelled = false
     }
     private let state = Mutex(State())
 
-    func stop() { signal(.now) }
-    func stop(after grace: Duration) { signal(.after(grace)) }
-
-    private func signal(_ request: Request) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if case .now = s.request { return nil }
-            s.request = request
+    func stop() {
+        state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.stopped = true
             defer { s.waiter = nil }
             return s.waiter
-        }
-        waiter?.resume()
+        }?.resume()
     }
 
-    /// Returns once a stop is due, or at once when cancelled (the follower ended first).
+    /// Returns once stopped, or at once when cancelled (the follower ended first). Cancellation
+    /// counts as a stop, so it also ends a wait that had not stored its continuation yet.
     func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { c in
-                let ready = state.withLock { s -> Bool in
-                    guard case .none = s.request, !s.cancelled else { return true }
-                    s.waiter = c
-                    return false
+                let stopped = state.withLock { s -> Bool in
+                    if !s.stopped { s.waiter = c }
+                    return s.stopped
                 }
-                if ready { c.resume() }
+                if stopped { c.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                s.cancelled = true
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            waiter?.resume()
+            stop()
         }
-        guard !Task.isCancelled else { return }
-        if case .after(let grace) = state.withLock({ $0.request }) { try? await Task.sleep(for: grace) }
     }
 }

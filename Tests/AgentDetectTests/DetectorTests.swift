@@ -186,3 +186,16 @@ import Testing
     }
 }
 
+
+@Suite struct FindingsTests {
+    /// Merging keeps each alert once, in first-seen order, and every detail.
+    @Test func addKeepsEachAlertOnceAndEveryDetail() {
+        let shell = AlertDetail(rule: .shellInContainer, container: "db", image: "pg", command: "sh", user: "root")
+        var f = Findings(alerts: [Alert(.cpuSpike), Alert(.bruteForce, subject: "192.0.2.1")])
+        f.add(Findings(alerts: [Alert(.bruteForce, subject: "192.0.2.1"), Alert(.shellInContainer), Alert(.cpuSpike)],
+                       details: [shell]))
+        f.add(Findings(details: [shell]))
+        #expect(f.alerts == [Alert(.cpuSpike), Alert(.bruteForce, subject: "192.0.2.1"), Alert(.shellInContainer)])
+        #expect(f.details == [shell, shell])
+    }
+}

@@ -146,9 +146,7 @@ public final class DockerActivity: Sendable {
         state.withLock { s in
             s.counters.malformedFrames += malformedFrames
             s.counters.logLinesStreamed += pending.count
-            if statuses.total > 0, s.statuses.count < Self.maxStatusContainers || s.statuses[container] != nil {
-                s.statuses[container, default: HTTPStatusCounts()].add(statuses)
-            }
+            if statuses.total > 0 { s.statuses.add(statuses, for: container, limit: Self.maxStatusContainers) }
             guard maxLogEntries > 0 else { s.counters.logLinesDropped += pending.count; return }
             s.logs.append(contentsOf: pending)
             // Drop the oldest beyond the bound (a ring buffer: O(1) per line dropped).

@@ -70,6 +70,15 @@ public struct HTTPStatusCounts: Sendable, Equatable {
     }
 }
 
+extension Dictionary where Key == String, Value == HTTPStatusCounts {
+    /// Adds `counts` to `container`'s entry; a container not yet present is left out once
+    /// `limit` containers are (container names come from outside, so the map is bounded).
+    public mutating func add(_ counts: HTTPStatusCounts, for container: String, limit: Int) {
+        guard count < limit || self[container] != nil else { return }
+        self[container, default: HTTPStatusCounts()].add(counts) // one hash lookup, modified in place
+    }
+}
+
 /// A process started in a container with `docker exec`, as Docker describes it.
 public struct ExecProcess: Sendable, Equatable {
     public var entrypoint: String
@@ -138,8 +147,12 @@ public struct Findings: Sendable, Equatable {
         self.details = details
     }
 
+    /// Adds another's alerts, each alert once (one `BRUTE_FORCE:<addr>` per address per
+    /// payload, however many detectors or sources raised it), and all its details.
     public mutating func add(_ other: Findings) {
-        alerts += other.alerts
         details += other.details
+        guard !other.alerts.isEmpty else { return }
+        var seen = Set(alerts) // a flood can hold thousands of offenders: no quadratic search
+        for a in other.alerts where seen.insert(a).inserted { alerts.append(a) }
     }
 }
