@@ -32,6 +32,11 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: O.authWindowSeconds.name, help: O.authWindowSeconds.help) var authWindowSeconds: String?
     @Option(name: O.cpuSpikePct.name, help: O.cpuSpikePct.help) var cpuSpikePct: String?
     @Option(name: O.failedAuthThreshold.name, help: O.failedAuthThreshold.help) var failedAuthThreshold: String?
+    @Option(name: O.authSlowWindowSeconds.name, help: O.authSlowWindowSeconds.help) var authSlowWindowSeconds: String?
+    @Option(name: O.authSlowThreshold.name, help: O.authSlowThreshold.help) var authSlowThreshold: String?
+    @Option(name: O.userEnumThreshold.name, help: O.userEnumThreshold.help) var userEnumThreshold: String?
+    @Option(name: O.distributedAddresses.name, help: O.distributedAddresses.help) var distributedAddresses: String?
+    @Flag(name: O.authCountProbes.name, help: O.authCountProbes.help) var authCountProbes = false
     @Option(name: O.baselineSamples.name, help: O.baselineSamples.help) var baselineSamples: String?
     @Flag(name: O.simulateAttack.name, help: O.simulateAttack.help) var simulateAttack = false
     @Option(name: O.env.name, help: O.env.help) var env: String?

@@ -17,13 +17,13 @@ public final class AuthFeed: SignalSource {
     /// Auth log lines read at `now` (unix seconds).
     public func ingest(lines: some Sequence<some StringProtocol>, now: Int64) {
         let failures = intake.withLock { $0.take(lines: lines) }
-        if !failures.isEmpty { detectors.observe(Observations(authFailures: failures), at: now) }
+        if !failures.isEmpty { detectors.observe(Observations(auth: failures), at: now) }
     }
 
     /// sshd's journal entries read at `now`.
     public func ingest(journal entries: [JournalEntry], now: Int64) {
         let failures = intake.withLock { $0.take(journal: entries) }
-        if !failures.isEmpty { detectors.observe(Observations(authFailures: failures), at: now) }
+        if !failures.isEmpty { detectors.observe(Observations(auth: failures), at: now) }
     }
 
     public var counts: (lines: Int, events: Int, failures: Int) {

@@ -41,7 +41,7 @@ public final class AttackSimulatorSource: SignalSource {
         let shell = ContainerExec(container: "simulated", image: "simulated",
                                   process: ExecProcess(entrypoint: "/bin/sh", arguments: [], tty: true, stdin: true, user: "root"),
                                   healthcheck: nil)
-        detectors.observe(Observations(cpuUsage: 100.0, authFailures: failures, execs: [shell]), at: now)
+        detectors.observe(Observations(cpuUsage: 100.0, auth: failures, execs: [shell]), at: now)
         return detectors.cycle(at: now)
     }
 }

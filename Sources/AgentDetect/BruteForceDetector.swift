@@ -1,43 +1,66 @@
 import AgentCore
 
-/// Failed logins per source address in a sliding window; `BRUTE_FORCE:<addr>` while an address
-/// has `threshold` or more failures in the last `windowSeconds`.
+/// Failed logins per source address in two sliding windows, and the logins that follow them.
 ///
-/// The window is 8 buckets of window/8 seconds (so its edge is exact to one bucket), each a
+/// - `BRUTE_FORCE:<addr>` while an address has `threshold` or more failures in the last
+///   `windowSeconds`, or `slowThreshold` or more in the last `slowWindowSeconds` (attackers who
+///   space their attempts, CrowdSec's ssh-slow-bf).
+/// - `LOGIN_AFTER_FAILURES:<addr>` for a successful login from an address at or above
+///   `threshold` failures in the window when it logged in: the brute force that worked. Raised in
+///   the payload of the cycle the login was seen in.
+/// - Probes (scans, bad banners) count as failures only with `countProbes`; they are shown in
+///   the alert's detail either way.
+///
+/// Each window is 8 buckets of window/8 seconds (so its edge is exact to one bucket), each a
 /// saturating UInt8 (up to 255 failures per bucket, 2,040 per window). Sources (IPv4, IPv6 and
 /// host names alike, by `AddressKey`) live in one `BoundedTable` of at most `maxTracked` entries
-/// (about 110 bytes each measured at the default cap): keyed hashing,
-/// so crafted addresses cannot collide; one bounded eviction per new source when full, of the
-/// source with the fewest failures in the window among those the sweep looks at (a source whose
-/// failures all left the window first), so a flood of millions of one-failure addresses costs
-/// the same per line as a quiet day and never pushes out an address attacking in earnest.
+/// (both windows, the services and probes in one 40-byte value; about 135 bytes per source with
+/// the table's index, measured at the default cap): keyed hashing, so crafted addresses cannot
+/// collide; one bounded eviction per new source when full, of the source with the fewest
+/// failures among those the sweep looks at, so a flood of millions of one-failure addresses
+/// costs the same per line as a quiet day and never pushes out an address attacking in earnest.
 /// Evictions are counted in `evicted`.
 public struct BruteForceDetector: Detector {
     public static let buckets = 8
     /// Highest count a window can hold (8 buckets of 255).
     public static let maxWindowCount = 8 * 255
+    /// LOGIN_AFTER_FAILURES alerts kept for one cycle at most (logins come from log lines).
+    public static let maxLoginsPerCycle = 256
 
     public let threshold: Int
     public let windowSeconds: Int
+    public let slowThreshold: Int
+    public let slowWindowSeconds: Int
+    public let countProbes: Bool
     public let maxTracked: Int
     private let bucketSeconds: Int
+    private let slowBucketSeconds: Int
     /// Every source by its key: IP addresses by their bits, host names by a keyed 128-bit hash
     /// of their text (`AddressKey.name`).
-    private var sources: BoundedTable<AddressKey, WindowCounts>
+    private var sources: BoundedTable<AddressKey, SourceWindows>
     /// The text of the host names among `sources` (IP addresses are printed from their bits).
     private var names: [AddressKey: String] = [:]
+    /// PAM services seen, by bit (bit 0 is sshd; the last bit stands for any further service).
+    private var services = ServiceBits()
     /// The newest bucket seen, for deciding which sources are expendable when full.
     private var latestBucket: UInt32 = 1
+    private var logins: [AlertDetail] = []
+    public private(set) var loginsDropped = 0
 
     /// The default cap: 3/4 of 2^17, the most a `Dictionary` holds in 2^17 buckets (its load
     /// limit is 3/4), so the index never doubles for the last few entries.
     public static let defaultMaxTracked = 98_304
 
-    public init(threshold: Int, windowSeconds: Int, maxTracked: Int = BruteForceDetector.defaultMaxTracked) {
+    public init(threshold: Int, windowSeconds: Int, slowThreshold: Int = 0, slowWindowSeconds: Int = 86_400,
+                countProbes: Bool = false, maxTracked: Int = BruteForceDetector.defaultMaxTracked) {
         self.threshold = threshold
         self.windowSeconds = windowSeconds
+        self.slowThreshold = slowThreshold
+        self.slowWindowSeconds = max(windowSeconds, slowWindowSeconds)
+        self.countProbes = countProbes
         self.maxTracked = maxTracked
         self.bucketSeconds = max(1, (windowSeconds + Self.buckets - 1) / Self.buckets)
+        self.slowBucketSeconds = max(1, (self.slowWindowSeconds + Self.buckets - 1) / Self.buckets)
         self.sources = BoundedTable(capacity: maxTracked)
     }
 
@@ -46,41 +69,58 @@ public struct BruteForceDetector: Detector {
 
     /// Records `count` failures from `address` (text: IPv4, IPv6 or a host name) at `now`.
     public mutating func record(address: String, at now: Int64, count: Int = 1) {
-        let e = AuthEvent(kind: .failedAttempt, address: address, pid: nil, user: nil)
-        record(e.key, hostName: e.hostName, at: now, count: count)
+        let s = AuthSourceAddress(address)
+        record(s.key, hostName: s.hostName, at: now, count: count)
     }
 
     /// Records `count` failures from a parsed source at `now` (unix seconds). No String is made
     /// for IP addresses.
-    public mutating func record(_ key: AddressKey, hostName: String?, at now: Int64, count: Int = 1) {
-        guard count > 0 else { return }
-        let b = bucket(now)
+    public mutating func record(_ key: AddressKey, hostName: String?, at now: Int64, count: Int = 1, service: UInt16 = 1, probes: Int = 0) {
+        guard count > 0 || probes > 0 else { return }
+        let b = bucket(now), sb = slowBucket(now)
         latestBucket = max(latestBucket, b)
         let latest = latestBucket
-        sources.update(key, default: { WindowCounts(newest: b, counts: 0) },
-                       rank: { $0.total(at: latest) }) { $0.add(bucket: b, count: count) }
+        if count == 0, sources[key] == nil { return } // a probe alone does not take a slot
+        sources.update(key, default: { SourceWindows(fast: WindowCounts(newest: b, counts: 0), slow: WindowCounts(newest: sb, counts: 0)) },
+                       rank: { $0.fast.total(at: latest) }) { w in
+            if count > 0 {
+                w.fast.add(bucket: b, count: count)
+                w.slow.add(bucket: sb, count: count)
+                w.services |= service
+            }
+            w.probes = UInt16(min(Int(w.probes) + probes, Int(UInt16.max)))
+        }
         if let gone = sources.lastEvicted, gone.kind == .name { names[gone] = nil }
         if key.kind == .name, names[key] == nil { names[key] = hostName ?? "?" }
     }
 
-    /// Addresses at or above the threshold now, sorted.
+    /// Addresses at or above either threshold now, sorted.
     public func offenders(at now: Int64) -> [String] {
-        let b = bucket(now)
-        var out = [String]()
-        let threshold = threshold
-        sources.forEach { key, w in
-            if w.total(at: b) >= threshold { out.append(key.ipText ?? names[key] ?? "?") }
-        }
-        return out.sorted()
+        offending(at: now).map(\.source).sorted()
     }
 
-    /// Forgets the sources with no failures left in the window at `now`.
+    private func offending(at now: Int64) -> [(source: String, fast: Int, slow: Int, w: SourceWindows)] {
+        let b = bucket(now), sb = slowBucket(now)
+        var out: [(source: String, fast: Int, slow: Int, w: SourceWindows)] = []
+        let threshold = threshold, slowThreshold = slowThreshold
+        sources.forEach { key, w in
+            let fast = w.fast.total(at: b)
+            let slow = slowThreshold > 0 ? w.slow.total(at: sb) : 0
+            if fast >= threshold || (slowThreshold > 0 && slow >= slowThreshold) {
+                out.append((key.ipText ?? names[key] ?? "?", fast, slow, w))
+            }
+        }
+        return out
+    }
+
+    /// Forgets the sources with no failures left in either window at `now`.
     public mutating func forgetQuiet(at now: Int64) {
-        let b = bucket(now)
+        let b = bucket(now), sb = slowBucket(now)
         latestBucket = max(latestBucket, b)
+        let slow = slowThreshold > 0
         var forgotten: [AddressKey] = []
         sources.removeAll { key, w in
-            let quiet = w.total(at: b) == 0
+            let quiet = w.fast.total(at: b) == 0 && (!slow || w.slow.total(at: sb) == 0)
             if quiet, key.kind == .name { forgotten.append(key) }
             return quiet
         }
@@ -88,19 +128,98 @@ public struct BruteForceDetector: Detector {
     }
 
     public mutating func observe(_ batch: Observations, at now: Int64) {
-        for f in batch.authFailures { record(f.key, hostName: f.hostName, at: now, count: f.count) }
+        for t in batch.auth {
+            let failures = t.failures + (countProbes ? t.probes : 0)
+            if failures > 0 || t.probes > 0 {
+                record(t.source.key, hostName: t.source.hostName, at: now, count: failures,
+                       service: failures > 0 ? services.bit(for: t.service) : 0, probes: t.probes)
+            }
+            if t.accepted { login(t, at: now) }
+        }
+    }
+
+    /// A successful login: an alert when its source had reached the threshold in the window.
+    private mutating func login(_ t: AuthTally, at now: Int64) {
+        guard let w = sources[t.source.key] else { return }
+        let failures = w.fast.total(at: bucket(now))
+        guard failures >= threshold else { return }
+        guard logins.count < Self.maxLoginsPerCycle else { loginsDropped += 1; return }
+        var d = AlertDetail(auth: .loginAfterFailures, source: t.source.text, failures: failures, windowSeconds: windowSeconds,
+                            user: t.user.map { AlertText.bounded($0) })
+        d.method = t.method.map { AlertText.bounded($0) }
+        d.services = services.names(w.services)
+        logins.append(d)
     }
 
     public func findings(at now: Int64) -> Findings {
-        Findings(alerts: offenders(at: now).map { Alert(.bruteForce, subject: $0) })
+        var f = Findings()
+        for o in offending(at: now).sorted(by: { $0.source < $1.source }) {
+            f.alerts.append(Alert(.bruteForce, subject: o.source))
+            let slowOnly = o.fast < threshold
+            var d = AlertDetail(auth: .bruteForce, source: o.source, failures: slowOnly ? o.slow : o.fast,
+                                windowSeconds: slowOnly ? slowWindowSeconds : windowSeconds)
+            d.services = services.names(o.w.services)
+            if o.w.probes > 0 { d.probes = Int(o.w.probes) }
+            f.details.append(d)
+        }
+        for d in logins {
+            f.alerts.append(Alert(.loginAfterFailures, subject: d.source))
+            f.details.append(d)
+        }
+        return f
     }
 
     public mutating func endCycle(at now: Int64) {
         forgetQuiet(at: now)
+        logins.removeAll(keepingCapacity: true)
     }
 
     private func bucket(_ now: Int64) -> UInt32 {
         UInt32(truncatingIfNeeded: max(1, now / Int64(bucketSeconds)))
+    }
+
+    private func slowBucket(_ now: Int64) -> UInt32 {
+        UInt32(truncatingIfNeeded: max(1, now / Int64(slowBucketSeconds)))
+    }
+}
+
+/// One source: both windows, the services its failures came from (a `ServiceBits` mask) and
+/// its probes while tracked.
+struct SourceWindows: Sendable, Equatable {
+    var fast: WindowCounts
+    var slow: WindowCounts
+    var services: UInt16 = 0
+    var probes: UInt16 = 0
+}
+
+/// Names of the services failures came from, as bits: sshd is bit 0, PAM services take the
+/// next bits in the order first seen, and bit 15 stands for every service past the 14th (service
+/// names come from log lines any local user can write, so the set is bounded).
+struct ServiceBits: Sendable {
+    private(set) var names: [String] = ["sshd"]
+
+    mutating func bit(for service: String?) -> UInt16 {
+        guard let service else { return 1 }
+        if let i = names.firstIndex(of: service) { return 1 << UInt16(i) }
+        guard names.count < 15 else { return 1 << 15 }
+        names.append(AlertText.bounded(service, max: 32))
+        return 1 << UInt16(names.count - 1)
+    }
+
+    func names(_ mask: UInt16) -> [String]? {
+        guard mask != 0 else { return nil }
+        var out: [String] = []
+        for (i, n) in names.enumerated() where mask & (1 << UInt16(i)) != 0 { out.append(n) }
+        if mask & (1 << 15) != 0 { out.append("other") }
+        return out
+    }
+}
+
+/// Text from log lines going into an alert: bounded in length (user names and services are
+/// attacker-chosen).
+public enum AlertText {
+    public static func bounded(_ s: String, max: Int = 64) -> String {
+        s.utf8.count <= max ? s : String(decoding: s.utf8.prefix(max), as: UTF8.self)
     }
 }
 

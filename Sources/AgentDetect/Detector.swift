@@ -62,6 +62,12 @@ public struct DetectorSettings: Sendable {
     public var baselineSamples: Int
     public var cpuSpikePct: Double
     public var cpuZScore = 3.0
+    public var authSlowWindowSeconds = 86_400
+    /// 0: the long window is off.
+    public var authSlowThreshold = 30
+    public var userEnumThreshold = 10
+    public var distributedAddresses = 20
+    public var authCountProbes = false
     public var shellAlertAll = false
     public var http5xxMin = 10
     public var http5xxRatio = 0.2
@@ -76,6 +82,11 @@ public struct DetectorSettings: Sendable {
     public init(_ c: AgentConfiguration) {
         self.init(failedAuthThreshold: c.failedAuthThreshold, authWindowSeconds: c.authWindowSeconds,
                   baselineSamples: c.baselineSamples, cpuSpikePct: c.cpuSpikePct)
+        authSlowWindowSeconds = c.authSlowWindowSeconds
+        authSlowThreshold = c.authSlowThreshold
+        userEnumThreshold = c.userEnumThreshold
+        distributedAddresses = c.distributedAddresses
+        authCountProbes = c.authCountProbes
         shellAlertAll = c.shellAlertAll
         http5xxMin = c.http5xxMin
         http5xxRatio = c.http5xxRatio
@@ -88,7 +99,10 @@ public enum Detectors {
     public static func standard(_ s: DetectorSettings) -> [any Detector] {
         [
             CPUSpikeDetector(baselineSamples: s.baselineSamples, spikePercent: s.cpuSpikePct, zThreshold: s.cpuZScore),
-            BruteForceDetector(threshold: s.failedAuthThreshold, windowSeconds: s.authWindowSeconds, maxTracked: s.maxTrackedAddresses),
+            BruteForceDetector(threshold: s.failedAuthThreshold, windowSeconds: s.authWindowSeconds, slowThreshold: s.authSlowThreshold,
+                               slowWindowSeconds: s.authSlowWindowSeconds, countProbes: s.authCountProbes, maxTracked: s.maxTrackedAddresses),
+            UserEnumerationDetector(threshold: s.userEnumThreshold, windowSeconds: s.authWindowSeconds),
+            DistributedBruteForceDetector(threshold: s.distributedAddresses, windowSeconds: s.authWindowSeconds),
             ShellInContainerDetector(alertAll: s.shellAlertAll),
             HTTPErrorSpikeDetector(minCount: s.http5xxMin, minRatio: s.http5xxRatio),
         ]

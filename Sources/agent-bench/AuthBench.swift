@@ -18,13 +18,18 @@ enum AuthBench {
             let pid = 10_000 + i // one connection per line: per-connection dedup is exercised by the tests
             let prefix = "Nov 28 05:54:\(String(i % 60).leftPad(2)) vm "
             let line: String
-            switch UInt8.random(in: 0..<10, using: &rng) {
+            let port = 40_000 + i % 20_000
+            switch UInt8.random(in: 0..<14, using: &rng) {
             case 0, 1: line = "sshd[\(pid)]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=\(ip)  user=root"
-            case 2, 3, 4: line = "sshd[\(pid)]: Failed password for invalid user admin\(i % 97) from \(ip) port \(40_000 + i % 20_000) ssh2"
-            case 5: line = "sshd[\(pid)]: Invalid user oracle from \(ip) port \(40_000 + i % 20_000)"
-            case 6: line = "sshd[\(pid)]: Connection closed by invalid user oracle \(ip) port \(40_000 + i % 20_000) [preauth]"
+            case 2, 3, 4: line = "sshd[\(pid)]: Failed password for invalid user admin\(i % 97) from \(ip) port \(port) ssh2"
+            case 5: line = "sshd[\(pid)]: Invalid user oracle from \(ip) port \(port)"
+            case 6: line = "sshd[\(pid)]: Connection closed by invalid user oracle \(ip) port \(port) [preauth]"
             case 7: line = "CRON[\(pid)]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)"
             case 8: line = "systemd-logind[412]: New session \(i) of user deploy."
+            case 9: line = "sshd[\(pid)]: error: PAM: Authentication failure for root from \(ip)"
+            case 10: line = "sshd[\(pid)]: Failed publickey for invalid user git from \(ip) port \(port) ssh2: RSA SHA256:v3dpapGleDaUKf4V1vKyR9ZyUgjaJAmoCTcb2PLljI"
+            case 11: line = "sshd[\(pid)]: Received disconnect from \(ip) port \(port):11: Bye Bye [preauth]"
+            case 12: line = "sshd[\(pid)]: Connection closed by authenticating user root \(ip) port \(port) [preauth]"
             default: line = "sudo:   deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/bin/apt-get update"
             }
             out.append(contentsOf: Array((prefix + line + "\n").utf8))
@@ -57,39 +62,50 @@ enum AuthBench {
             _ = log.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             close(fd)
         }
-        // Best of 3 passes, each with fresh counters (as a restarted agent would have).
-        var counter = AuthAttemptCounter()
-        var detector = BruteForceDetector(threshold: 20, windowSeconds: 300)
-        var events = 0, failures = 0, lines = 0
+        // Best of 3 passes, each with fresh counters (as a restarted agent would have): the
+        // agent's path, lines through the intake, a batch per 1,000 lines through every auth
+        // detector (brute force with both windows, user enumeration, distributed brute force).
+        var intake = AuthIntake()
+        var detectors = authDetectors()
         var seconds = Double.infinity
         for _ in 0..<3 {
-            counter = AuthAttemptCounter()
-            detector = BruteForceDetector(threshold: 20, windowSeconds: 300)
-            events = 0; failures = 0; lines = 0
+            intake = AuthIntake()
+            detectors = authDetectors()
             let t0 = QueueBench.now()
+            var batch: [AuthTally] = []
+            batch.reserveCapacity(1024)
             log.withUnsafeBufferPointer { buf in
-                var start = 0
+                var start = 0, n = 0
                 let base = buf.baseAddress!
                 while start < buf.count, let nl = memchr(base + start, 0x0A, buf.count - start) {
                     let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
-                    lines += 1
-                    if let e = AuthLogParser.parse(line: UnsafeBufferPointer(rebasing: buf[start..<end])) {
-                        events += 1
-                        let f = counter.failures(for: e)
-                        failures += f
-                        detector.record(e.key, hostName: e.hostName, at: 1_764_309_263, count: f)
+                    intake.take(line: UnsafeBufferPointer(rebasing: buf[start..<end]), into: &batch)
+                    n += 1
+                    if n % 1000 == 0 {
+                        for i in detectors.indices { detectors[i].observe(Observations(auth: batch), at: 1_764_309_263) }
+                        batch.removeAll(keepingCapacity: true)
                     }
                     start = end + 1
                 }
             }
+            for i in detectors.indices { detectors[i].observe(Observations(auth: batch), at: 1_764_309_263) }
             seconds = min(seconds, QueueBench.now() - t0)
         }
-        let offenders = detector.offenders(at: 1_764_309_263).count
-        print("auth benchmark: \(lines) lines (\(log.count >> 20) MiB), \(events) sshd events, \(failures) failed attempts, \(offenders) offending addresses")
+        let lines = intake.linesParsed
+        var findings = Findings()
+        for d in detectors { findings.add(d.findings(at: 1_764_309_263)) }
+        let offenders = findings.alerts.filter { $0.rule == .bruteForce }.count
+        print("auth benchmark: \(lines) lines (\(log.count >> 20) MiB), \(intake.events) sshd/PAM events, \(intake.failuresCounted) failed attempts, \(offenders) offending addresses, \(findings.alerts.count) alerts")
         print(String(format: "  parse + count + detect:     %10.0f lines/s (%.3f s, one core, best of 3)", Double(lines) / seconds, seconds))
         print(String(format: "  throughput:                 %10.1f MiB/s", Double(log.count) / 1_048_576 / seconds))
         print(memoryLine)
         flood()
+    }
+
+    static func authDetectors() -> [any Detector] {
+        [BruteForceDetector(threshold: 20, windowSeconds: 300, slowThreshold: 30),
+         UserEnumerationDetector(threshold: 10, windowSeconds: 300),
+         DistributedBruteForceDetector(threshold: 20, windowSeconds: 300)]
     }
 
     /// An address flood at the tracking cap: 1,000,000 failures from distinct sources of one
@@ -110,14 +126,14 @@ enum AuthBench {
             }
             let before = residentBytes()
             var counter = AuthAttemptCounter()
-            var detector = BruteForceDetector(threshold: 20, windowSeconds: 300)
+            var detector = BruteForceDetector(threshold: 20, windowSeconds: 300, slowThreshold: 30)
             var slowest = 0.0
             let t0 = QueueBench.now()
             var batchStart = t0
             for (i, line) in lines.enumerated() {
                 line.withUnsafeBufferPointer { buf in
-                    if let e = AuthLogParser.parse(line: buf) {
-                        detector.record(e.key, hostName: e.hostName, at: 1_764_309_263 + Int64(i / 20_000), count: counter.failures(for: e))
+                    if let e = AuthLogParser.parse(line: buf), let s = e.source {
+                        detector.record(s.key, hostName: s.hostName, at: 1_764_309_263 + Int64(i / 20_000), count: counter.failures(for: e))
                     }
                 }
                 if i % 1000 == 999 {

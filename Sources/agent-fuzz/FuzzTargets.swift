@@ -44,7 +44,7 @@ enum FuzzTargets {
         let detectors = DetectorSet(Detectors.standard(settings))
         var intake = AuthIntake()
         let failures = intake.take(lines: text(b).split(separator: "\n", omittingEmptySubsequences: false))
-        detectors.observe(Observations(authFailures: failures), at: 1_700_000_000)
+        detectors.observe(Observations(auth: failures), at: 1_700_000_000)
         _ = detectors.cycle(at: 1_700_000_000)
     }
 

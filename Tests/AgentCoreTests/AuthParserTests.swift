@@ -19,23 +19,23 @@ import Testing
         ("pam_unix(sshd:auth): check pass; user unknown", nil, nil, nil),
         ("PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1  user=probeuser", nil, nil, nil),
         ("Server listening on 127.0.0.1 port 2222.", nil, nil, nil),
-        ("Disconnecting authenticating user probeuser 127.0.0.1 port 45058: Too many authentication failures [preauth]", nil, nil, nil),
-        ("Received disconnect from 127.0.0.1 port 36622:11: disconnected by user", nil, nil, nil),
+        ("Disconnecting authenticating user probeuser 127.0.0.1 port 45058: Too many authentication failures [preauth]", .connectionEnd, "127.0.0.1", "probeuser"),
+        ("Received disconnect from 127.0.0.1 port 36622:11: disconnected by user", .disconnected, "127.0.0.1", nil),
     ]
 
     /// Forms named by the issue that the recorded run did not produce, and hostile lines.
     static let crafted: [(String, K?, String?, String?)] = [
         ("Failed keyboard-interactive/pam for invalid user bob from 2001:DB8::7 port 22 ssh2", .failedAttempt, "2001:db8::7", "bob"),
         ("Failed publickey for invalid user scan from 198.51.100.4 port 5555 ssh2", .failedAttempt, "198.51.100.4", "scan"),
-        ("Failed publickey for alice from 198.51.100.4 port 5555 ssh2", nil, nil, nil),
+        ("Failed publickey for alice from 198.51.100.4 port 5555 ssh2", .addressSeen, "198.51.100.4", "alice"),
         ("Failed password for root from ::ffff:192.0.2.44 port 22 ssh2", .failedAttempt, "192.0.2.44", "root"),
         ("Failed password for git from scanner.example.net port 22 ssh2", .failedAttempt, "scanner.example.net", "git"),
         ("Invalid user oracle from 192.0.2.9", .refusedUser, "192.0.2.9", "oracle"),
-        ("error: PAM: Authentication failure for root from 192.0.2.10", .pamFailure, "192.0.2.10", "root"),
+        ("error: PAM: Authentication failure for root from 192.0.2.10", .attemptRefused, "192.0.2.10", "root"),
         ("User bob from 192.0.2.11 not allowed because not listed in AllowUsers", .refusedUser, "192.0.2.11", "bob"),
-        ("ROOT LOGIN REFUSED FROM 192.0.2.12 port 4242", .refusedUser, "192.0.2.12", "root"),
-        ("ROOT LOGIN REFUSED FROM 192.0.2.13", .refusedUser, "192.0.2.13", "root"),
-        ("maximum authentication attempts exceeded for invalid user x from 192.0.2.14 port 1 ssh2 [preauth]", .connectionEnd, "192.0.2.14", "invalid user x"),
+        ("ROOT LOGIN REFUSED FROM 192.0.2.12 port 4242", .attemptRefused, "192.0.2.12", "root"),
+        ("ROOT LOGIN REFUSED FROM 192.0.2.13", .attemptRefused, "192.0.2.13", "root"),
+        ("maximum authentication attempts exceeded for invalid user x from 192.0.2.14 port 1 ssh2 [preauth]", .connectionEnd, "192.0.2.14", "x"),
         // A user name crafted to look like an address must not move the real one.
         ("Failed password for invalid user evil from 10.9.9.9 from 192.0.2.66 port 22 ssh2", .failedAttempt, "192.0.2.66", "evil from 10.9.9.9"),
         ("Invalid user a b from 1.1.1.1 from 192.0.2.67 port 22", .refusedUser, "192.0.2.67", "a b from 1.1.1.1"),
@@ -89,7 +89,7 @@ import Testing
         }
         // 7 single-attempt connections, 6 attempts on pid 12709, 2 on pid 13301, 2 pid-less PAM lines.
         #expect(total == 17 && accepted == 1)
-        #expect(counter.trackedConnections == 0, "finished connections are forgotten")
+        #expect(counter.trackedConnections <= 2, "closed connections are forgotten (pam_unix lines of keyboard-interactive children wait for eviction)")
     }
 }
 
@@ -214,7 +214,9 @@ import Testing
         var c = AuthAttemptCounter(capacity: 100)
         for pid in Int32(1)...20_000 {
             _ = c.failures(for: AuthEvent(kind: .failedAttempt, address: "192.0.2.1", pid: pid, user: nil))
-            _ = c.failures(for: AuthEvent(kind: .connectionEnd, address: "192.0.2.1", pid: pid, user: nil))
+            var close = AuthEvent(kind: .connectionEnd, address: "192.0.2.1", pid: pid, user: nil)
+            close.once = AuthEvent.onceClosed // `Connection closed by invalid user ...`: the last line
+            _ = c.failures(for: close)
         }
         #expect(c.trackedConnections == 0 && c.evicted == 0)
         #expect(c.connections.slotCount == 1, "one slot, reused by every connection")

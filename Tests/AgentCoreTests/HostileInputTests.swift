@@ -72,7 +72,7 @@ import Testing
         let name = try #require(AuthLogParser.parse(line: "Nov 30 09:10:27 h sshd[7]: Failed password for root from Scanner.Example.NET port 22 ssh2"))
         #expect(name.address == "scanner.example.net", "names are compared without case")
         let scoped = try #require(AuthLogParser.parse(line: "Nov 30 09:10:27 h sshd[7]: Failed password for root from fe80::1%eth0 port 22 ssh2"))
-        #expect(scoped.address == "fe80::1" && scoped.hostName == nil)
+        #expect(scoped.address == "fe80::1" && scoped.source?.hostName == nil)
         #expect(AddressKey.isHostName(Array("a-1.example.".utf8)))
         #expect(!AddressKey.isHostName(Array(String(repeating: "a", count: 64).utf8)), "label over 63")
     }

@@ -1,5 +1,6 @@
 import AgentCore
 import Foundation
+import TestSupport
 import Testing
 
 /// The hand-written payload encoder must produce exactly JSONEncoder's bytes for the Codable form.
@@ -10,16 +11,11 @@ import Testing
         return Array(try encoder.encode(p))
     }
 
-    /// A deterministic generator (SplitMix64), so a failure names a reproducible seed.
+    /// A deterministic generator, so a failure names a reproducible seed.
     struct Gen {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng: SplitMix64
+        init(state: UInt64) { rng = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { rng.next() }
         mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
         static let pieces = ["a", "Z", "0", " ", "/", "\\", "\"", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{00}", "\u{01}",
                              "\u{1F}", "\u{7F}", "é", "日本", "🙂", "e\u{301}", "\r\n", "<>&'", "password=***", "{}[]:,"]
@@ -45,10 +41,16 @@ import Testing
                             logs: (0..<int(4)).map { _ in LogEntry(container: string(), message: string(), timestamp: string()) },
                             alerts: (0..<int(3)).map { _ in Alert(AlertRule.allCases[int(4)], subject: int(2) == 0 ? nil : "10.0.0.\(int(255))") },
                             alertsDetail: (0..<int(3)).map { _ in
-                                AlertDetail(rule: AlertRule.allCases[int(4)], container: string(),
-                                            image: int(2) == 0 ? nil : string(), command: int(2) == 0 ? nil : string(),
-                                            user: int(2) == 0 ? nil : string(), errors: int(2) == 0 ? nil : int(1000),
-                                            total: int(2) == 0 ? nil : int(100_000))
+                                var d = AlertDetail(rule: AlertRule.allCases[int(AlertRule.allCases.count)], container: string(),
+                                                    image: int(2) == 0 ? nil : string(), command: int(2) == 0 ? nil : string(),
+                                                    user: int(2) == 0 ? nil : string(), errors: int(2) == 0 ? nil : int(1000),
+                                                    total: int(2) == 0 ? nil : int(100_000))
+                                if int(2) == 0 { // the auth detectors' fields
+                                    d.source = string(); d.failures = int(2040); d.probes = int(100); d.windowSeconds = int(86_400)
+                                    d.services = (0..<int(3)).map { _ in string() }; d.method = string(); d.distinct = int(1000)
+                                    d.samples = (0..<int(5)).map { _ in string() }
+                                }
+                                return d
                             },
                             simulated: int(2) == 0)
             if int(4) == 0 { p.score = double() }

@@ -77,7 +77,7 @@ import Testing
             set.observe(Observations(cpuUsage: cpu), at: 1000)
             _ = set.cycle(at: 1000)
         }
-        set.observe(Observations(cpuUsage: 99, authFailures: [AuthFailure(address: "192.0.2.7", count: 2)]), at: 1000)
+        set.observe(Observations(cpuUsage: 99, auth: [.failures("192.0.2.7", 2)]), at: 1000)
         let first = set.findings(at: 1000)
         #expect(first.alerts == [Alert(.cpuSpike), Alert(.bruteForce, subject: "192.0.2.7")])
         #expect(set.findings(at: 1000) == first)

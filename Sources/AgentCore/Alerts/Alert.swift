@@ -4,6 +4,13 @@ public enum AlertRule: String, Sendable, CaseIterable, Codable {
     case bruteForce = "BRUTE_FORCE"
     case shellInContainer = "SHELL_IN_CONTAINER"
     case http5xxSpike = "HTTP_5XX_SPIKE"
+    /// A successful login from a source that had reached the brute-force threshold in the
+    /// window: the brute force that worked.
+    case loginAfterFailures = "LOGIN_AFTER_FAILURES"
+    /// Many distinct invalid user names from one source (a dictionary of account names).
+    case userEnumeration = "USER_ENUMERATION"
+    /// One existing account failing from many distinct sources (a botnet sharing the work).
+    case distributedBruteForce = "DISTRIBUTED_BRUTE_FORCE"
 
     /// Severity weight; a payload's `score` is the sum over its alerts.
     public var weight: Double {
@@ -12,11 +19,15 @@ public enum AlertRule: String, Sendable, CaseIterable, Codable {
         case .bruteForce: 0.5
         case .shellInContainer: 0.6
         case .http5xxSpike: 0.25
+        case .loginAfterFailures: 0.9
+        case .userEnumeration: 0.3
+        case .distributedBruteForce: 0.5
         }
     }
 }
 
-/// One raised alert: a rule and, for per-source rules, its subject (the attacking address).
+/// One raised alert: a rule and, for per-source or per-account rules, its subject (the
+/// attacking address, or the attacked account).
 public struct Alert: Sendable, Hashable {
     public let rule: AlertRule
     public let subject: String?

@@ -1,53 +1,116 @@
-/// What one sshd / PAM auth log line means for brute-force detection.
+/// What one sshd / PAM auth log line means for the auth detectors. `AuthAttemptCounter` turns
+/// the kinds into attempts, counting each attempt once although sshd and PAM log it up to four
+/// times.
 public enum AuthEventKind: String, Sendable, Equatable {
-    /// `Failed password|keyboard-interactive/pam for [invalid user] U from A port P`, and
-    /// `Failed publickey for invalid user U ...` (one real attempt each).
+    /// `Failed <method> for [invalid user ]U from A port P ssh2[: info]`: one real attempt
+    /// (publickey, none and gssapi for a valid user are a client trying what it has, not failures).
     case failedAttempt
-    /// `Invalid user U from A`, `User U from A not allowed because ...`, `ROOT LOGIN REFUSED FROM A`:
-    /// announced before the attempt on the same connection.
+    /// `Invalid user U from A`, `User U from A not allowed because ...`: a login that cannot
+    /// succeed, announced once per connection before its attempts.
     case refusedUser
-    /// `pam_unix(sshd:auth): authentication failure; ... rhost=A` and `error: PAM: Authentication failure for U from A`:
-    /// logged for the same attempt as the `Failed ...` line that follows.
+    /// `pam_unix(sshd:auth): authentication failure; ... rhost=A`: PAM's first module refused.
+    /// Usually the echo of a `Failed` line on the same connection, but a later module may still
+    /// accept (pam_unix then pam_ldap); held until that line, a success or the connection's end
+    /// says which. With keyboard-interactive it comes from a child process whose pid no other
+    /// line shares, and is never counted (sshd's own `error: PAM:` line is).
     case pamFailure
-    /// `maximum authentication attempts exceeded ...` and `Connection closed by invalid user U A port P [preauth]`:
-    /// end of a connection; a failure only if nothing on that connection was counted yet.
+    /// One attempt refused, logged before the `Failed` line of that same attempt (if one
+    /// follows): `error: PAM: Authentication failure for U from A` (keyboard-interactive),
+    /// `ROOT LOGIN REFUSED FROM A`. Counted at once; the `Failed` line that follows is its echo.
+    case attemptRefused
+    /// A second account tried on one connection: `Disconnecting invalid user U A port P: Change
+    /// of username or service not allowed: (U,s) -> (V,s)`. Always one more failure.
+    case violation
+    /// The connection ended in failure: `maximum authentication attempts exceeded`,
+    /// `Connection closed by invalid user`, `Disconnecting ...: Too many authentication failures`,
+    /// `Received disconnect ...: 3: ... Auth fail`. A failure only if nothing on it was counted yet.
     case connectionEnd
-    /// `Accepted ... for U from A`: a success, never a failure.
+    /// `Accepted <method> for U from A port P ssh2`: a success.
     case accepted
-    /// `Connection closed by authenticating user U A port P [preauth]`: a valid user's connection
-    /// ended; never a failure by itself (key-only clients end this way too).
+    /// The connection ended without a failure of its own (`Connection closed by authenticating
+    /// user`, `Received disconnect ...: 11: ...`): settles what the connection still held.
     case disconnected
+    /// A pre-authentication close by a bare address (`Connection closed by A port P [preauth]`,
+    /// `Connection reset by A ...`, `Disconnected from A ...`): settles what the connection held;
+    /// a probe when nothing else happened on it.
+    case preauthClose
+    /// Names the connection's address and nothing more: `Connection from A port P on B port Q`,
+    /// `Failed publickey for U from A ...` (valid user), `Postponed ...`.
+    case addressSeen
+    /// A scan rather than a login (fail2ban's aggressive mode): `Did not receive identification
+    /// string`, `Bad protocol version identification`, `Unable to negotiate`, `Timeout before
+    /// authentication`, `banner exchange: ...`, `kex_exchange_identification: ...`.
+    case probe
+    /// `pam_unix(<service>:auth): authentication failure; ... rhost=A` from a service other than
+    /// sshd (vsftpd, dovecot, a web UI): one line per attempt.
+    case serviceFailure
+}
+
+/// A source address: binary key, and the text when it is a host name.
+public struct AuthSourceAddress: Sendable, Equatable {
+    public var key: AddressKey
+    /// The text of a host-name source (nil for IP addresses, which are printed from `key`).
+    public var hostName: String?
+
+    public init(key: AddressKey, hostName: String?) {
+        self.key = key
+        self.hostName = hostName
+    }
+
+    /// From address text (tests, the journal path): IP text is parsed, anything else is a host name.
+    public init(_ text: String) {
+        let bytes = Array(text.utf8)
+        if let k = AddressKey.parseIP(bytes) { self.init(key: k, hostName: nil) } else { self.init(key: .name(bytes), hostName: text) }
+    }
+
+    public var text: String { hostName ?? key.ipText ?? "" }
 }
 
 /// One parsed auth line.
 public struct AuthEvent: Sendable, Equatable {
-    public let kind: AuthEventKind
-    /// Source address in binary form: what the counters and windows key on.
-    public let key: AddressKey
-    /// The source's text when it is a host name (nil for IP addresses).
-    public let hostName: String?
+    public var kind: AuthEventKind
+    /// The address the line names; nil when it names none (`Disconnecting: Too many
+    /// authentication failures for root`), or names several that attacker-chosen text could
+    /// have put there (`candidates`). The connection's address (by pid) stands in for it.
+    public var source: AuthSourceAddress?
+    /// When the line's shape fits more than one address: every one it could be. Resolved only by
+    /// the connection's address from an unambiguous line; otherwise counted as ambiguous.
+    public var candidates: [AuthSourceAddress] = []
     /// The sshd process id, which identifies one connection; nil when the line has none.
-    public let pid: Int32?
-    public let user: String?
+    public var pid: Int32?
+    /// The account named (attacker-chosen for invalid users).
+    public var user: String?
+    /// The line says the account does not exist (`invalid user`, `illegal user`, `Invalid user`).
+    public var invalidUser = false
+    /// `password`, `keyboard-interactive/pam`, `publickey`, ... for `Failed`/`Accepted` lines.
+    public var method: String?
+    /// The PAM service of a `serviceFailure` (nil: sshd).
+    public var service: String?
+    /// Which once-per-connection line this is (`Received disconnect`, `Connection closed`,
+    /// `Disconnecting`, `maximum ... exceeded`, `Connection from`), as a bit: seeing the same one
+    /// twice on a pid means the pid now serves a new connection. 0 for lines that repeat.
+    public var once: UInt8 = 0
 
-    /// Source address as text: IPv4, IPv6 (RFC 5952, `::ffff:` mapping removed) or the host name.
-    public var address: String { hostName ?? key.ipText ?? "" }
+    public static let onceReceivedDisconnect: UInt8 = 1
+    public static let onceClosed: UInt8 = 2
+    public static let onceDisconnecting: UInt8 = 4
+    public static let onceMaxAttempts: UInt8 = 8
+    /// `Connection from A port P on B port Q` opens a connection: always a new one.
+    public static let onceOpened: UInt8 = 0x80
 
-    public init(kind: AuthEventKind, key: AddressKey, hostName: String?, pid: Int32?, user: String?) {
+    public init(kind: AuthEventKind, source: AuthSourceAddress?, pid: Int32?, user: String?) {
         self.kind = kind
-        self.key = key
-        self.hostName = hostName
+        self.source = source
         self.pid = pid
         self.user = user
     }
 
-    /// From address text (tests, the journal path): IP text is parsed, anything else is a host name.
+    /// From address text (tests): IP text is parsed, anything else is a host name.
     public init(kind: AuthEventKind, address: String, pid: Int32?, user: String?) {
-        let bytes = Array(address.utf8)
-        if let k = AddressKey.parseIP(bytes) {
-            self.init(kind: kind, key: k, hostName: nil, pid: pid, user: user)
-        } else {
-            self.init(kind: kind, key: .name(bytes), hostName: address, pid: pid, user: user)
-        }
+        self.init(kind: kind, source: AuthSourceAddress(address), pid: pid, user: user)
     }
+
+    public var key: AddressKey? { source?.key }
+    public var address: String { source?.text ?? "" }
+    public var isAmbiguous: Bool { !candidates.isEmpty }
 }

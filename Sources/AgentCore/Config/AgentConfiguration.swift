@@ -10,6 +10,12 @@ public struct AgentConfiguration: Sendable {
     public var authWindowSeconds: Int
     public var cpuSpikePct: Double
     public var failedAuthThreshold: Int
+    public var authSlowWindowSeconds: Int
+    /// 0: the long window is off.
+    public var authSlowThreshold: Int
+    public var userEnumThreshold: Int
+    public var distributedAddresses: Int
+    public var authCountProbes: Bool
     public var baselineSamples: Int
     public var simulateAttack: Bool
     public var env: DeploymentEnv

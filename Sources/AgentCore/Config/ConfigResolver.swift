@@ -153,6 +153,11 @@ public struct ConfigResolver {
             cpuSpikePct: try number(O.cpuSpikePct, what: "percent"),
             // The range's top is BruteForceDetector.maxWindowCount: 8 buckets of 255 per window.
             failedAuthThreshold: try integer(O.failedAuthThreshold, what: "failures"),
+            authSlowWindowSeconds: try integer(O.authSlowWindowSeconds, what: "seconds"),
+            authSlowThreshold: try integer(O.authSlowThreshold, what: "failures"),
+            userEnumThreshold: try integer(O.userEnumThreshold, what: "user names"),
+            distributedAddresses: try integer(O.distributedAddresses, what: "addresses"),
+            authCountProbes: try bool(O.authCountProbes),
             baselineSamples: try integer(O.baselineSamples, what: "samples"),
             simulateAttack: try bool(O.simulateAttack),
             env: try choice(O.env, DeploymentEnv.self),

@@ -77,6 +77,16 @@ public enum AgentOptions {
         "CPU percent at or above which a spike may be raised")
     public static let failedAuthThreshold = OptionSpec("failed-auth-threshold", env: "FAILED_AUTH_THRESHOLD", default: "20", range: 1...2040, value: "n",
         "Failed logins per address within the window that raise BRUTE_FORCE")
+    public static let authSlowWindowSeconds = OptionSpec("auth-slow-window-seconds", env: "AUTH_SLOW_WINDOW_SECONDS", default: "86400", range: 60...2_592_000, value: "seconds",
+        "Long window for slow brute force (attempts spaced to stay under the short window), seconds")
+    public static let authSlowThreshold = OptionSpec("auth-slow-threshold", env: "AUTH_SLOW_THRESHOLD", default: "30", range: 0...2040, value: "n",
+        "Failed logins per address within the long window that raise BRUTE_FORCE; 0 turns the long window off")
+    public static let userEnumThreshold = OptionSpec("user-enum-threshold", env: "USER_ENUM_THRESHOLD", default: "10", range: 2...1000, value: "n",
+        "Distinct invalid user names from one address within the window that raise USER_ENUMERATION")
+    public static let distributedAddresses = OptionSpec("distributed-addresses", env: "DISTRIBUTED_ADDRESSES", default: "20", range: 2...1000, value: "n",
+        "Distinct addresses failing one existing account within the window that raise DISTRIBUTED_BRUTE_FORCE")
+    public static let authCountProbes = OptionSpec("auth-count-probes", env: "AUTH_COUNT_PROBES", default: "false", value: nil,
+        "Count pre-authentication probes (scans, bad banners, no matching algorithms) as failures toward BRUTE_FORCE")
     public static let baselineSamples = OptionSpec("baseline-samples", env: "BASELINE_SAMPLES", default: "12", range: 2...10_000, value: "n",
         "CPU samples in the rolling baseline")
     public static let simulateAttack = OptionSpec("simulate-attack", env: "SIMULATE_ATTACK", default: "false", value: nil,
@@ -138,7 +148,8 @@ public enum AgentOptions {
 
     public static let all: [OptionSpec] = [
         config, serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
-        failedAuthThreshold, baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
+        failedAuthThreshold, authSlowWindowSeconds, authSlowThreshold, userEnumThreshold, distributedAddresses, authCountProbes,
+        baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
         healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authSource, authLog, dockerSocket,
         maxLogLineBytes, maxDockerEvents, maxContainers, maxPayloadBytes, shellAlertAll, http5xxMin, http5xxRatio, diskPath,
         procRoot, caFile, sendTimeout, maxBufferedPayloads, logLevel, logFormat,

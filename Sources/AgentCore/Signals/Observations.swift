@@ -5,8 +5,9 @@
 public struct Observations: Sendable, Equatable {
     /// This cycle's CPU usage, percent (nil: not sampled in this batch, or unreadable).
     public var cpuUsage: Double?
-    /// Failed logins, in arrival order, each counted once per attempt by `AuthIntake`.
-    public var authFailures: [AuthFailure] = []
+    /// Auth activity per source, in arrival order: failed attempts (each counted once by
+    /// `AuthIntake`), probes and successful logins.
+    public var auth: [AuthTally] = []
     /// `docker exec`s started in containers.
     public var execs: [ContainerExec] = []
     /// Access-log statuses per container since the previous batch.
@@ -15,37 +16,17 @@ public struct Observations: Sendable, Equatable {
     /// a new detector without a new field here. Names are the source's; the latest value wins.
     public var samples: [String: Double] = [:]
 
-    public init(cpuUsage: Double? = nil, authFailures: [AuthFailure] = [], execs: [ContainerExec] = [],
+    public init(cpuUsage: Double? = nil, auth: [AuthTally] = [], execs: [ContainerExec] = [],
                 httpStatuses: [String: HTTPStatusCounts] = [:], samples: [String: Double] = [:]) {
         self.cpuUsage = cpuUsage
-        self.authFailures = authFailures
+        self.auth = auth
         self.execs = execs
         self.httpStatuses = httpStatuses
         self.samples = samples
     }
 
     public var isEmpty: Bool {
-        cpuUsage == nil && authFailures.isEmpty && execs.isEmpty && httpStatuses.isEmpty && samples.isEmpty
-    }
-}
-
-/// `count` failed logins from one source address.
-public struct AuthFailure: Sendable, Equatable {
-    public var key: AddressKey
-    /// The text of a host-name source (nil for IP addresses, which are printed from `key`).
-    public var hostName: String?
-    public var count: Int
-
-    public init(key: AddressKey, hostName: String?, count: Int) {
-        self.key = key
-        self.hostName = hostName
-        self.count = count
-    }
-
-    /// From address text (tests, the simulator): IP text is parsed, anything else is a host name.
-    public init(address: String, count: Int = 1) {
-        let e = AuthEvent(kind: .failedAttempt, address: address, pid: nil, user: nil)
-        self.init(key: e.key, hostName: e.hostName, count: count)
+        cpuUsage == nil && auth.isEmpty && execs.isEmpty && httpStatuses.isEmpty && samples.isEmpty
     }
 }
 

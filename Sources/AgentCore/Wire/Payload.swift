@@ -163,8 +163,8 @@ public struct LogEntry: Codable, Sendable, Equatable {
     }
 }
 
-/// What an alert is about, for rules whose spec form carries no subject (`SHELL_IN_CONTAINER`,
-/// `HTTP_5XX_SPIKE`): the payload's `alerts_detail` names the container and what was seen.
+/// What an alert is about: the payload's `alerts_detail` names the container, source, account
+/// and what was seen, for every rule (the spec's `local_alerts` strings carry at most a subject).
 public struct AlertDetail: Codable, Sendable, Equatable {
     public var rule: AlertRule
     /// The container behind a shell or 5xx alert; nil in a summary entry.
@@ -172,6 +172,7 @@ public struct AlertDetail: Codable, Sendable, Equatable {
     public var image: String?
     /// The exec's command line, masked (shell alerts).
     public var command: String?
+    /// Shell alerts: the exec's user. Auth alerts: the account (logged in, or attacked).
     public var user: String?
     /// 5xx responses and all access-log responses in the interval (5xx alerts).
     public var errors: Int?
@@ -180,6 +181,27 @@ public struct AlertDetail: Codable, Sendable, Equatable {
     /// Summary entries: alerts of this rule left out of `local_alerts` to keep the payload
     /// within --max-payload-bytes.
     public var omitted: Int?
+    /// Auth alerts: the source address.
+    public var source: String?
+    /// Auth alerts: failed attempts in the window the alert judged.
+    public var failures: Int?
+    /// Auth alerts: probes from the source while it was tracked.
+    public var probes: Int?
+    /// Auth alerts: the window the alert judged, in seconds.
+    public var windowSeconds: Int?
+    /// Auth alerts: the services the failures came from (`sshd`, PAM services such as `vsftpd`).
+    public var services: [String]?
+    /// `LOGIN_AFTER_FAILURES`: how the login succeeded.
+    public var method: String?
+    /// `USER_ENUMERATION`: distinct invalid user names; `DISTRIBUTED_BRUTE_FORCE`: distinct sources.
+    public var distinct: Int?
+    /// A few of the distinct names or addresses (bounded in count and length).
+    public var samples: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case rule, container, image, command, user, errors, total, omitted, source, failures, probes
+        case windowSeconds = "window_seconds", services, method, distinct, samples
+    }
 
     public init(rule: AlertRule, container: String? = nil, image: String? = nil, command: String? = nil, user: String? = nil,
                 errors: Int? = nil, total: Int? = nil, omitted: Int? = nil) {
@@ -191,5 +213,13 @@ public struct AlertDetail: Codable, Sendable, Equatable {
         self.errors = errors
         self.total = total
         self.omitted = omitted
+    }
+
+    /// An auth alert's detail.
+    public init(auth rule: AlertRule, source: String?, failures: Int? = nil, windowSeconds: Int? = nil, user: String? = nil) {
+        self.init(rule: rule, user: user)
+        self.source = source
+        self.failures = failures
+        self.windowSeconds = windowSeconds
     }
 }

@@ -60,16 +60,25 @@ struct PayloadJSON {
         raw("]")
     }
 
+    /// Keys in sorted order, as `JSONEncoder` with `.sortedKeys` writes them.
     private mutating func detail(_ d: AlertDetail) {
         raw("{")
         if let c = d.command { raw("\"command\":"); string(c); raw(",") }
         if let c = d.container { raw("\"container\":"); string(c); raw(",") }
+        if let v = d.distinct { raw("\"distinct\":"); integer(v); raw(",") }
         if let e = d.errors { raw("\"errors\":"); integer(e); raw(",") }
+        if let v = d.failures { raw("\"failures\":"); integer(v); raw(",") }
         if let i = d.image { raw("\"image\":"); string(i); raw(",") }
+        if let v = d.method { raw("\"method\":"); string(v); raw(",") }
         if let o = d.omitted { raw("\"omitted\":"); integer(o); raw(",") }
+        if let v = d.probes { raw("\"probes\":"); integer(v); raw(",") }
         raw("\"rule\":"); string(d.rule.rawValue)
+        if let v = d.samples { raw(",\"samples\":"); array(v) { $0.string($1) } }
+        if let v = d.services { raw(",\"services\":"); array(v) { $0.string($1) } }
+        if let v = d.source { raw(",\"source\":"); string(v) }
         if let t = d.total { raw(",\"total\":"); integer(t) }
         if let u = d.user { raw(",\"user\":"); string(u) }
+        if let v = d.windowSeconds { raw(",\"window_seconds\":"); integer(v) }
         raw("}")
     }
 
