@@ -26,6 +26,17 @@ if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need[@]}"
 fi
+# fail2ban's labelled sshd logs are the detection corpus (Fail2banCorpusTests); fail2ban-regex is
+# the comparison in scripts/bench.sh auth. Its daemon must not start (it would act on this host's
+# auth log): a policy-rc.d refuses service starts during the install, unless one is there already.
+if [ ! -f /usr/lib/python3/dist-packages/fail2ban/tests/files/logs/sshd ]; then
+  log "installing fail2ban (its test corpus; the service is not started)"
+  export DEBIAN_FRONTEND=noninteractive
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then policy=/usr/sbin/policy-rc.d; printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; fi
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends fail2ban || { [ -n "$policy" ] && rm -f "$policy"; exit 1; }
+  [ -n "$policy" ] && rm -f "$policy"
+fi
 # promtool and a real Prometheus server for the /metrics exposition tests (no recommends: no exporters).
 if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   log "installing prometheus"
@@ -68,6 +79,9 @@ PIDS+=($!)
 for _ in $(seq 1 50); do [ -S /dev/log ] && break; sleep 0.2; done
 [ -S /dev/log ] || { echo "rsyslogd did not create /dev/log"; cat "$W/rsyslogd.out"; exit 1; }
 
+# An account with a known password, for the login-after-failures test.
+id matest >/dev/null 2>&1 || useradd -m -s /bin/sh matest
+echo 'matest:matest-right-pass' | chpasswd
 # sshd on 127.0.0.1:2222 with PAM and passwords, logging to AUTH.
 SSHD_PORT=${SSHD_PORT:-2222}
 ssh-keygen -q -t ed25519 -N '' -f "$W/sshd/host_ed25519"

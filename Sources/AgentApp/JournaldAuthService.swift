@@ -5,7 +5,7 @@ import AgentShipping
 import Logging
 import ServiceLifecycle
 
-/// Follows sshd entries in the systemd journal (`journalctl -o json --follow`), for
+/// Follows sshd's and PAM's entries in the systemd journal (`journalctl -o json --follow`), for
 /// distributions without an auth log file. Resumes after the cursor saved in the queue
 /// directory; the first start reads no history from before the agent started. Restarts journalctl with backoff if it exits.
 public struct JournaldAuthService: Service {
@@ -35,7 +35,10 @@ public struct JournaldAuthService: Service {
     /// Without a saved cursor, entries from the agent's start second on (`--since @start`): an
     /// entry written after the agent started but before journalctl attached is still read.
     func arguments(after cursor: String?, since start: Int64) -> [String] {
-        var args = ["-o", "json", "--follow", "--no-pager", "-t", "sshd", "-t", "sshd-session", "-t", "sshd-auth"]
+        // sshd's entries by name, or anything at the authpriv facility (10), where PAM modules of
+        // every service log (`+` joins the two match groups with OR).
+        var args = ["-o", "json", "--follow", "--no-pager", "SYSLOG_IDENTIFIER=sshd", "SYSLOG_IDENTIFIER=sshd-session",
+                    "SYSLOG_IDENTIFIER=sshd-auth", "+", "SYSLOG_FACILITY=10"]
         if let cursor { args += ["--after-cursor", cursor] } else { args += ["--since", "@\(start)"] }
         return args
     }

@@ -14,10 +14,11 @@ import AgentCore
 /// Each window is 8 buckets of window/8 seconds (so its edge is exact to one bucket), each a
 /// saturating UInt8 (up to 255 failures per bucket, 2,040 per window). Sources (IPv4, IPv6 and
 /// host names alike, by `AddressKey`) live in one `BoundedTable` of at most `maxTracked` entries
-/// (both windows, the services and probes in one 40-byte value; about 135 bytes per source with
+/// (both windows, the services and probes in one 40-byte value; about 125 bytes per source with
 /// the table's index, measured at the default cap): keyed hashing, so crafted addresses cannot
-/// collide; one bounded eviction per new source when full, of the source with the fewest
-/// failures among those the sweep looks at, so a flood of millions of one-failure addresses
+/// collide; one bounded eviction per new source when full, of a source below half the threshold
+/// (else the one with the fewest failures) among those the sweep looks at, so a flood of
+/// millions of one-failure addresses
 /// costs the same per line as a quiet day and never pushes out an address attacking in earnest.
 /// Evictions are counted in `evicted`.
 public struct BruteForceDetector: Detector {
@@ -79,10 +80,12 @@ public struct BruteForceDetector: Detector {
         guard count > 0 || probes > 0 else { return }
         let b = bucket(now), sb = slowBucket(now)
         latestBucket = max(latestBucket, b)
-        let latest = latestBucket
+        let latest = latestBucket, half = threshold / 2
         if count == 0, sources[key] == nil { return } // a probe alone does not take a slot
+        // Sources below half the threshold are equally expendable (rank 0 ends the eviction
+        // sweep at the first untouched one); above it, the fewest failures go first.
         sources.update(key, default: { SourceWindows(fast: WindowCounts(newest: b, counts: 0), slow: WindowCounts(newest: sb, counts: 0)) },
-                       rank: { $0.fast.total(at: latest) }) { w in
+                       rank: { w in let n = w.fast.total(at: latest); return n < half ? 0 : n }) { w in
             if count > 0 {
                 w.fast.add(bucket: b, count: count)
                 w.slow.add(bucket: sb, count: count)
@@ -146,7 +149,7 @@ public struct BruteForceDetector: Detector {
         guard logins.count < Self.maxLoginsPerCycle else { loginsDropped += 1; return }
         var d = AlertDetail(auth: .loginAfterFailures, source: t.source.text, failures: failures, windowSeconds: windowSeconds,
                             user: t.user.map { AlertText.bounded($0) })
-        d.method = t.method.map { AlertText.bounded($0) }
+        d.method = t.method?.rawValue
         d.services = services.names(w.services)
         logins.append(d)
     }

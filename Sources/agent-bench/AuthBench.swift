@@ -91,12 +91,65 @@ enum AuthBench {
             for i in detectors.indices { detectors[i].observe(Observations(auth: batch), at: 1_764_309_263) }
             seconds = min(seconds, QueueBench.now() - t0)
         }
+        // The same file through the first stages alone: where the time goes.
+        func best(_ pass: () -> Void) -> Double {
+            var s = Double.infinity
+            for _ in 0..<3 { let t0 = QueueBench.now(); pass(); s = min(s, QueueBench.now() - t0) }
+            return s
+        }
+        func eachLine(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+            log.withUnsafeBufferPointer { buf in
+                var start = 0
+                let base = buf.baseAddress!
+                while start < buf.count, let nl = memchr(base + start, 0x0A, buf.count - start) {
+                    let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+                    body(UnsafeBufferPointer(rebasing: buf[start..<end]))
+                    start = end + 1
+                }
+            }
+        }
+        // AGENT_BENCH_PROFILE=intake: only the intake, ten times (for perf record).
+        if getenv("AGENT_BENCH_PROFILE").map({ String(cString: $0) }) == "intake" {
+            for _ in 0..<10 {
+                var i = AuthIntake()
+                var out: [AuthTally] = []
+                eachLine { i.take(line: $0, into: &out); if out.count > 1000 { out.removeAll(keepingCapacity: true) } }
+            }
+            return
+        }
+        var parsed = 0
+        let parseOnly = best { eachLine { if AuthLogParser.parse(line: $0) != nil { parsed += 1 } } }
+        let intakeOnly = best {
+            var i = AuthIntake()
+            var out: [AuthTally] = []
+            eachLine { i.take(line: $0, into: &out); if out.count > 1000 { out.removeAll(keepingCapacity: true) } }
+        }
+        // Each detector alone on the intake's output, batch by batch as the agent feeds them.
+        var batches: [[AuthTally]] = []
+        do {
+            var i = AuthIntake()
+            var out: [AuthTally] = []
+            eachLine { i.take(line: $0, into: &out); if out.count >= 1000 { batches.append(out); out.removeAll(keepingCapacity: true) } }
+            batches.append(out)
+        }
+        var perDetector: [(String, Double)] = []
+        for (k, name) in ["brute force (both windows)", "user enumeration", "distributed brute force"].enumerated() {
+            perDetector.append((name, best {
+                var d = authDetectors()[k]
+                for b in batches { d.observe(Observations(auth: b), at: 1_764_309_263) }
+            }))
+        }
         let lines = intake.linesParsed
         var findings = Findings()
         for d in detectors { findings.add(d.findings(at: 1_764_309_263)) }
         let offenders = findings.alerts.filter { $0.rule == .bruteForce }.count
         print("auth benchmark: \(lines) lines (\(log.count >> 20) MiB), \(intake.events) sshd/PAM events, \(intake.failuresCounted) failed attempts, \(offenders) offending addresses, \(findings.alerts.count) alerts")
-        print(String(format: "  parse + count + detect:     %10.0f lines/s (%.3f s, one core, best of 3)", Double(lines) / seconds, seconds))
+        print(String(format: "  parse:                      %10.0f lines/s (%.3f s, one core, best of 3)", Double(lines) / parseOnly, parseOnly))
+        print(String(format: "  parse + count:              %10.0f lines/s (%.3f s)", Double(lines) / intakeOnly, intakeOnly))
+        print(String(format: "  parse + count + detect:     %10.0f lines/s (%.3f s, every auth detector)", Double(lines) / seconds, seconds))
+        for (name, t) in perDetector {
+            print("    " + name + String(repeating: " ", count: max(0, 27 - name.count)) + String(format: "%6.0f ns/line", t * 1e9 / Double(lines)))
+        }
         print(String(format: "  throughput:                 %10.1f MiB/s", Double(log.count) / 1_048_576 / seconds))
         print(memoryLine)
         flood()

@@ -61,7 +61,7 @@ import Testing
         let login = try #require(findings.details.first { $0.rule == .loginAfterFailures })
         #expect(login.user == "maok" && login.method == "password" && login.source == "127.0.0.1" && (login.failures ?? 0) >= 2)
         let enumeration = try #require(findings.details.first { $0.rule == .userEnumeration })
-        #expect((enumeration.distinct ?? 0) >= 10 && enumeration.samples?.count == 5 && enumeration.source == "127.0.0.1")
+        #expect((enumeration.distinct ?? 0) >= 10 && enumeration.samples?.isEmpty == false && enumeration.source == "127.0.0.1")
     }
 }
 
@@ -74,7 +74,7 @@ import Testing
         t.accepted = accepted
         t.probes = probes
         t.service = service
-        if accepted { t.method = "password" }
+        if accepted { t.method = .password }
         return t
     }
 
@@ -139,7 +139,7 @@ import Testing
         d.observe(Observations(auth: [Self.tally("192.0.2.9", failures: 1, user: "pi", invalid: true)]), at: Self.t0 + 10)
         let f = d.findings(at: Self.t0 + 10)
         #expect(f.alerts.map(\.wireValue) == ["USER_ENUMERATION:192.0.2.9"])
-        #expect(f.details.first?.distinct == 5 && f.details.first?.samples == ["admin", "oracle", "test", "guest", "pi"])
+        #expect(f.details.first?.distinct == 5 && f.details.first?.samples == ["pi"], "names from the one that reached the threshold on")
         #expect(d.findings(at: Self.t0 + 400).alerts.isEmpty, "out of the window")
         d.endCycle(at: Self.t0 + 400)
         #expect(d.tracked == 0)
@@ -154,7 +154,7 @@ import Testing
         d.observe(Observations(auth: [Self.tally("203.0.113.200", failures: 1, user: "deploy")]), at: Self.t0 + 5)
         let f = d.findings(at: Self.t0 + 5)
         #expect(f.alerts.map(\.wireValue) == ["DISTRIBUTED_BRUTE_FORCE:deploy"])
-        #expect(f.details.first?.distinct == 20 && f.details.first?.user == "deploy" && f.details.first?.samples?.count == 5)
+        #expect(f.details.first?.distinct == 20 && f.details.first?.user == "deploy" && f.details.first?.samples == ["203.0.113.200"])
         #expect(Alert.score(of: f.alerts) == 0.5)
     }
 

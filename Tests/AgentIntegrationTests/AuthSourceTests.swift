@@ -47,7 +47,7 @@ import Glibc
         // Written at once, whether or not journalctl has attached yet: it starts at the agent's
         // start time (--since @start), so entries from before it attached are read too.
         let attacker = "192.0.2.\(Int.random(in: 10...250))"
-        for i in 0..<4 { // four connections, each logged as PAM + Failed: four attempts
+        for i in 0..<3 { // three connections, each logged as PAM + Failed: three attempts
             let pid = "\(30_000 + i)"
             for msg in ["pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=\(attacker)  user=root",
                         "Failed password for root from \(attacker) port \(50_000 + i) ssh2"] {
@@ -55,9 +55,15 @@ import Glibc
                 #expect(out.isEmpty, "logger failed: \(out)")
             }
         }
+        // The fourth from another service's PAM stack, at the authpriv facility.
+        let ftp = "pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=root rhost=\(attacker)"
+        let out = try runProcess("/usr/bin/logger", ["-u", "/run/systemd/journal/dev-log", "-p", "authpriv.notice", "-t", "vsftpd", "--id=31000", ftp])
+        #expect(out.isEmpty, "logger failed: \(out)")
         try await eventually(timeout: 20, "BRUTE_FORCE:\(attacker)") {
             verifier.records().contains { $0.body.contains("BRUTE_FORCE:\(attacker)") }
         }
+        let body = verifier.records().first { $0.body.contains("BRUTE_FORCE:\(attacker)") }?.body ?? ""
+        #expect(body.contains(#""services":["sshd","vsftpd"]"#), "the detail names both services: \(body)")
         agent.signal(SIGTERM)
         #expect(await agent.waitExit(timeout: 5) == 0)
         let cursor = try String(contentsOfFile: dir + "/queue/journal-cursor", encoding: .utf8)

@@ -11,7 +11,7 @@ public struct AuthTally: Sendable, Equatable {
     public var user: String?
     public var invalidUser = false
     /// `Failed`/`Accepted` method.
-    public var method: String?
+    public var method: AuthMethod?
     /// The PAM service for a non-sshd failure (nil: sshd).
     public var service: String?
 
@@ -43,10 +43,12 @@ public struct AuthTally: Sendable, Equatable {
 /// - Lines without an address (`Disconnecting: Too many authentication failures`,
 ///   `kex_exchange_identification: ...`) wait on the connection for a line that names it.
 public struct AuthAttemptCounter: Sendable {
+    /// One connection's state: plain bits (no references), so the table copies and evicts it
+    /// without reference counting.
     struct Connection: Sendable {
-        var source: AuthSourceAddress?
-        /// The account of the held PAM failures (nil: not named).
-        var pamUser: String?
+        var key: AddressKey?
+        /// A keyed hash of the account of the held PAM failures (0: not named).
+        var pamUser: UInt64 = 0
         var pamPending: UInt8 = 0
         var credit: UInt8 = 0
         /// An attempt counted from its refusal line, whose `Failed` line may follow.
@@ -73,13 +75,13 @@ public struct AuthAttemptCounter: Sendable {
     }
 
     /// Connections tracked at most (sshd's MaxStartups keeps far fewer unauthenticated ones
-    /// open); past it one is forgotten (counted in `evicted`), ended ones first. Pids come from
+    /// open); past it one not touched lately is forgotten (counted in `evicted`). Pids come from
     /// log lines any local user can write, so the table is bounded and keyed-hashed.
     public let capacity: Int
     private(set) var connections: BoundedTable<Int32, Connection>
     public var evicted: Int { connections.evicted }
 
-    public init(capacity: Int = 16_384) {
+    public init(capacity: Int = 65_536) {
         self.capacity = capacity
         self.connections = BoundedTable(capacity: capacity)
     }
@@ -95,48 +97,64 @@ public struct AuthAttemptCounter: Sendable {
     public mutating func take(_ e: AuthEvent) -> Result {
         if e.kind == .serviceFailure { // each line is one attempt of its own service
             guard let s = e.source else { return e.isAmbiguous ? .ambiguous : .nothing }
-            return .tally(tally(e, s, failures: 1))
+            return .tally(Self.tally(e, s, failures: 1))
         }
         guard let pid = e.pid, pid != 0 else { return pidless(e) }
-        var src = e.source
-        let known = connections[pid]?.source
-        if e.isAmbiguous {
-            guard let k = known, e.candidates.contains(where: { $0.key == k.key }) else { return .ambiguous }
-            src = k
-        }
-        guard let source = src ?? known else {
-            // No address yet: wait on the connection for one.
-            guard e.kind == .refusedUser || e.kind == .connectionEnd || e.kind == .probe else { return .nothing }
-            connections.update(pid, default: { Connection() }, rank: Self.rank) { c in
-                if e.kind == .probe { c.unresolvedProbes &+= c.unresolvedProbes < 255 ? 1 : 0 } else { c.unresolvedFailures &+= c.unresolvedFailures < 255 ? 1 : 0 }
+        // One table lookup: the closure resolves the line's address against the connection's.
+        var result = Result.nothing
+        var over = false
+        connections.update(pid, default: { Connection(key: e.source?.key) }) { c in
+            var source = e.source
+            if e.isAmbiguous {
+                guard let k = c.key, let match = e.candidates.first(where: { $0.key == k }) else { result = .ambiguous; return }
+                source = match
             }
-            return .nothing
-        }
-        var out = tally(e, source, failures: 0)
-        let remove = connections.update(pid, default: { Connection(source: source) }, rank: Self.rank) { c -> Bool in
+            if source == nil, let k = c.key {
+                // A host-name connection's text is not kept: its lines name it themselves.
+                source = AuthSourceAddress(key: k, hostName: k.kind == .name ? "?" : nil)
+            }
+            guard let source else {
+                // No address yet: wait on the connection for one.
+                switch e.kind {
+                case .probe: c.unresolvedProbes = c.unresolvedProbes &+ (c.unresolvedProbes < 255 ? 1 : 0)
+                case .refusedUser, .connectionEnd: c.unresolvedFailures = c.unresolvedFailures &+ (c.unresolvedFailures < 255 ? 1 : 0)
+                default: break
+                }
+                return
+            }
             // A reused pid: a new connection (another address, or a line sshd writes once per
             // connection seen again).
-            if let s = c.source, s.key != source.key || e.once & c.once != 0 { c = Connection(source: source) }
+            if let k = c.key, k != source.key || e.once & c.once != 0 { c = Connection(key: source.key) }
+            if c.key == nil { c.key = source.key }
             c.once |= e.once
-            if c.source == nil { c.source = source }
+            var out = Counts()
             // What waited for this address.
             out.failures += Int(c.unresolvedFailures)
             if c.unresolvedProbes > 0, !c.probed { out.probes = 1; c.probed = true }
             if c.unresolvedFailures > 0 || c.unresolvedProbes > 0 { c.settled = true }
             c.unresolvedFailures = 0
             c.unresolvedProbes = 0
-            let held = c.pamUser
-            let over = Self.apply(e, to: &c, &out)
-            if out.failures > 0, out.user == nil { out.user = held } // a settled PAM failure names its account
-            return over
+            over = Self.apply(e, to: &c, &out)
+            if out.failures > 0 || out.probes > 0 || out.accepted { // only then is a tally made
+                var t = Self.tally(e, source, failures: out.failures)
+                t.probes = out.probes
+                t.accepted = out.accepted
+                result = .tally(t)
+            }
         }
-        if remove { connections.remove(pid) }
-        if out.failures == 0 && out.probes == 0 && !out.accepted { return .nothing }
-        return .tally(out)
+        if over { connections.remove(pid) }
+        return result
     }
 
     /// Applies one addressed event to its connection; true when the connection is over.
-    static func apply(_ e: AuthEvent, to c: inout Connection, _ out: inout AuthTally) -> Bool {
+    /// What one line adds, before any tally (and its strings) is made.
+    struct Counts {
+        var failures = 0
+        var probes = 0
+        var accepted = false
+    }
+
+    static func apply(_ e: AuthEvent, to c: inout Connection, _ out: inout Counts) -> Bool {
         switch e.kind {
         case .addressSeen, .serviceFailure:
             return false
@@ -155,11 +173,12 @@ public struct AuthAttemptCounter: Sendable {
             c.settled = true
             return false
         case .pamFailure:
-            if c.pamPending > 0, let held = c.pamUser, let now = e.user, held != now {
+            let now = userHash(e.user)
+            if c.pamPending > 0, c.pamUser != 0, now != 0, c.pamUser != now {
                 out.failures += settle(&c) // a failure for another account: the held one was real
             }
             c.pamPending = c.pamPending < 255 ? c.pamPending + 1 : 255
-            if let u = e.user { c.pamUser = u }
+            if now != 0 { c.pamUser = now }
             return false
         case .failedAttempt:
             if c.pamPending > 0 { c.pamPending -= 1 }
@@ -168,7 +187,8 @@ public struct AuthAttemptCounter: Sendable {
             return false
         case .accepted:
             if c.pamPending > 0 {
-                if let held = c.pamUser, let now = e.user, held != now { out.failures += settle(&c) }
+                let now = userHash(e.user)
+                if c.pamUser != 0, now != 0, c.pamUser != now { out.failures += settle(&c) }
                 c.pamPending = 0
             }
             out.accepted = true
@@ -206,21 +226,26 @@ public struct AuthAttemptCounter: Sendable {
         return n - used
     }
 
-    /// Ended connections are the first to go when the table is full.
-    static func rank(_ c: Connection) -> Int { c.ended ? 0 : 1 }
+    /// A keyed hash of an account name (0: none), so the table holds no strings.
+    static func userHash(_ user: String?) -> UInt64 {
+        guard let user else { return 0 }
+        var h = Hasher()
+        h.combine(user)
+        return UInt64(bitPattern: Int64(h.finalize())) | 1
+    }
 
     /// A line without a pid: nothing ties it to other lines, so each failure line is one.
     func pidless(_ e: AuthEvent) -> Result {
         guard let s = e.source else { return e.isAmbiguous ? .ambiguous : .nothing }
         switch e.kind {
-        case .failedAttempt, .refusedUser, .pamFailure, .attemptRefused, .violation, .connectionEnd: return .tally(tally(e, s, failures: 1))
-        case .probe: var t = tally(e, s, failures: 0); t.probes = 1; return .tally(t)
-        case .accepted: var t = tally(e, s, failures: 0); t.accepted = true; return .tally(t)
+        case .failedAttempt, .refusedUser, .pamFailure, .attemptRefused, .violation, .connectionEnd: return .tally(Self.tally(e, s, failures: 1))
+        case .probe: var t = Self.tally(e, s, failures: 0); t.probes = 1; return .tally(t)
+        case .accepted: var t = Self.tally(e, s, failures: 0); t.accepted = true; return .tally(t)
         default: return .nothing
         }
     }
 
-    func tally(_ e: AuthEvent, _ s: AuthSourceAddress, failures: Int) -> AuthTally {
+    static func tally(_ e: AuthEvent, _ s: AuthSourceAddress, failures: Int) -> AuthTally {
         var t = AuthTally(source: s)
         t.failures = failures
         t.user = e.user

@@ -46,6 +46,29 @@ public enum AuthEventKind: String, Sendable, Equatable {
     case serviceFailure
 }
 
+/// sshd's authentication methods (auth2.c's table; `unknown` is what it logs for any other
+/// name a client sends). A submethod (`keyboard-interactive/pam`) is its method.
+public enum AuthMethod: String, Sendable, Equatable {
+    case password, publickey, hostbased, none, unknown
+    case keyboardInteractive = "keyboard-interactive"
+    case gssapiWithMic = "gssapi-with-mic"
+    case gssapiKeyex = "gssapi-keyex"
+
+    /// From the bytes of a log line, without making a String.
+    init?(_ b: UnsafeBufferPointer<UInt8>) {
+        let n = ByteSearch.index(of: UInt8(ascii: "/"), in: b).map { UnsafeBufferPointer(rebasing: b[..<$0]) } ?? b
+        if ByteSearch.equals(n, "password") { self = .password }
+        else if ByteSearch.equals(n, "keyboard-interactive") { self = .keyboardInteractive }
+        else if ByteSearch.equals(n, "publickey") { self = .publickey }
+        else if ByteSearch.equals(n, "hostbased") { self = .hostbased }
+        else if ByteSearch.equals(n, "none") { self = .none }
+        else if ByteSearch.equals(n, "unknown") { self = .unknown }
+        else if ByteSearch.equals(n, "gssapi-with-mic") { self = .gssapiWithMic }
+        else if ByteSearch.equals(n, "gssapi-keyex") { self = .gssapiKeyex }
+        else { return nil }
+    }
+}
+
 /// A source address: binary key, and the text when it is a host name.
 public struct AuthSourceAddress: Sendable, Equatable {
     public var key: AddressKey
@@ -82,8 +105,8 @@ public struct AuthEvent: Sendable, Equatable {
     public var user: String?
     /// The line says the account does not exist (`invalid user`, `illegal user`, `Invalid user`).
     public var invalidUser = false
-    /// `password`, `keyboard-interactive/pam`, `publickey`, ... for `Failed`/`Accepted` lines.
-    public var method: String?
+    /// The method of `Failed`/`Accepted` lines.
+    public var method: AuthMethod?
     /// The PAM service of a `serviceFailure` (nil: sshd).
     public var service: String?
     /// Which once-per-connection line this is (`Received disconnect`, `Connection closed`,

@@ -131,7 +131,9 @@ enum AuthFields {
     }
 
     static func locate(_ m: Bytes, from start: Int, marker: StaticString = " from ", tail: Tail) -> Located {
-        var found: [(AuthSourceAddress, Int)] = []
+        // The first fit lives in locals: only a second one (crafted text) allocates.
+        var first: (AuthSourceAddress, Int)?
+        var more: [AuthSourceAddress] = []
         var best = 0
         var i = start
         let k = marker.utf8CodeUnitCount
@@ -144,15 +146,15 @@ enum AuthFields {
             var end = e
             if tail.contains(.disconnectCode), e > a, m[e - 1] == UInt8(ascii: ":") { end = e - 1 }
             guard let strength = tailStrength(m, from: end, tail), strength >= best, let addr = address(m, a..<end) else { continue }
-            if strength > best { found.removeAll(); best = strength }
-            found.append((addr, f))
-            if found.count > 4 { break }
+            if strength > best || first == nil {
+                first = (addr, f); more.removeAll(); best = strength
+            } else {
+                more.append(addr)
+                if more.count > 4 { break }
+            }
         }
-        switch found.count {
-        case 0: return .none
-        case 1: return .one(found[0].0, userEnd: found[0].1)
-        default: return .many(found.map(\.0))
-        }
+        guard let first else { return .none }
+        return more.isEmpty ? .one(first.0, userEnd: first.1) : .many([first.0] + more)
     }
 
     static func string(_ m: Bytes, _ r: Range<Int>) -> String? {

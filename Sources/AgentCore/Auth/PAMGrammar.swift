@@ -24,6 +24,7 @@ enum PAMGrammar {
 
     static func unixFailure(_ m: Bytes, pid: Int32?, service: String?) -> AuthEvent? {
         var found: [(AuthSourceAddress, Int)] = []
+        var first: (AuthSourceAddress, Int)?
         var i = 0
         while let r = ByteSearch.find(" rhost=", in: m, from: i), found.count < 5 {
             i = r + 1
@@ -32,17 +33,17 @@ enum PAMGrammar {
             var u = e
             if u < m.count, ByteSearch.hasPrefix(Bytes(rebasing: m[u...]), "  user=") { u += 1 }
             guard u == m.count || u == m.count - 1 && m[u] == 0x20 || ByteSearch.hasPrefix(Bytes(rebasing: m[u...]), " user=") else { continue }
-            found.append((addr, u))
+            if first == nil { first = (addr, u) } else { found.append((addr, u)) } // a second fit is crafted text
         }
-        guard !found.isEmpty else { return nil } // no rhost: a local login
+        guard let first else { return nil } // no rhost: a local login
         var e = AuthEvent(kind: service == nil ? .pamFailure : .serviceFailure, source: nil, pid: pid, user: nil)
         e.service = service
-        if found.count > 1 {
-            e.candidates = found.map(\.0)
+        if !found.isEmpty {
+            e.candidates = [first.0] + found.map(\.0)
             return e
         }
-        e.source = found[0].0
-        let u = found[0].1
+        e.source = first.0
+        let u = first.1
         if u + 6 < m.count { e.user = F.string(m, (u + 6)..<m.count) } // ` user=` and the rest
         else if let ru = ByteSearch.find(" ruser=", in: m), ru + 7 < m.count, m[ru + 7] != 0x20 {
             e.user = F.string(m, (ru + 7)..<F.wordEnd(m, from: ru + 7)) // sshd sets PAM_RUSER to the login name

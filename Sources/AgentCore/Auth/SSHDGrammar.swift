@@ -154,14 +154,14 @@ enum SSHDGrammar {
         var userStart = f + 5
         let invalid = !success && ByteSearch.hasPrefix(Bytes(rebasing: m[userStart...]), "invalid user ")
         if invalid { userStart += 13 }
-        let method = Bytes(rebasing: m[methodRange])
+        guard let method = AuthMethod(Bytes(rebasing: m[methodRange])) else { return nil }
         // A client tries the keys and methods it has; for an existing account those attempts are
         // not failures (OpenSSH logs them only at VERBOSE, except the last few before MaxAuthTries).
-        let probing = ByteSearch.equals(method, "publickey") || ByteSearch.equals(method, "none") || ByteSearch.hasPrefix(method, "gssapi")
+        let probing = method == .publickey || method == .none || method == .gssapiWithMic || method == .gssapiKeyex
         let kind: AuthEventKind = success ? .accepted : (probing && !invalid ? .addressSeen : .failedAttempt)
         var e = userFrom(m, start: userStart, tail: [.port, .proto, .info], kind: kind, pid: pid)
         e?.invalidUser = invalid
-        e?.method = F.string(m, methodRange)
+        e?.method = method
         return e
     }
 

@@ -81,9 +81,9 @@ public enum AgentOptions {
         "Long window for slow brute force (attempts spaced to stay under the short window), seconds")
     public static let authSlowThreshold = OptionSpec("auth-slow-threshold", env: "AUTH_SLOW_THRESHOLD", default: "30", range: 0...2040, value: "n",
         "Failed logins per address within the long window that raise BRUTE_FORCE; 0 turns the long window off")
-    public static let userEnumThreshold = OptionSpec("user-enum-threshold", env: "USER_ENUM_THRESHOLD", default: "10", range: 2...1000, value: "n",
+    public static let userEnumThreshold = OptionSpec("user-enum-threshold", env: "USER_ENUM_THRESHOLD", default: "10", range: 2...32, value: "n",
         "Distinct invalid user names from one address within the window that raise USER_ENUMERATION")
-    public static let distributedAddresses = OptionSpec("distributed-addresses", env: "DISTRIBUTED_ADDRESSES", default: "20", range: 2...1000, value: "n",
+    public static let distributedAddresses = OptionSpec("distributed-addresses", env: "DISTRIBUTED_ADDRESSES", default: "20", range: 2...32, value: "n",
         "Distinct addresses failing one existing account within the window that raise DISTRIBUTED_BRUTE_FORCE")
     public static let authCountProbes = OptionSpec("auth-count-probes", env: "AUTH_COUNT_PROBES", default: "false", value: nil,
         "Count pre-authentication probes (scans, bad banners, no matching algorithms) as failures toward BRUTE_FORCE")
