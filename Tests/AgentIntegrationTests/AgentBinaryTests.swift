@@ -212,8 +212,10 @@ import Glibc
         for r in verifier.records() {
             let p = try PayloadCoding.decode(Array(r.body.utf8))
             #expect(p.simulated == true && r.body.contains(#""simulated":true"#))
-            #expect(Set(p.localAlerts) == ["CPU_SPIKE", "BRUTE_FORCE:203.0.113.66", "SHELL_IN_CONTAINER"])
-            #expect(p.score == 1.5)
+            #expect(Set(p.localAlerts) == ["CPU_SPIKE", "BRUTE_FORCE:203.0.113.66", "SHELL_IN_CONTAINER", "LOGIN_AFTER_FAILURES:203.0.113.66",
+                                           "USER_ENUMERATION:203.0.113.66", "DISTRIBUTED_BRUTE_FORCE:deploy"])
+            #expect(p.score == 3.2)
+            #expect(Set(p.alertsDetail.map(\.rule)).isSuperset(of: [.bruteForce, .loginAfterFailures, .userEnumeration, .distributedBruteForce]))
         }
     }
 
