@@ -111,6 +111,19 @@ import Testing
         #expect(ok == 0 && noPid == 1)
     }
 
+    /// A connection closed before authentication with nothing on it is a probe; one that tried
+    /// keys for an existing account is not, and neither is ever a failure.
+    @Test func bareCloseIsAProbeOnlyWhenNothingHappened() {
+        var c = AuthAttemptCounter()
+        func take(_ line: String) -> AuthAttemptCounter.Result { c.take(AuthLogParser.parse(line: line)!) }
+        let scan = take("Nov 28 09:16:05 srv sshd[1]: Connection closed by 192.0.2.5 port 4000 [preauth]")
+        _ = take("Nov 28 09:16:05 srv sshd[2]: Failed publickey for git from 192.0.2.6 port 4001 ssh2: RSA SHA256:abc")
+        let keys = take("Nov 28 09:16:05 srv sshd[2]: Connection closed by 192.0.2.6 port 4001 [preauth]")
+        guard case .tally(let t) = scan else { Issue.record("no probe: \(scan)"); return }
+        #expect(t.probes == 1 && t.failures == 0 && t.source.text == "192.0.2.5")
+        #expect(keys == .nothing)
+    }
+
     @Test func trackedConnectionsAreBounded() {
         var c = AuthAttemptCounter(capacity: 100)
         for pid in 1...10_000 { _ = c.failures(for: ev(.pamFailure, Int32(pid))) }

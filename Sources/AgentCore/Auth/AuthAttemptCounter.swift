@@ -156,7 +156,12 @@ public struct AuthAttemptCounter: Sendable {
 
     static func apply(_ e: AuthEvent, to c: inout Connection, _ out: inout Counts) -> Bool {
         switch e.kind {
-        case .addressSeen, .serviceFailure:
+        case .addressSeen:
+            // `Failed publickey` for an existing account: an authentication attempt, so the
+            // close that follows is not a scanner's.
+            if e.method != nil { c.settled = true }
+            return false
+        case .serviceFailure:
             return false
         case .refusedUser:
             if c.credit == 0 && !c.ended { out.failures += 1; c.credit = 1 }
