@@ -65,6 +65,20 @@ import Testing
         #expect(e?.kind == .failedAttempt && e?.pid == pid && e?.address == "127.0.0.1")
     }
 
+    /// PAM failures with a remote host count from any service; local ones (su, sudo: no rhost) do not.
+    @Test func pamFailuresOfOtherServices() throws {
+        let ftp = try #require(AuthLogParser.parse(line: "Nov 30 09:10:27 h vsftpd[812]: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=anna rhost=192.0.2.40  user=anna"))
+        #expect(ftp.kind == .serviceFailure && ftp.service == "vsftpd" && ftp.address == "192.0.2.40" && ftp.user == "anna")
+        let imap = try #require(AuthLogParser.parse(line: "2026-11-30T09:10:27.1+00:00 h dovecot[9]: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=bob rhost=2001:db8::9"))
+        #expect(imap.kind == .serviceFailure && imap.service == "dovecot" && imap.address == "2001:db8::9")
+        #expect(AuthLogParser.parse(line: "Nov 30 09:10:27 h su[77]: pam_unix(su:auth): authentication failure; logname=anna uid=1000 euid=0 tty=/dev/pts/0 ruser=anna rhost=  user=root") == nil)
+        #expect(AuthLogParser.parse(line: "Nov 30 09:10:27 h sudo[78]: pam_unix(sudo:auth): authentication failure; logname=anna uid=1000 euid=0 tty=/dev/pts/0 ruser=anna rhost=  user=anna") == nil)
+        // A ruser holding ` rhost=` makes the line ambiguous, never the injected address.
+        let crafted = try #require(AuthLogParser.parse(line: "Nov 30 09:10:27 h vsftpd[1]: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=x rhost=10.6.6.6 rhost=192.0.2.41"))
+        #expect(crafted.isAmbiguous || crafted.address == "192.0.2.41")
+        #expect(crafted.address != "10.6.6.6")
+    }
+
     @Test func otherProgramsAndMalformedPrefixesAreIgnored() {
         for line in ["Nov 28 05:54:11 vm probetest: Failed password for x from 1.2.3.4 port 1 ssh2",
                      "Nov 28 05:54:16 vm useradd[11699]: new user: name=probeuser",
