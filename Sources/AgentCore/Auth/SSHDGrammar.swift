@@ -28,6 +28,10 @@
 /// | `banner exchange: Connection from %s port %d: %s` (sshd.c) | 8.x | probe |
 /// | `error: kex_exchange_identification: ...`, `fatal: Read from socket failed: Connection reset by peer` (no address) | 8.x | probe (address from the connection) |
 ///
+/// The "since" column is where each form is known to appear (OpenSSH's history and the notes in
+/// fail2ban's filter), not a release-by-release audit; the parser accepts each form whatever the
+/// version.
+///
 /// Every address is the field the format string puts there: attacker-chosen text (user names,
 /// `ruser`, hostbased client user and host, key comments and certificate ids in the info
 /// trailer, protocol identification strings) can hold ` from 10.0.0.1 port 22 ssh2` and so look
