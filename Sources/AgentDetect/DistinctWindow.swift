@@ -90,11 +90,3 @@ struct DistinctWindow<Key: Hashable & Sendable>: Sendable {
         for key in gone { samples[key] = nil }
     }
 }
-
-/// A keyed 64-bit hash of text (Swift's `Hasher`, seeded per process): items are compared by
-/// its top 32 bits, so crafted names cannot be made to collide.
-func keyedHash(_ s: String) -> UInt64 {
-    var h = Hasher()
-    h.combine(s)
-    return UInt64(bitPattern: Int64(h.finalize()))
-}

@@ -20,7 +20,7 @@ public struct UserEnumerationDetector: Detector {
     public mutating func observe(_ batch: Observations, at now: Int64) {
         for t in batch.auth where t.invalidUser && t.failures > 0 {
             let user = t.user ?? ""
-            window.record(t.source.key, item: keyedHash(user), sample: user, at: now)
+            window.record(t.source.key, item: KeyedHash.of(user), sample: user, at: now)
             if t.source.key.kind == .name { names[t.source.key] = t.source.hostName }
         }
     }

@@ -146,7 +146,6 @@ public struct AuthAttemptCounter: Sendable {
         return result
     }
 
-    /// Applies one addressed event to its connection; true when the connection is over.
     /// What one line adds, before any tally (and its strings) is made.
     struct Counts {
         var failures = 0
@@ -154,6 +153,7 @@ public struct AuthAttemptCounter: Sendable {
         var accepted = false
     }
 
+    /// Applies one addressed event to its connection; true when the connection is over.
     static func apply(_ e: AuthEvent, to c: inout Connection, _ out: inout Counts) -> Bool {
         switch e.kind {
         case .addressSeen:
@@ -234,9 +234,7 @@ public struct AuthAttemptCounter: Sendable {
     /// A keyed hash of an account name (0: none), so the table holds no strings.
     static func userHash(_ user: String?) -> UInt64 {
         guard let user else { return 0 }
-        var h = Hasher()
-        h.combine(user)
-        return UInt64(bitPattern: Int64(h.finalize())) | 1
+        return KeyedHash.of(user) | 1
     }
 
     /// A line without a pid: nothing ties it to other lines, so each failure line is one.

@@ -42,8 +42,9 @@ enum SSHDGrammar {
     typealias F = AuthFields
 
     static func parse(_ m0: Bytes, pid: Int32?) -> AuthEvent? {
-        var m = F.stripPreauth(F.trimTrailingSpaces(m0))
-        let preauth = m.count < F.trimTrailingSpaces(m0).count
+        let trimmed = F.trimTrailingSpaces(m0)
+        var m = F.stripPreauth(trimmed)
+        let preauth = m.count < trimmed.count
         // sshd prefixes `error: ` / `fatal: ` to messages of those levels, but not to those its
         // privilege-separated child forwards to the monitor: both forms exist for one message.
         if ByteSearch.hasPrefix(m, "error: ") || ByteSearch.hasPrefix(m, "fatal: ") { m = Bytes(rebasing: m[7...]) }
