@@ -86,6 +86,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         var findings = detectors.cycle(at: time.wall)
         findings.add(raised) // each alert once per payload
         let detectSeconds = Self.seconds(ContinuousClock.now - detectStarted)
+        let detectorCounters = detectors.counters()
         if !findings.alerts.isEmpty {
             logger.notice("alerts raised", metadata: ["alerts": "\(findings.alerts.map(\.wireValue))", "simulated": "\(simulated)"])
             for d in findings.details {
@@ -104,6 +105,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
             $0.payloadsBuilt += 1
             $0.lastScore = payload.score
             $0.detectorsDurationSeconds = detectSeconds
+            $0.detectorCounters = detectorCounters
             for r in reports {
                 var source = $0.sources[r.name] ?? SourceStatus()
                 source.lastDurationSeconds = r.seconds

@@ -68,6 +68,13 @@ public struct BruteForceDetector: Detector {
     public var tracked: Int { sources.count }
     public var evicted: Int { sources.evicted }
 
+    public var counters: [SourceCounter] {
+        [SourceCounter("monitoring_agent_auth_sources_evicted_total",
+                       "Sources the brute-force windows forgot at their tracking cap (the least active first)", evicted),
+         SourceCounter("monitoring_agent_auth_logins_after_failures_dropped_total",
+                       "LOGIN_AFTER_FAILURES alerts past the per-cycle cap, not raised", loginsDropped)]
+    }
+
     /// Records `count` failures from `address` (text: IPv4, IPv6 or a host name) at `now`.
     public mutating func record(address: String, at now: Int64, count: Int = 1) {
         let s = AuthSourceAddress(address)
@@ -131,13 +138,16 @@ public struct BruteForceDetector: Detector {
     }
 
     public mutating func observe(_ batch: Observations, at now: Int64) {
-        for t in batch.auth {
-            let failures = t.failures + (countProbes ? t.probes : 0)
-            if failures > 0 || t.probes > 0 {
-                record(t.source.key, hostName: t.source.hostName, at: now, count: failures,
-                       service: failures > 0 ? services.bit(for: t.service) : 0, probes: t.probes)
+        // By index: a tally is read in place, not copied (with its strings) for every line.
+        let auth = batch.auth
+        for i in auth.indices {
+            let probes = auth[i].probes
+            let failures = auth[i].failures + (countProbes ? probes : 0)
+            if failures > 0 || probes > 0 {
+                record(auth[i].source.key, hostName: auth[i].source.hostName, at: now, count: failures,
+                       service: failures > 0 ? services.bit(for: auth[i].service) : 0, probes: probes)
             }
-            if t.accepted { login(t, at: now) }
+            if auth[i].accepted { login(auth[i], at: now) }
         }
     }
 

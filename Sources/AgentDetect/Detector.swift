@@ -15,6 +15,12 @@ public protocol Detector: Sendable {
     func findings(at now: Int64) -> Findings
     /// Closes the cycle whose findings were just taken.
     mutating func endCycle(at now: Int64)
+    /// What it had to drop or forget to stay bounded (totals since start), for /metrics.
+    var counters: [SourceCounter] { get }
+}
+
+extension Detector {
+    public var counters: [SourceCounter] { [] }
 }
 
 /// The detectors of one agent (or of the attack simulator) behind one lock: sources feed them
@@ -45,6 +51,11 @@ public final class DetectorSet: Sendable {
             for i in ds.indices { ds[i].endCycle(at: now) }
             return f
         }
+    }
+
+    /// Every detector's counters.
+    public func counters() -> [SourceCounter] {
+        detectors.withLock { ds in ds.flatMap(\.counters) }
     }
 
     private static func merged(_ ds: [any Detector], at now: Int64) -> Findings {

@@ -12,7 +12,7 @@ import AgentCore
 ///   it up), each a 32-bit keyed hash and the second it was last seen, inline: an entry is 265
 ///   plain bytes (no allocation, no reference counting, however the table churns);
 /// - up to `sampleCount` sample texts per key, kept only from the moment it reaches the limit.
-struct DistinctWindow<Key: Hashable & Sendable>: Sendable {
+struct DistinctWindow<Key: TableKey>: Sendable {
     static var maxLimit: Int { 32 }
     static var sampleCount: Int { 5 }
 
@@ -43,9 +43,11 @@ struct DistinctWindow<Key: Hashable & Sendable>: Sendable {
         let limit = limit
         let hash = item >> 32, seen = UInt64(UInt32(truncatingIfNeeded: max(0, now)))
         var reached = false
+        var goneWithSamples: Key?
         // Keys below half the limit are all equally expendable (rank 0 ends an eviction sweep at the
         // first untouched one); above it, the fewest items go first.
-        table.update(key, default: { Entry() }, rank: { Int($0.count) * 2 < limit ? 0 : Int($0.count) }) { e in
+        table.update(key, default: { Entry() }, rank: { Int($0.count) * 2 < limit ? 0 : Int($0.count) },
+                     evicting: { k, e in if e.sampled > 0 { goneWithSamples = k } }) { e in
             // One pass: the item itself, or the slot seen longest ago (an expired item is always
             // among the oldest, so nothing is pruned here; `offenders` counts only the window).
             var oldest = 0
@@ -61,7 +63,7 @@ struct DistinctWindow<Key: Hashable & Sendable>: Sendable {
             }
             if Int(e.count) >= limit, Int(e.sampled) < Self.sampleCount { reached = true; e.sampled += 1 }
         }
-        if let gone = table.lastEvicted { samples[gone] = nil }
+        if let gone = goneWithSamples { samples[gone] = nil }
         if reached { samples[key, default: []].append(AlertText.bounded(sample())) }
     }
 

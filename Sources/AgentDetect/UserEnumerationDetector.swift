@@ -17,11 +17,19 @@ public struct UserEnumerationDetector: Detector {
     public var tracked: Int { window.count }
     public var evicted: Int { window.evicted }
 
+    public var counters: [SourceCounter] {
+        [SourceCounter("monitoring_agent_user_enumeration_sources_evicted_total",
+                       "Sources user enumeration forgot at its tracking cap", evicted)]
+    }
+
     public mutating func observe(_ batch: Observations, at now: Int64) {
-        for t in batch.auth where t.invalidUser && t.failures > 0 {
-            let user = t.user ?? ""
-            window.record(t.source.key, item: KeyedHash.of(user), sample: user, at: now)
-            if t.source.key.kind == .name { names[t.source.key] = t.source.hostName }
+        // By index: a tally is read in place, not copied (with its strings) for every line.
+        let auth = batch.auth
+        for i in auth.indices where auth[i].invalidUser && auth[i].failures > 0 {
+            let user = auth[i].user ?? ""
+            let key = auth[i].source.key
+            window.record(key, item: KeyedHash.of(user), sample: user, at: now)
+            if key.kind == .name { names[key] = auth[i].source.hostName }
         }
     }
 
@@ -61,13 +69,20 @@ public struct DistributedBruteForceDetector: Detector {
     }
 
     public var tracked: Int { window.count }
+    public var evicted: Int { window.evicted }
+
+    public var counters: [SourceCounter] {
+        [SourceCounter("monitoring_agent_distributed_accounts_evicted_total",
+                       "Accounts distributed brute force forgot at its tracking cap", evicted)]
+    }
 
     public mutating func observe(_ batch: Observations, at now: Int64) {
-        for t in batch.auth where !t.invalidUser && t.failures > 0 && t.service == nil {
-            guard let user = t.user, !user.isEmpty else { continue }
+        let auth = batch.auth
+        for i in auth.indices where !auth[i].invalidUser && auth[i].failures > 0 && auth[i].service == nil {
+            guard let user = auth[i].user, !user.isEmpty else { continue }
             var h = Hasher()
-            h.combine(t.source.key)
-            window.record(AlertText.bounded(user), item: UInt64(bitPattern: Int64(h.finalize())), sample: t.source.text, at: now)
+            h.combine(auth[i].source.key)
+            window.record(AlertText.bounded(user), item: UInt64(bitPattern: Int64(h.finalize())), sample: auth[i].source.text, at: now)
         }
     }
 

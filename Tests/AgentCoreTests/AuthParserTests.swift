@@ -215,6 +215,40 @@ import Testing
         #expect(table.evicted == 0)
     }
 
+    /// A key whose hash is one of four values: long probe runs, so removals and evictions must
+    /// shift entries back correctly or later lookups miss. Checked against a Dictionary model at
+    /// every step, through growth, removal and eviction at capacity.
+    struct Clash: TableKey {
+        let id: Int
+        func hash(into h: inout Hasher) { h.combine(id & 3) }
+    }
+
+    @Test func collidingKeysStayReachableThroughRemovalAndEviction() {
+        var table = BoundedTable<Clash, Int>(capacity: 300)
+        var model: [Clash: Int] = [:]
+        var rng = SplitMix64(seed: 7)
+        for step in 0..<20_000 {
+            let k = Clash(id: Int(rng.next() % 600))
+            if model[k] != nil, rng.next() % 3 == 0 {
+                #expect(table.remove(k) == model[k])
+                model[k] = nil
+            } else {
+                table.update(k, default: { 0 }) { $0 = step }
+                model[k] = step
+                if let gone = table.lastEvicted { model[gone] = nil }
+            }
+            if step % 97 == 0 {
+                #expect(table.count == model.count)
+                for (key, value) in model { #expect(table[key] == value) }
+            }
+        }
+        #expect(table.evicted > 0 && table.count == 300)
+        #expect(table.bucketCount <= 1_024, "the index is at most half full, rounded up to a power of two")
+        table.removeAll { key, _ in key.id % 2 == 0 }
+        for (key, value) in model where key.id % 2 == 1 { #expect(table[key] == value) }
+        #expect(table.count == model.keys.filter { $0.id % 2 == 1 }.count)
+    }
+
     /// Full: each insert evicts exactly one entry, the lowest rank first, and a recently
     /// touched entry survives a sweep (second chance).
     @Test func evictsOnePerInsertLowestRankThenUntouched() {

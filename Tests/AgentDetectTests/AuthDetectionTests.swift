@@ -94,6 +94,18 @@ import Testing
         #expect(!d.findings(at: Self.t0 + 400).alerts.contains { $0.rule == .loginAfterFailures })
     }
 
+    /// Past the per-cycle cap, logins after failures are dropped and the drop is exported.
+    @Test func loginsPastTheCycleCapAreCountedInMetrics() {
+        var d = BruteForceDetector(threshold: 1, windowSeconds: 300)
+        let n = BruteForceDetector.maxLoginsPerCycle + 44
+        let sources = (0..<n).map { "10.9.\($0 >> 8).\($0 & 255)" }
+        d.observe(Observations(auth: sources.map { Self.tally($0, failures: 1) }), at: Self.t0)
+        d.observe(Observations(auth: sources.map { Self.tally($0, user: "deploy", accepted: true) }), at: Self.t0 + 1)
+        #expect(d.findings(at: Self.t0 + 1).alerts.filter { $0.rule == .loginAfterFailures }.count == BruteForceDetector.maxLoginsPerCycle)
+        let set = DetectorSet([d])
+        #expect(set.counters().first { $0.name == "monitoring_agent_auth_logins_after_failures_dropped_total" }?.value == 44)
+    }
+
     @Test func slowBruteForceIsCaughtByTheLongWindowOnly() {
         var d = BruteForceDetector(threshold: 5, windowSeconds: 60, slowThreshold: 30, slowWindowSeconds: 86_400)
         // One failure every 10 minutes for 6 hours: never 5 in a minute, 36 in a day.
@@ -158,6 +170,18 @@ import Testing
         #expect(Alert.score(of: f.alerts) == 0.5)
     }
 
+    /// Samples leave with their key: 5,000 keys each reaching the limit (so each takes a sample)
+    /// through a table of 100 keep at most 100 keys' samples, the keys still in the table.
+    @Test func evictedKeysTakeTheirSamplesWithThem() {
+        var w = DistinctWindow<AddressKey>(limit: 2, windowSeconds: 300, maxKeys: 100)
+        for n in 0..<5_000 {
+            let key = AddressKey.ipv4(UInt32(0x0A00_0000 + n))
+            for item in 0..<2 { w.record(key, item: UInt64(item + 1) << 32, sample: "u\(item)", at: Self.t0) }
+        }
+        #expect(w.count == 100 && w.evicted == 4_900)
+        #expect(w.samples.count == 100 && w.samples.keys.allSatisfy { w.table[$0] != nil })
+    }
+
     /// 200,000 attacking addresses and user names against caps of 1,000: every table stays at its
     /// cap (the cost per line does not depend on the flood's size; the benchmark runs millions).
     @Test func memoryStaysBoundedUnderFloodsOfAddressesAndNames() {
@@ -174,7 +198,13 @@ import Testing
             brute.observe(batch, at: Self.t0)
         }
         #expect(enumeration.tracked <= 1000 && enumeration.evicted > 0)
-        #expect(distributed.tracked <= 1000)
+        #expect(distributed.tracked <= 1000 && distributed.evicted > 0)
         #expect(brute.tracked <= 1000)
+        // What they forgot is in /metrics (the detector set's counters).
+        let counters = DetectorSet([brute, enumeration, distributed]).counters()
+        func value(_ name: String) -> Int? { counters.first { $0.name == name }?.value }
+        #expect(value("monitoring_agent_auth_sources_evicted_total") == brute.evicted && brute.evicted == 199_000)
+        #expect(value("monitoring_agent_user_enumeration_sources_evicted_total") == enumeration.evicted)
+        #expect(value("monitoring_agent_distributed_accounts_evicted_total") == distributed.evicted)
     }
 }

@@ -203,6 +203,12 @@ import Glibc
         // Loose on purpose (a loaded 2-core machine stretches everything); a table that stalls
         // the cycle takes minutes. The precise figures are in docs/BENCHMARKS.md.
         #expect(longestGap < 20, "longest time without a payload during the flood: \(longestGap) s")
+        // What the tables forgot at their caps is counted in /metrics, not silent.
+        try await eventuallyAsync(timeout: 10, "evictions exported") {
+            let text = (try? await httpGet("http://127.0.0.1:\(health)/metrics?format=prometheus").body) ?? ""
+            let line = text.split(separator: "\n").first { $0.hasPrefix("monitoring_agent_auth_sources_evicted_total ") }
+            return (line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0) > 100_000
+        }
         try await eventuallyAsync(timeout: 10, "the real attacker in the flood is caught") {
             (try? await httpGet("http://127.0.0.1:\(health)/metrics?format=json").body)?.contains("BRUTE_FORCE:198.51.100.77") == true
         }

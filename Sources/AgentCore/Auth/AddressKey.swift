@@ -202,3 +202,11 @@ public struct AddressKey: Hashable, Sendable {
         }
     }
 }
+
+extension AddressKey: TableKey {
+    @inlinable
+    public func tableHash(_ seed: TableSeed) -> UInt32 {
+        seed.hash(UInt32(truncatingIfNeeded: lo), UInt32(truncatingIfNeeded: lo >> 32),
+                  UInt32(truncatingIfNeeded: hi), UInt32(truncatingIfNeeded: hi >> 32), UInt32(kind.rawValue))
+    }
+}

@@ -74,14 +74,17 @@ public struct AuthAttemptCounter: Sendable {
         case tally(AuthTally)
     }
 
-    /// Connections tracked at most (sshd's MaxStartups keeps far fewer unauthenticated ones
-    /// open); past it one not touched lately is forgotten (counted in `evicted`). Pids come from
-    /// log lines any local user can write, so the table is bounded and keyed-hashed.
+    /// Connections tracked at most: 80 times sshd's default MaxStartups (100 unauthenticated
+    /// connections at once); a connection leaves the table when it logs in or ends, so only
+    /// connections still authenticating (or whose end line was never written) stay. Past it one
+    /// not touched lately is forgotten (counted in `evicted`). Pids come from log lines any local
+    /// user can write, so the table is bounded and keyed-hashed; at this size it stays in cache.
+    public static let defaultCapacity = 8_192
     public let capacity: Int
     private(set) var connections: BoundedTable<Int32, Connection>
     public var evicted: Int { connections.evicted }
 
-    public init(capacity: Int = 65_536) {
+    public init(capacity: Int = AuthAttemptCounter.defaultCapacity) {
         self.capacity = capacity
         self.connections = BoundedTable(capacity: capacity)
     }

@@ -57,6 +57,8 @@ public struct AuthIntake: Sendable {
          SourceCounter("monitoring_agent_auth_failures_total", "Failed login attempts counted", failuresCounted),
          SourceCounter("monitoring_agent_auth_probes_total", "Pre-authentication probes counted (scans, bad banners, no matching algorithms)", probesCounted),
          SourceCounter("monitoring_agent_auth_logins_total", "Successful logins seen", logins),
-         SourceCounter("monitoring_agent_auth_lines_ambiguous_total", "Auth lines whose address attacker-chosen text made ambiguous, not counted", ambiguous)]
+         SourceCounter("monitoring_agent_auth_lines_ambiguous_total", "Auth lines whose address attacker-chosen text made ambiguous, not counted", ambiguous),
+         SourceCounter("monitoring_agent_auth_connections_evicted_total",
+                       "sshd connections forgotten at the connection table's cap before they ended", counter.evicted)]
     }
 }

@@ -9,6 +9,8 @@ public struct CollectionStatus: StatusReporting, Equatable {
     public var sources: [String: SourceStatus] = [:]
     /// Seconds the last cycle spent in the detectors.
     public var detectorsDurationSeconds: Double = 0
+    /// The detectors' own counters (what they dropped or forgot to stay bounded).
+    public var detectorCounters: [SourceCounter] = []
 
     public init() {}
 
@@ -51,6 +53,7 @@ public struct CollectionStatus: StatusReporting, Equatable {
             for c in source.counters { r.counter(c.name, c.help, c.value) }
         }
         r.gauge("monitoring_agent_collector_duration_seconds", duration, [("collector", "detectors")], detectorsDurationSeconds)
+        for c in detectorCounters { r.counter(c.name, c.help, c.value) }
         for (code, n) in errorsByCode.sorted(by: { $0.key < $1.key }) {
             r.counter("monitoring_agent_collector_errors_total", "Collector errors (parse and read errors), by code", [("code", code)], n)
         }

@@ -1,31 +1,42 @@
 /// A map with a hard capacity for keys that outside input chooses (addresses, host names, pids
 /// read from logs any local user can write to).
 ///
-/// - Lookups go through Swift's `Dictionary`, whose `Hasher` is SipHash seeded at random per
-///   process: an attacker cannot precompute keys that collide, so every operation is O(1)
+/// - Keys are hashed once per operation with a hash keyed by a seed drawn at random per table
+///   (`TableKey`): an attacker cannot precompute keys that collide, so every operation is O(1)
 ///   expected whatever the keys.
-/// - Entries live in a slab of at most `capacity` slots. Inserting into a full table evicts one
-///   entry chosen by a CLOCK sweep over at most `sweepLimit` slots: the lowest rank the caller
-///   gives (for addresses: failures in the window, so a flood of one-failure addresses pushes out
-///   its own kind, never an address that is attacking in earnest), then one not touched since the
-///   hand last passed; so one insert costs a bounded amount of work however the table is filled.
-///   Nothing is ever rebuilt in one go.
+/// - Entries live in a slab of at most `capacity` slots; an open-addressing index (linear
+///   probing, at most half full) maps a key's hash to its slot. Each index bucket is 8 bytes: the
+///   hash's low 32 bits (which also give the bucket the probe starts from) and the slot number, so
+///   a probe compares keys only on a full 32-bit hash match, and removing an entry (backward shift)
+///   or evicting one never hashes a key again.
+/// - Inserting into a full table evicts one entry chosen by a CLOCK sweep over at most
+///   `sweepLimit` slots: the lowest rank the caller gives (for addresses: failures in the window,
+///   so a flood of one-failure addresses pushes out its own kind, never an address that is
+///   attacking in earnest), then one not touched since the hand last passed; so one insert costs a
+///   bounded amount of work however the table is filled. The index doubles as the table grows
+///   (amortised O(1), at most log2(capacity) times in a process), never once it is full.
 /// - Removing an entry frees its slot for reuse; nothing grows with the number of keys ever seen.
 ///
 /// Inlinable: its users (the detectors) live in other modules, and an unspecialised generic
 /// table costs them about two thirds of their speed.
-public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
     @usableFromInline
     struct Slot: Sendable {
         @usableFromInline var key: Key
         @usableFromInline var value: Value
+        @usableFromInline var hash: UInt32
         @usableFromInline var referenced: Bool
+        /// False for a free slot (which keeps its last key and value until it is reused: plain
+        /// data in every table here, and bounded by the capacity in any case).
+        @usableFromInline var live: Bool
 
         @inlinable
-        init(key: Key, value: Value, referenced: Bool) {
+        init(key: Key, value: Value, hash: UInt32) {
             self.key = key
             self.value = value
-            self.referenced = referenced
+            self.hash = hash
+            self.referenced = false
+            self.live = true
         }
     }
 
@@ -33,9 +44,12 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     @inlinable public static var sweepLimit: Int { 32 }
 
     public let capacity: Int
-    @usableFromInline var index: [Key: Int32] = [:]
-    @usableFromInline var slots: [Slot?] = []
+    @usableFromInline let seed = TableSeed()
+    @usableFromInline var slots: [Slot] = []
     @usableFromInline var free: [Int32] = []
+    /// Power-of-two count (or empty); 0 is an empty bucket, else `hash << 32 | (slot + 1)`.
+    @usableFromInline var buckets: [UInt64] = []
+    @usableFromInline var entries = 0
     @usableFromInline var hand = 0
     /// Entries evicted to make room, since the start.
     @inlinable public var evicted: Int { evictedCount }
@@ -50,68 +64,92 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
         self.capacity = capacity
     }
 
-    @inlinable public var count: Int { index.count }
+    @inlinable public var count: Int { entries }
     /// Slots allocated: at most `capacity`, and no more than the most entries held at once.
     var slotCount: Int { slots.count }
+    /// Index buckets allocated: a power of two, at most twice the largest count held (rounded up).
+    var bucketCount: Int { buckets.count }
+
+    @inlinable
+    func hash(_ key: Key) -> UInt32 { key.tableHash(seed) }
+
+    /// The bucket and slot holding `key`, or nil.
+    @inlinable
+    func find(_ key: Key, hash: UInt32) -> (bucket: Int, slot: Int)? {
+        if buckets.isEmpty { return nil }
+        let mask = buckets.count &- 1
+        var b = Int(hash) & mask
+        while true {
+            let e = buckets[b]
+            if e == 0 { return nil }
+            if UInt32(truncatingIfNeeded: e >> 32) == hash {
+                let s = Int(truncatingIfNeeded: e & 0xFFFF_FFFF) &- 1
+                if slots[s].key == key { return (b, s) }
+            }
+            b = (b &+ 1) & mask
+        }
+    }
 
     @inlinable
     public subscript(key: Key) -> Value? {
-        index[key].map { slots[Int($0)]!.value }
+        find(key, hash: hash(key)).map { slots[$0.slot].value }
     }
 
     /// Runs `body` on the value for `key`, inserting `make()` first when there is none (and
     /// evicting one entry if the table is full: of the `sweepLimit` entries under the hand, the
-    /// one with the lowest `rank`, an untouched one before a touched one of the same rank).
+    /// one with the lowest `rank`, an untouched one before a touched one of the same rank;
+    /// `evicting` sees it before it goes).
     @inlinable
     public mutating func update<R>(_ key: Key, default make: () -> Value, rank: (Value) -> Int = { _ in 0 },
+                                   evicting: (Key, Value) -> Void = { _, _ in },
                                    _ body: (inout Value) -> R) -> R {
-        if let i = index[key] {
-            slots[Int(i)]!.referenced = true
-            return body(&slots[Int(i)]!.value)
+        let h = hash(key)
+        if let (_, s) = find(key, hash: h) {
+            slots[s].referenced = true
+            return body(&slots[s].value)
         }
         lastEvictedKey = nil
-        if index.count >= capacity { evictOne(rank) }
-        var value = make()
-        let result = body(&value)
+        if entries >= capacity { evictOne(rank, evicting) }
+        // The new value is made in its slot and changed there (values may be hundreds of bytes).
         let slot: Int
         if let f = free.popLast() {
             slot = Int(f)
-            slots[slot] = Slot(key: key, value: value, referenced: false)
+            slots[slot] = Slot(key: key, value: make(), hash: h)
         } else {
             // Growing past half the capacity: reserve the rest once, so the slab never ends
             // up with up to twice the slots it may ever use.
             if slots.count == slots.capacity, slots.count >= capacity / 2 { slots.reserveCapacity(capacity) }
             slot = slots.count
-            slots.append(Slot(key: key, value: value, referenced: false))
+            slots.append(Slot(key: key, value: make(), hash: h))
         }
-        index[key] = Int32(slot)
-        return result
+        if (entries &+ 1) &* 2 > buckets.count { grow() }
+        place(hash: h, slot: slot)
+        entries += 1
+        return body(&slots[slot].value)
     }
 
     /// Removes `key`; returns its value.
     @inlinable @discardableResult
     public mutating func remove(_ key: Key) -> Value? {
-        guard let i = index.removeValue(forKey: key) else { return nil }
-        let value = slots[Int(i)]!.value
-        slots[Int(i)] = nil
-        free.append(i)
+        guard let (b, s) = find(key, hash: hash(key)) else { return nil }
+        let value = slots[s].value
+        removeBucket(b)
+        release(slot: s)
         return value
     }
 
     /// Visits every entry without changing any. O(count + free slots).
     @inlinable
     public func forEach(_ visit: (Key, Value) -> Void) {
-        for case let s? in slots { visit(s.key, s.value) }
+        for i in slots.indices where slots[i].live { visit(slots[i].key, slots[i].value) }
     }
 
     /// Visits every entry; removes those for which `visit` returns true. O(count + free slots).
     @inlinable
     public mutating func removeAll(where visit: (Key, Value) -> Bool) {
-        for i in slots.indices {
-            guard let s = slots[i], visit(s.key, s.value) else { continue }
-            index[s.key] = nil
-            slots[i] = nil
-            free.append(Int32(i))
+        for i in slots.indices where slots[i].live && visit(slots[i].key, slots[i].value) {
+            removeBucket(bucket(of: i, hash: slots[i].hash))
+            release(slot: i)
         }
     }
 
@@ -119,22 +157,84 @@ public struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable 
     /// equal ranks one not touched since the hand last passed (second chance; reference bits are
     /// cleared on the way). An untouched entry of rank 0 ends the sweep at once.
     @inlinable
-    mutating func evictOne(_ rank: (Value) -> Int) {
-        var best: (slot: Int, score: Int)?
+    mutating func evictOne(_ rank: (Value) -> Int, _ evicting: (Key, Value) -> Void) {
+        var best = -1
+        var bestScore = Int.max
         for _ in 0..<min(Self.sweepLimit, slots.count) {
             let i = hand
             hand = hand + 1 == slots.count ? 0 : hand + 1
-            guard let s = slots[i] else { continue } // a full table has no free slot; kept for safety
-            let score = max(0, rank(s.value)).multipliedReportingOverflow(by: 2).partialValue | (s.referenced ? 1 : 0)
-            if s.referenced { slots[i]!.referenced = false }
-            if best == nil || score < best!.score { best = (i, score) }
+            guard slots[i].live else { continue } // a full table has no free slot; kept for safety
+            let referenced = slots[i].referenced
+            let score = max(0, rank(slots[i].value)).multipliedReportingOverflow(by: 2).partialValue | (referenced ? 1 : 0)
+            if referenced { slots[i].referenced = false }
+            if score < bestScore { best = i; bestScore = score }
             if score == 0 { break }
         }
-        guard let i = best?.slot, let s = slots[i] else { return }
-        lastEvictedKey = s.key
-        index[s.key] = nil
-        slots[i] = nil
-        free.append(Int32(i))
+        guard best >= 0 else { return }
+        lastEvictedKey = slots[best].key
+        evicting(slots[best].key, slots[best].value)
+        removeBucket(bucket(of: best, hash: slots[best].hash))
+        release(slot: best)
         evictedCount += 1
+    }
+
+    // MARK: index
+
+    @inlinable
+    mutating func release(slot s: Int) {
+        slots[s].live = false
+        free.append(Int32(truncatingIfNeeded: s))
+        entries -= 1
+    }
+
+    /// Puts `slot` in the first empty bucket of its probe sequence.
+    @inlinable
+    mutating func place(hash: UInt32, slot: Int) {
+        let mask = buckets.count &- 1
+        var b = Int(hash) & mask
+        while buckets[b] != 0 { b = (b &+ 1) & mask }
+        buckets[b] = UInt64(hash) << 32 | UInt64(slot &+ 1)
+    }
+
+    /// The bucket that points at `slot` (which is in the table).
+    @inlinable
+    func bucket(of slot: Int, hash: UInt32) -> Int {
+        let mask = buckets.count &- 1
+        let entry = UInt64(hash) << 32 | UInt64(slot &+ 1)
+        var b = Int(hash) & mask
+        while buckets[b] != entry { b = (b &+ 1) & mask }
+        return b
+    }
+
+    /// Empties bucket `hole` and shifts back the entries after it whose probe sequence passes
+    /// through it, so every entry stays reachable from its home bucket without tombstones.
+    @inlinable
+    mutating func removeBucket(_ removed: Int) {
+        let mask = buckets.count &- 1
+        var hole = removed
+        var b = (removed &+ 1) & mask
+        while buckets[b] != 0 {
+            let home = Int(truncatingIfNeeded: buckets[b] >> 32) & mask
+            // The entry may move to the hole when the hole lies between its home and b.
+            if (b &- home) & mask >= (b &- hole) & mask {
+                buckets[hole] = buckets[b]
+                hole = b
+            }
+            b = (b &+ 1) & mask
+        }
+        buckets[hole] = 0
+    }
+
+    /// Doubles the index (from 16 buckets) and re-places every entry by its stored hash.
+    @usableFromInline
+    mutating func grow() {
+        let old = buckets
+        buckets = [UInt64](repeating: 0, count: max(16, old.count * 2))
+        let mask = buckets.count &- 1
+        for e in old where e != 0 {
+            var b = Int(truncatingIfNeeded: e >> 32) & mask
+            while buckets[b] != 0 { b = (b &+ 1) & mask }
+            buckets[b] = e
+        }
     }
 }
