@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // gzip for payloads on the wire (the system's zlib, which NIO's HTTP compression links already).
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // Pure core: wire model, alerts, signing, /proc parsers, retry policy, configuration. No I/O.
@@ -41,10 +43,10 @@ let package = Package(
             dependencies: ["AgentCore"]
         ),
         // POSIX helpers every module may use: whole-file reads and state writes with errno,
-        // line splitting, log tailing, child processes.
+        // line splitting, log tailing, child processes, gzip with a bound on the decoded size.
         .target(
             name: "AgentPlatform",
-            dependencies: ["AgentCore"]
+            dependencies: ["AgentCore", .product(name: "CompressNIO", package: "compress-nio")]
         ),
         // Linux sources: /proc and statvfs readers, host metrics collector and source.
         .target(
@@ -114,7 +116,7 @@ let package = Package(
         // a replay of saved inputs otherwise (see the target's file).
         .executableTarget(
             name: "agent-fuzz",
-            dependencies: ["AgentCore", "AgentDetect"]
+            dependencies: ["AgentCore", "AgentDetect", "AgentPlatform"]
         ),
         .executableTarget(
             name: "monitoring-agent",
@@ -124,7 +126,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AgentCore", "AgentShipping",
+                "AgentCore", "AgentPlatform", "AgentShipping",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"
@@ -168,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "AgentIntegrationTests",
             dependencies: [
-                "AgentApp", "AgentCore", "AgentDetect", "AgentShipping", "AgentServer", "AgentDocker", "TestSupport",
+                "AgentApp", "AgentCore", "AgentDetect", "AgentPlatform", "AgentShipping", "AgentServer", "AgentDocker", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

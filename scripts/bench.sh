@@ -10,6 +10,8 @@
 #                                      bytes per tracked address, and fail2ban-regex on the same file
 #   scripts/bench.sh logs              container log throughput (demultiplex + mask + 5xx) on a
 #                                      stream recorded from dockerd, MiB/s on one core
+#   scripts/bench.sh compress          bytes per payload with and without gzip (idle host and 500
+#                                      recorded log lines) and the time to compress and decode
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=${SCRATCH:-.build-release}
@@ -18,8 +20,8 @@ what="${1:-all}"
 case "$what" in
   footprint|all) scripts/footprint.sh run "${2:-120}" ;;
   soak) scripts/footprint.sh soak "${2:-10000}"; exit 0 ;;
-  queue|auth|logs) ;;
-  *) echo "usage: scripts/bench.sh [all|footprint [secs]|soak [cycles]|queue|auth|logs]" >&2; exit 64 ;;
+  queue|auth|logs|compress) ;;
+  *) echo "usage: scripts/bench.sh [all|footprint [secs]|soak [cycles]|queue|auth|logs|compress]" >&2; exit 64 ;;
 esac
 [ "$what" = footprint ] && exit 0
 # Same flags as scripts/build-release.sh, so both share one build folder without rebuilding.
@@ -51,5 +53,10 @@ esac
 case "$what" in
   logs|all)
     "$BIN" logs 256 Tests/Fixtures/docker/logs-mixed.mux
+    ;;
+esac
+case "$what" in
+  compress|all)
+    "$BIN" compress Tests/Fixtures/docker/logs-mixed.mux
     ;;
 esac

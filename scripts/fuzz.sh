@@ -66,6 +66,7 @@ for t in "${targets[@]}"; do
     receiver) { printf '1736937000\0sha256=00\0'; cat $F/golden/payload.json; } > "$corpus/seed-request" ;;
     queue-segment) { cat $F/golden/payload.json; echo; cat $F/golden/payload.json; } > "$corpus/seed-segment" ;;
     json-array) printf '[{"Id":"a","Names":["/x"]},{"Id":"b"}]' > "$corpus/seed-list" ;;
+    gzip) printf 'payload body' | gzip -c > "$corpus/seed-gzip"; gzip -c $F/golden/payload.json > "$corpus/seed-payload" ;;
     address) printf '2001:db8::1' > "$corpus/seed-v6"; printf '192.0.2.1' > "$corpus/seed-v4"; printf 'scanner.example.net' > "$corpus/seed-name" ;;
   esac
   [ -d "$F/fuzz/$t" ] && cp "$F/fuzz/$t"/* "$corpus/" 2>/dev/null || true

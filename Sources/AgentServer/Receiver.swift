@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -36,9 +37,11 @@ public protocol PayloadSink: Sendable {
     func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult
 }
 
-/// The receiver: verifies signature and timestamp, answers 401 with a reason, 409 for a replayed
-/// request (same signature within the skew window), 413 above the body limit, 400 for a body
-/// that is not a payload, and hands verified payloads to the sink (503 if it cannot keep them).
+/// The receiver: decodes a gzip body (`Content-Encoding: gzip`, the decoded size held to the body
+/// limit), verifies signature and timestamp over the decoded body, answers 401 with a reason, 409
+/// for a replayed request (same signature within the skew window), 413 above the body limit
+/// (before or after decoding), 415 for another encoding, 400 for a body that is not a payload or
+/// a broken gzip stream, and hands verified payloads to the sink (503 if it cannot keep them).
 public func makeReceiver(configuration: ReceiverConfiguration, sink: any PayloadSink,
                          wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                          onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
@@ -46,6 +49,7 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
     let limit = configuration.bodyLimit
     let tsName = HTTPField.Name(PayloadSigner.timestampHeader)!
     let sigName = HTTPField.Name(PayloadSigner.signatureHeader)!
+    let decodedTooLarge = "decoded body larger than \(limit) bytes"
     let replays = Mutex(ReplayGuard(windowSeconds: configuration.maxSkewSeconds))
     let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
         var request = request
@@ -55,7 +59,19 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
         } catch {
             return .json(errorBody("body larger than \(limit) bytes"), status: .contentTooLarge)
         }
-        let body = Array(buffer.readableBytesView)
+        var body = Array(buffer.readableBytesView)
+        switch request.headers[.contentEncoding]?.lowercased() {
+        case nil, "identity": break
+        case "gzip":
+            do throws(Gzip.Failure) { body = try Gzip.decompress(body, limit: limit) } catch {
+                let tooLarge = error != .corrupt
+                logger.notice("rejected payload", metadata: ["http.status": "\(tooLarge ? 413 : 400)", "reason": "\(tooLarge ? decodedTooLarge : "broken gzip body")"])
+                return tooLarge ? .json(errorBody(decodedTooLarge), status: .contentTooLarge)
+                    : .json(errorBody("broken gzip body"), status: .badRequest)
+            }
+        default:
+            return .json(errorBody("unsupported Content-Encoding (gzip and identity are accepted)"), status: .unsupportedMediaType)
+        }
         switch verifier.verify(timestamp: request.headers[tsName], signature: request.headers[sigName], body: body, now: wallClock()) {
         case .failure(let rejection):
             logger.notice("rejected payload", metadata: ["http.status": "\(rejection.status)", "reason": "\(rejection.reason)"])

@@ -22,6 +22,9 @@ public struct DeliveryStatus: StatusReporting, Equatable {
     public var queueError: String?
     /// Our clock minus the server's `Date`, seconds; nil until a response carried a Date.
     public var clockSkewSeconds: Int64?
+    /// Request bodies as sent (gzip-compressed where they were), and as built, in bytes; every attempt.
+    public var bytesSent = 0
+    public var bytesUncompressed = 0
 
     public init() {}
 
@@ -40,6 +43,8 @@ public struct DeliveryStatus: StatusReporting, Equatable {
             r.counter("monitoring_agent_send_failures_total", "Failed send attempts, by reason", [("reason", reason)], n)
         }
         r.counter("monitoring_agent_send_retries_total", "Send attempts retried within a cycle", retries)
+        r.counter("monitoring_agent_payload_bytes_sent_total", "Request body bytes sent, every attempt, as on the wire (gzip where compressed)", bytesSent)
+        r.counter("monitoring_agent_payload_bytes_uncompressed_total", "Request body bytes of the same attempts before compression", bytesUncompressed)
         r.gauge("monitoring_agent_queue_length", "Payloads waiting for delivery", Double(queueLength))
         r.gauge("monitoring_agent_queue_bytes", "Bytes the queue holds", Double(queueBytes))
         r.counter("monitoring_agent_queue_dropped_payloads_total", "Payloads dropped to stay within the queue bounds", droppedPayloads)

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import Logging
 import ServiceLifecycle
 
@@ -16,15 +17,19 @@ public struct ShipperConfiguration: Sendable {
     public var cycleBudget: Duration
     /// How long the final flush on shutdown may take.
     public var shutdownBudget: Duration
+    /// Bodies of at least this many bytes are sent gzip-compressed (0: never).
+    public var compressMinBytes: Int
 
     public init(policy: RetryPolicy = RetryPolicy(), capacity: Int = 1000, disk: DiskQueueConfiguration? = nil,
-                drainBatch: Int = 50, cycleBudget: Duration = .seconds(30), shutdownBudget: Duration = .seconds(3)) {
+                drainBatch: Int = 50, cycleBudget: Duration = .seconds(30), shutdownBudget: Duration = .seconds(3),
+                compressMinBytes: Int = 1024) {
         self.policy = policy
         self.capacity = capacity
         self.disk = disk
         self.drainBatch = drainBatch
         self.cycleBudget = cycleBudget
         self.shutdownBudget = shutdownBudget
+        self.compressMinBytes = compressMinBytes
     }
 }
 
@@ -48,6 +53,8 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
 
     private let queue: DeliveryQueue
     private var skewWarned = false
+    /// The server answered 415 to a gzip body: bodies go uncompressed from then on.
+    private var compressionRefused = false
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -149,14 +156,38 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     /// Attempts one payload with retries. Returns `.done`, `.reject`, `.shrink` or `.keep`.
     func deliver(_ payload: EncodedPayload, until deadline: C.Instant, retries: Bool) async -> RetryDecision {
         var attempt = 0
+        // Compressed once for every attempt; the signature always covers the body as built, so a
+        // receiver verifies after decoding.
+        var wire = wireBody(payload.body)
+        // The status a gzip body got when it was sent again uncompressed.
+        var plainAfterRefusal: Int?
         while true {
             let timestamp = wallClock()
-            let headers: [(name: String, value: String)] = [
+            var headers: [(name: String, value: String)] = [
                 ("Content-Type", "application/json"),
                 (PayloadSigner.timestampHeader, String(timestamp)),
                 (PayloadSigner.signatureHeader, signer.headerValue(timestamp: timestamp, body: payload.body)),
             ]
-            let result = await transport.post(body: payload.body, headers: headers)
+            if wire != nil { headers.append(("Content-Encoding", "gzip")) }
+            let sent = wire ?? payload.body
+            let result = await transport.post(body: sent, headers: headers)
+            delivery.update { $0.bytesSent += sent.count; $0.bytesUncompressed += payload.body.count }
+            if case .response(let code, _, _) = result {
+                if wire != nil, Self.mayMeanNoGzip(code) {
+                    // A server that does not decode gzip answers 415, or 400/401 when it reads or
+                    // verifies the compressed bytes as they are: the same payload again at once,
+                    // uncompressed, before judging it.
+                    plainAfterRefusal = code
+                    wire = nil
+                    continue
+                }
+                if let refused = plainAfterRefusal, (200..<300).contains(code) {
+                    compressionRefused = true
+                    logger.warning("the server did not take a gzip body but took it uncompressed: sending uncompressed from now on",
+                                   metadata: ["payload_id": "\(payload.id)", "http.status": "\(refused)"])
+                }
+                plainAfterRefusal = nil
+            }
             let outcome: SendOutcome
             let reason: String
             switch result {
@@ -191,6 +222,18 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
             logFailure(payload, reason: reason, result: result, attempt: attempt, next: "kept for next cycle")
             return .keep
         }
+    }
+
+    /// Statuses by which a server that does not take gzip refuses a compressed body.
+    static func mayMeanNoGzip(_ code: Int) -> Bool { code == 400 || code == 401 || code == 415 }
+
+    /// The gzip body to send for `body`, or nil to send it as it is (compression off or refused,
+    /// below the size, or no smaller compressed).
+    func wireBody(_ body: [UInt8]) -> [UInt8]? {
+        let min = configuration.compressMinBytes
+        guard min > 0, !compressionRefused, body.count >= min else { return nil }
+        let gz = Gzip.compress(body)
+        return gz.count < body.count ? gz : nil
     }
 
     /// The payload re-fitted to half its size, or nil when that cuts nothing (nothing but

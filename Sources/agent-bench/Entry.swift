@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// `agent-bench queue [dir] [backlog MiB] [durable count]`, `agent-bench auth [lines] [log file]` or
-/// `agent-bench logs [MiB] [recorded stream]`:
+/// `agent-bench logs [MiB] [recorded stream]` or `agent-bench compress [recorded stream]`:
 /// prints figures, asserts nothing.
 @main
 enum Entry {
@@ -19,11 +19,13 @@ enum Entry {
         case "auth":
             let n = args.count > 1 ? Int(args[1]) ?? 1_000_000 : 1_000_000
             AuthBench.run(lines: n, writeTo: args.count > 2 ? args[2] : nil)
+        case "compress":
+            try CompressBench.run(fixture: args.count > 1 ? args[1] : "Tests/Fixtures/docker/logs-mixed.mux")
         case "logs":
             let mib = args.count > 1 ? Int(args[1]) ?? 256 : 256
             try LogBench.run(mib: mib, fixture: args.count > 2 ? args[2] : "Tests/Fixtures/docker/logs-mixed.mux")
         default:
-            print("usage: agent-bench queue [dir] [backlog MiB] [durable count] | auth [lines] [write log to] | logs [MiB] [recorded stream]")
+            print("usage: agent-bench queue [dir] [backlog MiB] [durable count] | auth [lines] [write log to] | logs [MiB] [recorded stream] | compress [recorded stream]")
             exit(64)
         }
     }

@@ -1,5 +1,6 @@
 import AgentCore
 import AgentDetect
+import AgentPlatform
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ enum FuzzTargets {
         ("auth-line", authLine), ("journal", journal), ("docker-frames", dockerFrames),
         ("docker-event", dockerEvent), ("timestamps", timestamps), ("proc", proc), ("flat-yaml", flatYAML),
         ("options", options), ("http-date", httpDate), ("receiver", receiver), ("queue-segment", queueSegment),
-        ("secret-masker", secretMasker), ("json-array", jsonArray), ("address", address),
+        ("secret-masker", secretMasker), ("json-array", jsonArray), ("address", address), ("gzip", gzip),
     ]
 
     static func named(_ name: String) -> (@Sendable ([UInt8]) -> Void)? { all.first { $0.name == name }?.run }
@@ -129,6 +130,14 @@ enum FuzzTargets {
         }
         _ = try? PayloadCoding.decode(f[2])
         _ = PayloadID.isValid(text(f[2]))
+    }
+
+    /// A request body sent with `Content-Encoding: gzip`: decoded within a limit or refused; and
+    /// any bytes survive a round trip.
+    static func gzip(_ b: [UInt8]) {
+        _ = try? Gzip.decompress(b, limit: 1 << 16)
+        let back = try? Gzip.decompress(Gzip.compress(b), limit: b.count)
+        precondition(back == b, "gzip round trip changed the bytes")
     }
 
     static func queueSegment(_ b: [UInt8]) {

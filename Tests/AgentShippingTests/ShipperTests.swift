@@ -24,6 +24,57 @@ import Testing
         #expect(snap.sendFailures == ["status_503": 1, "transport": 1, "status_429": 1])
     }
 
+    /// Bodies at or above --compress-min-bytes go gzip-compressed with `Content-Encoding: gzip`;
+    /// the signature covers the body as built (what a receiver has after decoding); smaller bodies
+    /// and every body with the threshold at 0 go as they are. The bytes on the wire are counted.
+    @Test func compressesLargeBodiesAndSignsTheUncompressedBody() async throws {
+        let t = ScriptedTransport([])
+        let status = AgentStatus(startedAtUnix: 0)
+        let s = makeShipper(t, status: status, compressMinBytes: 1024)
+        let small = try testPayload("small"), large = try testPayload("large", pad: 4000)
+        #expect(small.body.count < 1024 && large.body.count > 4000)
+        await s.submit(small)
+        await s.submit(large)
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
+        let sent = t.sent
+        #expect(sent.map(\.id) == ["small", "large"])
+        #expect(sent[0].encoding == nil && sent[0].wire == small.body)
+        #expect(sent[1].encoding == "gzip" && sent[1].wire.count < large.body.count / 10 && sent[1].body == large.body)
+        for x in sent { #expect(PayloadSigner(secret: Secret("k")).verify(headerValue: x.signature, timestamp: Int64(x.timestamp)!, body: x.body)) }
+        let d = s.deliveryStatus
+        #expect(d.bytesSent == sent[0].wire.count + sent[1].wire.count && d.bytesUncompressed == small.body.count + large.body.count)
+
+        let off = ScriptedTransport([])
+        let plain = makeShipper(off, compressMinBytes: 0)
+        await plain.submit(large)
+        await plain.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
+        #expect(off.sent.map(\.encoding) == [nil])
+    }
+
+    /// A server that does not take gzip (415, or 400/401 from reading the compressed bytes as
+    /// they are) gets the same payload again at once uncompressed, and every later one too; a
+    /// payload the server refuses uncompressed as well is refused for its own reasons.
+    @Test(arguments: [415, 400, 401])
+    func aServerRefusingGzipGetsPlainBodies(status refusal: Int) async throws {
+        let t = ScriptedTransport([.response(status: refusal, retryAfter: nil, date: nil)])
+        let s = makeShipper(t, compressMinBytes: 100)
+        await s.submit(try testPayload("a", pad: 2000))
+        await s.submit(try testPayload("b", pad: 2000))
+        await s.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
+        #expect(t.sent.map(\.id) == ["a", "a", "b"])
+        #expect(t.sent.map(\.encoding) == ["gzip", nil, nil])
+        #expect(s.deliveryStatus.payloadsSent == 2 && s.deliveryStatus.rejectedPayloads == 0)
+
+        // Refused compressed and uncompressed alike: not a gzip problem, compression stays on.
+        let both = ScriptedTransport([.response(status: 400, retryAfter: nil, date: nil), .response(status: 400, retryAfter: nil, date: nil)])
+        let s2 = makeShipper(both, compressMinBytes: 100)
+        await s2.submit(try testPayload("bad", pad: 2000))
+        await s2.submit(try testPayload("good", pad: 2000))
+        await s2.drain(until: ContinuousClock.now.advanced(by: .seconds(120)), retries: true, limit: 50)
+        #expect(both.sent.map(\.id) == ["bad", "bad", "good"] && both.sent.map(\.encoding) == ["gzip", nil, "gzip"])
+        #expect(s2.deliveryStatus.rejectedPayloads == 1 && s2.deliveryStatus.payloadsSent == 1)
+    }
+
     @Test func clientErrorIsNotRetried() async throws {
         let t = ScriptedTransport([.response(status: 400, retryAfter: nil, date: nil)])
         let status = AgentStatus(startedAtUnix: 0)

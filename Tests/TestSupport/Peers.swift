@@ -130,7 +130,8 @@ public final class PythonVerifier {
     public let port: Int
     public let outPath: String
 
-    public init(dir: String, secretFile: String, statuses: [Int] = [], retryAfter: String? = nil, tls: (cert: String, key: String)? = nil, dateOffset: Int = 0) async throws {
+    public init(dir: String, secretFile: String, statuses: [Int] = [], retryAfter: String? = nil, tls: (cert: String, key: String)? = nil, dateOffset: Int = 0,
+                gzipStatus: Int? = nil) async throws {
         port = freePort()
         outPath = dir + "/verifier.jsonl"
         var args = [Paths.support + "/verify_receiver.py", "--port", "\(port)", "--secret-file", secretFile, "--out", outPath]
@@ -138,6 +139,7 @@ public final class PythonVerifier {
         if let retryAfter { args += ["--retry-after", retryAfter] }
         if let tls { args += ["--cert", tls.cert, "--key", tls.key] }
         if dateOffset != 0 { args += ["--date-offset", "\(dateOffset)"] }
+        if let gzipStatus { args += ["--gzip-status", "\(gzipStatus)"] }
         peer = try Peer("verifier", "/usr/bin/env", ["python3"] + args, dir: dir)
         let p = peer
         try await eventually(timeout: 10, "python verifier ready") { p.stdout.contains("ready") }
@@ -152,6 +154,15 @@ public final class PythonVerifier {
         public let received_at: Double
         public let status: Int
         public let body: String
+        /// `Content-Encoding` of the request (the body above is decoded) and its bytes on the wire.
+        public let encoding: String?
+        public let wire_bytes: Int?
+    }
+
+    /// Requests answered with `--gzip-status` without reading them.
+    public func refusedGzipCount() -> Int {
+        guard let text = try? String(contentsOfFile: outPath, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").filter { $0.contains("\"refused\": true") }.count
     }
 
     public func records() -> [Record] {

@@ -1,13 +1,23 @@
 import AgentCore
+import AgentPlatform
 @testable import AgentShipping
 import Logging
 import Synchronization
 
 /// Test doubles for the shipper, shared by the shipping tests and the seam tests.
 
-/// A transport that answers from a script and records what it was sent.
+/// A transport that answers from a script and records what it was sent: the body as the shipper
+/// built it (decoded when it came gzip-compressed) and the bytes on the wire.
 public final class ScriptedTransport: PayloadTransport {
-    public struct Sent: Sendable { public let id: String; public let timestamp: String; public let signature: String; public let body: [UInt8] }
+    public struct Sent: Sendable {
+        public let id: String
+        public let timestamp: String
+        public let signature: String
+        public let body: [UInt8]
+        public let wire: [UInt8]
+        /// `Content-Encoding`, nil when absent.
+        public let encoding: String?
+    }
     private let state: Mutex<(script: [TransportResult], sent: [Sent])>
     let fallback: TransportResult
 
@@ -18,9 +28,12 @@ public final class ScriptedTransport: PayloadTransport {
 
     public func post(body: [UInt8], headers: [(name: String, value: String)]) async -> TransportResult {
         let h = Dictionary(headers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let id = (try? PayloadCoding.decode(body).payloadID) ?? "?"
+        let encoding = h["Content-Encoding"]
+        let decoded = encoding == "gzip" ? ((try? Gzip.decompress(body, limit: 1 << 30)) ?? []) : body
+        let id = (try? PayloadCoding.decode(decoded).payloadID) ?? "?"
         return state.withLock {
-            $0.sent.append(Sent(id: id, timestamp: h[PayloadSigner.timestampHeader] ?? "", signature: h[PayloadSigner.signatureHeader] ?? "", body: body))
+            $0.sent.append(Sent(id: id, timestamp: h[PayloadSigner.timestampHeader] ?? "", signature: h[PayloadSigner.signatureHeader] ?? "",
+                                body: decoded, wire: body, encoding: encoding))
             return $0.script.isEmpty ? fallback : $0.script.removeFirst()
         }
     }
@@ -44,11 +57,13 @@ public final class TickingWallClock: Sendable {
     public func read() -> Int64 { t.withLock { $0 += 1; return $0 } }
 }
 
-public func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: Int = 4, status: AgentStatus = AgentStatus(startedAtUnix: 0)) -> Shipper<ContinuousClock> {
+public func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: Int = 4, status: AgentStatus = AgentStatus(startedAtUnix: 0),
+                        compressMinBytes: Int = 1024) -> Shipper<ContinuousClock> {
     let wall = TickingWallClock()
     return Shipper(transport: transport, signer: PayloadSigner(secret: Secret("k")),
                    configuration: ShipperConfiguration(policy: RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxDelay: 0.05),
-                                                       capacity: capacity, cycleBudget: .seconds(5), shutdownBudget: .seconds(1)),
+                                                       capacity: capacity, cycleBudget: .seconds(5), shutdownBudget: .seconds(1),
+                                                       compressMinBytes: compressMinBytes),
                    status: status, clock: ContinuousClock(), wallClock: { wall.read() }, random: { 0.5 },
                    logger: Logger(label: "test"))
 }

@@ -28,6 +28,8 @@ public struct AgentConfiguration: Sendable {
     public var queueSegmentBytes: Int
     public var queueMaxBytes: Int
     public var drainBatch: Int
+    /// Bodies of at least this many bytes go gzip-compressed (0: never).
+    public var compressMinBytes: Int
     public var authSource: AuthSourceChoice
     /// nil: auto-detect.
     public var authLog: String?

@@ -139,6 +139,8 @@ public enum AgentOptions {
         "Disk the queue may use; past it the oldest segment is dropped and counted")
     public static let drainBatch = OptionSpec("drain-batch", env: "DRAIN_BATCH", default: "50", range: 1...100_000, value: "n",
         "Most queued payloads delivered per cycle after an outage")
+    public static let compressMinBytes = OptionSpec("compress-min-bytes", env: "COMPRESS_MIN_BYTES", default: "1024", range: 0...1_073_741_824, value: "bytes",
+        "Request bodies of at least this size are sent gzip-compressed (the signature covers the uncompressed body); 0: never")
     public static let logLevel = OptionSpec("log-level", env: "LOG_LEVEL", default: "info", value: "level",
         "trace, debug, info, notice, warning, error or critical")
     public static let config = OptionSpec("config", env: "AGENT_CONFIG", default: nil, value: "file",
@@ -150,7 +152,7 @@ public enum AgentOptions {
         config, serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, authSlowWindowSeconds, authSlowThreshold, userEnumThreshold, distributedAddresses, authCountProbes,
         baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
-        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, authSource, authLog, dockerSocket,
+        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, compressMinBytes, authSource, authLog, dockerSocket,
         maxLogLineBytes, maxDockerEvents, maxContainers, maxPayloadBytes, shellAlertAll, http5xxMin, http5xxRatio, diskPath,
         procRoot, caFile, sendTimeout, maxBufferedPayloads, logLevel, logFormat,
     ]
