@@ -48,6 +48,7 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: O.queueSegmentBytes.name, help: O.queueSegmentBytes.help) var queueSegmentBytes: String?
     @Option(name: O.queueMaxBytes.name, help: O.queueMaxBytes.help) var queueMaxBytes: String?
     @Option(name: O.drainBatch.name, help: O.drainBatch.help) var drainBatch: String?
+    @Option(name: O.drainRate.name, help: O.drainRate.help) var drainRate: String?
     @Option(name: O.compressMinBytes.name, help: O.compressMinBytes.help) var compressMinBytes: String?
     @Option(name: O.authSource.name, help: O.authSource.help) var authSource: String?
     @Option(name: O.authLog.name, help: O.authLog.help) var authLog: String?

@@ -73,7 +73,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
         configuration: ShipperConfiguration(
             capacity: c.maxBufferedPayloads,
             disk: DiskQueueConfiguration(directory: c.queueDir, segmentBytes: c.queueSegmentBytes, maxBytes: c.queueMaxBytes),
-            drainBatch: c.drainBatch, cycleBudget: interval, compressMinBytes: c.compressMinBytes),
+            drainBatch: c.drainBatch, drainRate: c.drainRate, cycleBudget: interval, compressMinBytes: c.compressMinBytes),
         status: status, trims: trims, clock: clock, wallClock: wallClock, logger: logger.with(component: "shipper"))
     let dockerStatus = status.register(DockerConnectionStatus(c.dockerSocket == nil ? .disabled : .connecting))
 

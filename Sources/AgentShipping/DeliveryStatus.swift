@@ -25,6 +25,9 @@ public struct DeliveryStatus: StatusReporting, Equatable {
     /// Request bodies as sent (gzip-compressed where they were), and as built, in bytes; every attempt.
     public var bytesSent = 0
     public var bytesUncompressed = 0
+    /// Times the server asked to be left alone (429/503 with Retry-After), and until when (unix seconds).
+    public var serverHolds = 0
+    public var heldUntilUnix: Int64?
 
     public init() {}
 
@@ -36,6 +39,7 @@ public struct DeliveryStatus: StatusReporting, Equatable {
         r.health["queue_corrupt_records"] = .int(queueCorruptRecords)
         r.health["queue_error"] = .optional(queueError)
         r.health["clock_skew_seconds"] = .optional(clockSkewSeconds)
+        r.health["server_hold_until"] = .optional(heldUntilUnix.map { RFC3339.format(unixSeconds: $0) })
 
         r.counter("monitoring_agent_payloads_sent_total", "Payloads the server acknowledged with 2xx", payloadsSent)
         r.counter("monitoring_agent_payloads_rejected_total", "Payloads the server refused for good (4xx)", rejectedPayloads)
@@ -43,6 +47,7 @@ public struct DeliveryStatus: StatusReporting, Equatable {
             r.counter("monitoring_agent_send_failures_total", "Failed send attempts, by reason", [("reason", reason)], n)
         }
         r.counter("monitoring_agent_send_retries_total", "Send attempts retried within a cycle", retries)
+        r.counter("monitoring_agent_server_holds_total", "Times the server asked for a pause (429/503 with Retry-After); nothing is sent until it ends", serverHolds)
         r.counter("monitoring_agent_payload_bytes_sent_total", "Request body bytes sent, every attempt, as on the wire (gzip where compressed)", bytesSent)
         r.counter("monitoring_agent_payload_bytes_uncompressed_total", "Request body bytes of the same attempts before compression", bytesUncompressed)
         r.gauge("monitoring_agent_queue_length", "Payloads waiting for delivery", Double(queueLength))

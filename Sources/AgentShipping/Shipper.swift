@@ -11,8 +11,11 @@ public struct ShipperConfiguration: Sendable {
     public var capacity: Int
     /// The write-ahead disk queue; nil keeps payloads in memory only.
     public var disk: DiskQueueConfiguration?
-    /// Most payloads delivered per cycle, so a fleet coming back after an outage does not flood the server.
+    /// A backlog is sent continuously, paced by a token bucket: up to `drainBatch` payloads back
+    /// to back, then `drainRate` a second, so an agent back after an outage neither floods the
+    /// server nor takes hours to catch up.
     public var drainBatch: Int
+    public var drainRate: Double
     /// How long one delivery round may take before the rest waits for the next cycle.
     public var cycleBudget: Duration
     /// How long the final flush on shutdown may take.
@@ -21,12 +24,13 @@ public struct ShipperConfiguration: Sendable {
     public var compressMinBytes: Int
 
     public init(policy: RetryPolicy = RetryPolicy(), capacity: Int = 1000, disk: DiskQueueConfiguration? = nil,
-                drainBatch: Int = 50, cycleBudget: Duration = .seconds(30), shutdownBudget: Duration = .seconds(3),
+                drainBatch: Int = 50, drainRate: Double = 20, cycleBudget: Duration = .seconds(30), shutdownBudget: Duration = .seconds(3),
                 compressMinBytes: Int = 1024) {
         self.policy = policy
         self.capacity = capacity
         self.disk = disk
         self.drainBatch = drainBatch
+        self.drainRate = drainRate
         self.cycleBudget = cycleBudget
         self.shutdownBudget = shutdownBudget
         self.compressMinBytes = compressMinBytes
@@ -55,6 +59,11 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     private var skewWarned = false
     /// The server answered 415 to a gzip body: bodies go uncompressed from then on.
     private var compressionRefused = false
+    /// Send pacing (token bucket) and the time before which the server asked not to be sent to
+    /// (`Retry-After` on 429 or 503).
+    private var tokens: Double
+    private var tokensAt: C.Instant?
+    private var holdUntil: C.Instant?
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -72,6 +81,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         self.random = random
         self.logger = logger
         self.queue = DeliveryQueue(disk: configuration.disk, memoryCapacity: configuration.capacity, logger: logger)
+        self.tokens = Double(max(1, configuration.drainBatch))
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let n = queue.count, bytes = queue.byteCount, corrupt = queue.corruptCount, error = queue.diskError
         delivery.update { $0.queueLength = n; $0.queueBytes = bytes; $0.queueCorruptRecords = corrupt; $0.queueError = error }
@@ -94,12 +104,22 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         // ends and a delivery in progress stops); not a merged sequence and a task group per wake-up.
         await cancelWhenGracefulShutdown { [self, wakeups] in
             for await _ in wakeups {
-                let deadline = clock.now.advanced(by: configuration.cycleBudget)
-                await drain(until: deadline, retries: true, limit: configuration.drainBatch)
+                // A backlog drains continuously (paced), not a batch per cycle; a payload that
+                // exhausts its attempts waits for the next wake-up (the next payload built).
+                drainLoop: while !Task.isCancelled {
+                    let deadline = clock.now.advanced(by: configuration.cycleBudget)
+                    switch await drain(until: deadline, retries: true, limit: .max) {
+                    case .empty, .stalled: break drainLoop
+                    case .paced: continue
+                    case .held(let until):
+                        do { try await clock.sleep(until: until, tolerance: nil) } catch { break drainLoop }
+                    }
+                }
             }
         }
-        // Graceful shutdown: one last attempt per waiting payload, bounded in time.
-        if queue.count > 0 {
+        // Graceful shutdown: one last attempt per waiting payload, bounded in time; none while
+        // the server asked to be left alone (the payloads stay queued for the next start).
+        if queue.count > 0, !isHeld() {
             logger.info("flushing before exit", metadata: ["queue_length": "\(queue.count)"])
             let budget = configuration.shutdownBudget
             await withTaskGroup(of: Void.self) { group in
@@ -113,12 +133,26 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         await transport.close()
     }
 
-    /// Sends queued payloads oldest first until the queue is empty, `limit` were delivered,
-    /// the deadline passes, or a payload exhausts its attempts (then it and everything after it
-    /// wait for the next cycle).
-    func drain(until deadline: C.Instant, retries: Bool, limit: Int) async {
+    /// Why a drain round ended.
+    enum DrainEnd: Equatable {
+        case empty
+        /// A payload exhausted its attempts: it and everything after it wait for the next wake-up.
+        case stalled
+        /// The round's deadline or `limit` came first: more to send now.
+        case paced
+        /// The server asked not to be sent to before this instant.
+        case held(until: C.Instant)
+    }
+
+    /// Sends queued payloads oldest first, paced by the token bucket, until the queue is empty,
+    /// `limit` were delivered, the deadline passes, the server asks for a pause, or a payload
+    /// exhausts its attempts.
+    @discardableResult
+    func drain(until deadline: C.Instant, retries: Bool, limit: Int) async -> DrainEnd {
         var delivered = 0
-        while delivered < limit, let next = queue.first(), !Task.isCancelled {
+        while let next = queue.first(), !Task.isCancelled {
+            if let until = holdUntil, clock.now < until { return .held(until: until) }
+            guard delivered < limit, await pace(until: deadline) else { return .paced }
             switch await deliver(next, until: deadline, retries: retries) {
             case .done:
                 queue.removeFirst(ifID: next.id)
@@ -144,13 +178,45 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
                 }
             case .keep, .retry:
                 publishQueue()
-                return
+                if let until = holdUntil, clock.now < until { return .held(until: until) }
+                return .stalled
             }
             publishQueue()
         }
-        if queue.count > 0, delivered == limit {
-            logger.info("backlog paced, rest waits for the next cycle", metadata: ["queue_length": "\(queue.count)", "drain_batch": "\(limit)"])
-        }
+        return queue.count == 0 ? .empty : .stalled
+    }
+
+    /// Takes a token for one send, waiting for it when that fits before `deadline`; false when it
+    /// does not (the round ends and the next one goes on).
+    func pace(until deadline: C.Instant) async -> Bool {
+        let rate = configuration.drainRate, burst = Double(max(1, configuration.drainBatch))
+        let now = clock.now
+        if let at = tokensAt { tokens = min(burst, tokens + Self.seconds(at.duration(to: now)) * rate) }
+        tokensAt = now
+        if tokens >= 1 { tokens -= 1; return true }
+        let wait = (1 - tokens) / rate
+        guard deadlineAllows(wait, deadline) else { return false }
+        do { try await clock.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up)))) } catch { return false }
+        tokens = 0
+        tokensAt = clock.now
+        return true
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    private func isHeld() -> Bool {
+        if let until = holdUntil { return clock.now < until }
+        return false
+    }
+
+    /// The server answered 429 or 503 with a Retry-After: nothing is sent before it passes.
+    private func hold(seconds: Double) {
+        let until = clock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        if holdUntil.map({ $0 < until }) ?? true { holdUntil = until }
+        let wallUntil = wallClock() + Int64(seconds.rounded(.up))
+        delivery.update { $0.serverHolds += 1; $0.heldUntilUnix = wallUntil }
     }
 
     /// Attempts one payload with retries. Returns `.done`, `.reject`, `.shrink` or `.keep`.
@@ -192,9 +258,20 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
             let reason: String
             switch result {
             case .response(let code, let retryAfter, let date):
-                outcome = .status(code, retryAfterSeconds: RetryPolicy.parseRetryAfter(retryAfter, now: timestamp))
+                let wait = RetryPolicy.parseRetryAfter(retryAfter, now: timestamp)
+                outcome = .status(code, retryAfterSeconds: wait)
                 noteClock(serverDate: date, localNow: timestamp)
                 reason = "status_\(code)"
+                if code == 429 || code == 503, let wait, wait > 0 {
+                    hold(seconds: wait)
+                    if wait > configuration.policy.maxDelay || !deadlineAllows(wait, deadline) {
+                        // Longer than a retry within the round may wait: the whole queue waits.
+                        delivery.update { $0.sendFailures[reason, default: 0] += 1 }
+                        logFailure(payload, reason: reason, result: result, attempt: attempt,
+                                   next: "server asked to wait \(formatSeconds(wait)): holding every send until then")
+                        return .keep
+                    }
+                }
             case .failure(let why):
                 outcome = .transportError
                 reason = "transport"

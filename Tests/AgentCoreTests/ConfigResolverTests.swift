@@ -39,7 +39,7 @@ import Testing
                    "AUTH_SOURCE": "journald", "MAX_LOG_LINE_BYTES": "1000", "MAX_DOCKER_EVENTS": "12", "MAX_PAYLOAD_BYTES": "65536", "MAX_CONTAINERS": "20", "SHELL_ALERT_ALL": "yes",
                    "HTTP_5XX_MIN": "3", "HTTP_5XX_RATIO": "0.5", "LOG_FORMAT": "json",
                    "AUTH_SLOW_WINDOW_SECONDS": "3600", "AUTH_SLOW_THRESHOLD": "0", "USER_ENUM_THRESHOLD": "5",
-                   "DISTRIBUTED_ADDRESSES": "8", "AUTH_COUNT_PROBES": "true",
+                   "DISTRIBUTED_ADDRESSES": "8", "AUTH_COUNT_PROBES": "true", "DRAIN_RATE": "2.5", "COMPRESS_MIN_BYTES": "0",
                    "AGENT_CONFIG": "/read/by/the/command/not/the/resolver.yaml"]
         let c = try resolver(env: env, files: ["/ca.pem": "pem"]).resolve()
         #expect(c.serverURL == "https://ingest.example/x" && c.interval == 2 && c.tailLines == 1 && c.authWindowSeconds == 60)
@@ -51,7 +51,7 @@ import Testing
         #expect(c.maxLogLineBytes == 1000 && c.maxDockerEvents == 12 && c.shellAlertAll && c.http5xxMin == 3 && c.http5xxRatio == 0.5)
         #expect(c.logFormat == .json && c.maxPayloadBytes == 65536 && c.maxContainers == 20)
         #expect(c.authSlowWindowSeconds == 3600 && c.authSlowThreshold == 0 && c.userEnumThreshold == 5)
-        #expect(c.distributedAddresses == 8 && c.authCountProbes)
+        #expect(c.distributedAddresses == 8 && c.authCountProbes && c.drainRate == 2.5 && c.compressMinBytes == 0)
         #expect(env.count == AgentOptions.all.count - 1, "every option but --secret-file is set above")
         // Every spec in the table names a distinct variable.
         #expect(Set(AgentOptions.all.map(\.env)).count == AgentOptions.all.count)

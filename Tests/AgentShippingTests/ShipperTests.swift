@@ -163,6 +163,51 @@ import Testing
         #expect(s.deliveryStatus.payloadsSent == 1 && s.deliveryStatus.queueLength == 0)
     }
 
+    /// A backlog goes out continuously: a burst of --drain-batch, then --drain-rate a second (never
+    /// faster), in order; a round whose deadline comes first ends `.paced` for the next to go on.
+    @Test func aBacklogDrainsInOrderAtTheConfiguredRate() async throws {
+        let t = ScriptedTransport([])
+        let s = makeShipper(t, capacity: 100, drainBatch: 5, drainRate: 50)
+        for i in 0..<30 { await s.submit(try testPayload("p\(i)")) }
+        let started = ContinuousClock.now
+        let end = await s.drain(until: started.advanced(by: .seconds(20)), retries: true, limit: .max)
+        let elapsed = started.duration(to: .now)
+        #expect(end == .empty && t.sent.map(\.id) == (0..<30).map { "p\($0)" })
+        #expect(elapsed >= .milliseconds(480), "25 paced sends at 50/s take at least 0.5 s: \(elapsed)")
+
+        let short = ScriptedTransport([])
+        let s2 = makeShipper(short, capacity: 100, drainBatch: 5, drainRate: 20)
+        for i in 0..<30 { await s2.submit(try testPayload("q\(i)")) }
+        let end2 = await s2.drain(until: ContinuousClock.now.advanced(by: .milliseconds(200)), retries: true, limit: .max)
+        #expect(end2 == .paced && short.sent.count >= 5 && short.sent.count < 30, "\(short.sent.count) sent")
+    }
+
+    /// 503 with Retry-After longer than a retry may wait: every send holds until it passes (no
+    /// hammering, no flush at shutdown); the hold is in /healthz and /metrics.
+    @Test func aServerAskingForAPauseHoldsEverySend() async throws {
+        let t = ScriptedTransport([.response(status: 503, retryAfter: "30", date: nil)])
+        let status = AgentStatus(startedAtUnix: 0)
+        let s = makeShipper(t, status: status)
+        await s.submit(try testPayload("a"))
+        await s.submit(try testPayload("b"))
+        let first = await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true, limit: .max)
+        guard case .held = first else { Issue.record("not held: \(first)"); return }
+        let again = await s.drain(until: ContinuousClock.now.advanced(by: .seconds(5)), retries: true, limit: .max)
+        guard case .held = again else { Issue.record("not held: \(again)"); return }
+        #expect(t.sent.map(\.id) == ["a"], "one request, then nothing until the pause ends")
+        #expect(s.deliveryStatus.serverHolds == 1 && s.deliveryStatus.heldUntilUnix != nil && s.deliveryStatus.queueLength == 2)
+        let report = status.report(nowUnix: 0)
+        #expect(report.samples.contains { $0.name == "monitoring_agent_server_holds_total" && $0.value == 1 })
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await s.run() }
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        #expect(t.sent.count == 1, "no flush while the server asked for a pause")
+    }
+
     /// The shipper's part of /healthz and /metrics.
     @Test func deliveryStatusReportsItsFieldsAndSeries() {
         var d = DeliveryStatus()

@@ -58,11 +58,12 @@ public final class TickingWallClock: Sendable {
 }
 
 public func makeShipper(_ transport: ScriptedTransport, capacity: Int = 10, attempts: Int = 4, status: AgentStatus = AgentStatus(startedAtUnix: 0),
-                        compressMinBytes: Int = 1024) -> Shipper<ContinuousClock> {
+                        compressMinBytes: Int = 1024, drainBatch: Int = 50, drainRate: Double = 10_000) -> Shipper<ContinuousClock> {
     let wall = TickingWallClock()
     return Shipper(transport: transport, signer: PayloadSigner(secret: Secret("k")),
                    configuration: ShipperConfiguration(policy: RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxDelay: 0.05),
-                                                       capacity: capacity, cycleBudget: .seconds(5), shutdownBudget: .seconds(1),
+                                                       capacity: capacity, drainBatch: drainBatch, drainRate: drainRate,
+                                                       cycleBudget: .seconds(5), shutdownBudget: .seconds(1),
                                                        compressMinBytes: compressMinBytes),
                    status: status, clock: ContinuousClock(), wallClock: { wall.read() }, random: { 0.5 },
                    logger: Logger(label: "test"))

@@ -28,6 +28,8 @@ public struct AgentConfiguration: Sendable {
     public var queueSegmentBytes: Int
     public var queueMaxBytes: Int
     public var drainBatch: Int
+    /// Payloads a second while a backlog drains.
+    public var drainRate: Double
     /// Bodies of at least this many bytes go gzip-compressed (0: never).
     public var compressMinBytes: Int
     public var authSource: AuthSourceChoice

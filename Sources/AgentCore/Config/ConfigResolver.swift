@@ -169,6 +169,7 @@ public struct ConfigResolver {
             queueSegmentBytes: try integer(O.queueSegmentBytes, what: "bytes"),
             queueMaxBytes: try integer(O.queueMaxBytes, what: "bytes"),
             drainBatch: try integer(O.drainBatch, what: "payloads"),
+            drainRate: try number(O.drainRate, what: "payloads per second"),
             compressMinBytes: try integer(O.compressMinBytes, what: "bytes"),
             authSource: try choice(O.authSource, AuthSourceChoice.self),
             authLog: authLog == "auto" ? nil : authLog,

@@ -138,7 +138,9 @@ public enum AgentOptions {
     public static let queueMaxBytes = OptionSpec("queue-max-bytes", env: "QUEUE_MAX_BYTES", default: "104857600", range: 4096...1_099_511_627_776, value: "bytes",
         "Disk the queue may use; past it the oldest segment is dropped and counted")
     public static let drainBatch = OptionSpec("drain-batch", env: "DRAIN_BATCH", default: "50", range: 1...100_000, value: "n",
-        "Most queued payloads delivered per cycle after an outage")
+        "Queued payloads sent back to back after an outage before --drain-rate paces the rest")
+    public static let drainRate = OptionSpec("drain-rate", env: "DRAIN_RATE", default: "20", range: 0.1...10_000, value: "per-second",
+        "Most queued payloads sent per second while a backlog drains (a day's backlog at a 30 s interval: about 2.5 minutes)")
     public static let compressMinBytes = OptionSpec("compress-min-bytes", env: "COMPRESS_MIN_BYTES", default: "1024", range: 0...1_073_741_824, value: "bytes",
         "Request bodies of at least this size are sent gzip-compressed (the signature covers the uncompressed body); 0: never")
     public static let logLevel = OptionSpec("log-level", env: "LOG_LEVEL", default: "info", value: "level",
@@ -152,7 +154,7 @@ public enum AgentOptions {
         config, serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, authSlowWindowSeconds, authSlowThreshold, userEnumThreshold, distributedAddresses, authCountProbes,
         baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
-        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, compressMinBytes, authSource, authLog, dockerSocket,
+        healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, drainRate, compressMinBytes, authSource, authLog, dockerSocket,
         maxLogLineBytes, maxDockerEvents, maxContainers, maxPayloadBytes, shellAlertAll, http5xxMin, http5xxRatio, diskPath,
         procRoot, caFile, sendTimeout, maxBufferedPayloads, logLevel, logFormat,
     ]
