@@ -10,6 +10,8 @@
 #                                      bytes per tracked address, and fail2ban-regex on the same file
 #   scripts/bench.sh logs              container log throughput (demultiplex + mask + 5xx) on a
 #                                      stream recorded from dockerd, MiB/s on one core
+#   scripts/bench.sh outage [n]        a day's backlog (2,900 payloads) queued while the receiver is
+#                                      down, then delivered: time, payloads/s, order (about 8 minutes)
 #   scripts/bench.sh compress          bytes per payload with and without gzip (idle host and 500
 #                                      recorded log lines) and the time to compress and decode
 set -euo pipefail
@@ -21,7 +23,8 @@ case "$what" in
   footprint|all) scripts/footprint.sh run "${2:-120}" ;;
   soak) scripts/footprint.sh soak "${2:-10000}"; exit 0 ;;
   queue|auth|logs|compress) ;;
-  *) echo "usage: scripts/bench.sh [all|footprint [secs]|soak [cycles]|queue|auth|logs|compress]" >&2; exit 64 ;;
+  outage) scripts/build-release.sh >/dev/null; scripts/outage-bench.sh .build-release/monitoring-agent "${2:-2900}"; exit 0 ;;
+  *) echo "usage: scripts/bench.sh [all|footprint [secs]|soak [cycles]|queue|auth|logs|compress|outage [n]]" >&2; exit 64 ;;
 esac
 [ "$what" = footprint ] && exit 0
 # Same flags as scripts/build-release.sh, so both share one build folder without rebuilding.
