@@ -21,6 +21,8 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v busybox >/dev/null || need+=(busybox-static)
 command -v script >/dev/null || need+=(bsdutils)
 command -v podman >/dev/null || need+=(podman)
+# compress-nio builds against the system zlib (the agent links libz for gzip payloads).
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
