@@ -16,7 +16,7 @@ public struct ShipperConfiguration: Sendable {
     /// server nor takes hours to catch up.
     public var drainBatch: Int
     public var drainRate: Double
-    /// How long one delivery round may take before the rest waits for the next cycle.
+    /// How long one delivery round may take (a backlog goes on in the next round at once).
     public var cycleBudget: Duration
     /// How long the final flush on shutdown may take.
     public var shutdownBudget: Duration
@@ -57,7 +57,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
 
     private let queue: DeliveryQueue
     private var skewWarned = false
-    /// The server answered 415 to a gzip body: bodies go uncompressed from then on.
+    /// The server did not take a gzip body but took it uncompressed: bodies go uncompressed from then on.
     private var compressionRefused = false
     /// Send pacing (token bucket) and the time before which the server asked not to be sent to
     /// (`Retry-After` on 429 or 503).
@@ -211,8 +211,13 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         return false
     }
 
+    /// The longest pause a server's Retry-After can impose: one bogus header (a proxy's) must not
+    /// silence the agent for a day while its queue fills.
+    static var maxHoldSeconds: Double { 3_600 }
+
     /// The server answered 429 or 503 with a Retry-After: nothing is sent before it passes.
-    private func hold(seconds: Double) {
+    private func hold(seconds requested: Double) {
+        let seconds = min(requested, Self.maxHoldSeconds)
         let until = clock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         if holdUntil.map({ $0 < until }) ?? true { holdUntil = until }
         let wallUntil = wallClock() + Int64(seconds.rounded(.up))

@@ -206,6 +206,16 @@ import Testing
             }
         }
         #expect(t.sent.count == 1, "no flush while the server asked for a pause")
+
+        // A day asked for: held an hour at most.
+        let day = ScriptedTransport([.response(status: 429, retryAfter: "86400", date: nil)])
+        let s2 = makeShipper(day)
+        await s2.submit(try testPayload("c"))
+        let before = ContinuousClock.now
+        guard case .held(let until) = await s2.drain(until: before.advanced(by: .seconds(5)), retries: true, limit: .max) else {
+            Issue.record("not held"); return
+        }
+        #expect(until <= before.advanced(by: .seconds(3_601)) && until >= before.advanced(by: .seconds(3_599)))
     }
 
     /// The shipper's part of /healthz and /metrics.
