@@ -45,19 +45,32 @@ import Glibc
     }
 
     /// A Date (or Retry-After) the day arithmetic cannot hold would trap the agent, and again at
-    /// every restart while the payload is queued: it is ignored, and the agent keeps sending.
+    /// every restart while the payload is queued: a Date is ignored and the agent keeps sending;
+    /// a Retry-After is held to its longest pause (an hour), and the agent keeps running.
     @Test(arguments: ["hostile-date", "hostile-retry"])
     func overflowingServerDatesNeverCrashTheAgent(_ mode: String) async throws {
         let dir = Paths.tempDir("hostile-\(mode)")
         let (server, port) = try await scriptedServer(mode, dir: dir)
         defer { server.stop() }
         for run in 0..<2 { // the second start finds the payloads the first one queued
+            let health = freePort()
             let agent = try Peer("agent-\(run)", try Paths.agentBinary(), [
                 "--server-url", "http://127.0.0.1:\(port)/", "--secret", "s", "--interval", "0.3", "--send-timeout", "2",
-                "--health-addr", "127.0.0.1:\(freePort())", "--queue-dir", dir + "/queue", "--auth-source", "none",
+                "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "none",
                 "--docker-socket", "none"], dir: dir)
             let before = server.stdout.split(separator: "\n").count
-            try await eventually(timeout: 20, "requests reach the hostile server") { server.stdout.split(separator: "\n").count >= before + 3 }
+            // A 503 whose Retry-After asks for ages pauses every send (an hour at most): one request per start.
+            let expected = mode == "hostile-retry" ? 1 : 3
+            try await eventually(timeout: 20, "requests reach the hostile server") { server.stdout.split(separator: "\n").count >= before + expected }
+            if mode == "hostile-retry" {
+                try await eventuallyAsync(timeout: 10, "the pause is in /healthz, an hour at most") {
+                    guard let body = try? await httpGet("http://127.0.0.1:\(health)/healthz").body,
+                          let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                          let until = json["server_hold_until"] as? String, let t = RFC3339.parse(until) else { return false }
+                    let now = Int64(Date().timeIntervalSince1970)
+                    return t > now + 3_000 && t <= now + 3_601
+                }
+            }
             #expect(agent.process.isRunning, "still running: \(agent.stderr.suffix(400))")
             agent.signal(SIGTERM)
             #expect(await agent.waitExit(timeout: 10) == 0)

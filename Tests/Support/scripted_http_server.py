@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A real HTTP/1.1 server on loopback whose connection behaviour a test picks, for the agent's
 HTTP client (Tests/AgentShippingTests/HTTPTransportTests.swift). Prints "ready <port>", then one
-JSON line per request received: connection number, request line, headers, body length.
+JSON line per request received: connection number, request line, headers, body length (as
+sent, decoded when it came with Content-Encoding: gzip) and bytes on the wire.
 
 Modes:
   keepalive        200, kept alive
@@ -18,7 +19,7 @@ Modes:
   hostile-date     200 with a Date whose year has 17 digits (a broken or hostile proxy)
   hostile-retry    503 with a 23-digit Retry-After and the same Date
 """
-import json, socket, sys, threading
+import gzip, json, socket, sys, threading
 
 mode = sys.argv[1]
 lock = threading.Lock()
@@ -64,7 +65,8 @@ def serve(sock, number):
             if req is None:
                 return
             line, headers, body = req
-            log({"conn": number, "line": line, "headers": headers, "body_bytes": len(body)})
+            decoded = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+            log({"conn": number, "line": line, "headers": headers, "body_bytes": len(decoded), "wire_bytes": len(body)})
             if mode == "close-second" and served:
                 return
             if mode == "silent":
