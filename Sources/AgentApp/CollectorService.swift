@@ -57,10 +57,6 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         logger.debug("collector stopped")
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
     /// One collection cycle: every source in the order listed, then the detectors.
     func cycle() async {
         let time = CycleTime(wall: wallClock(), instant: clock.now)
@@ -72,7 +68,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         for source in sources {
             let started = ContinuousClock.now
             let batch = await source.collect(at: time)
-            reports.append((source.name, Self.seconds(ContinuousClock.now - started), batch.errors, batch.counters))
+            reports.append((source.name, (ContinuousClock.now - started).inSeconds, batch.errors, batch.counters))
             for e in batch.errors {
                 logger.warning("source error", metadata: ["source": "\(source.name)", "code": "\(e.code.rawValue)", "error": "\(e)"])
             }
@@ -85,7 +81,7 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         let detectStarted = ContinuousClock.now
         var findings = detectors.cycle(at: time.wall)
         findings.add(raised) // each alert once per payload
-        let detectSeconds = Self.seconds(ContinuousClock.now - detectStarted)
+        let detectSeconds = (ContinuousClock.now - detectStarted).inSeconds
         let detectorCounters = detectors.counters()
         if !findings.alerts.isEmpty {
             logger.notice("alerts raised", metadata: ["alerts": "\(findings.alerts.map(\.wireValue))", "simulated": "\(simulated)"])

@@ -67,6 +67,13 @@ public struct BruteForceDetector: Detector {
 
     public var tracked: Int { sources.count }
     public var evicted: Int { sources.evicted }
+    /// Host-name texts kept, and host-name sources tracked: always equal (a text leaves with its source).
+    var namesHeld: Int { names.count }
+    var nameSourcesTracked: Int {
+        var n = 0
+        sources.forEach { key, _ in if key.kind == .name { n += 1 } }
+        return n
+    }
 
     public var counters: [SourceCounter] {
         [SourceCounter("monitoring_agent_auth_sources_evicted_total",
@@ -91,8 +98,10 @@ public struct BruteForceDetector: Detector {
         if count == 0, sources[key] == nil { return } // a probe alone does not take a slot
         // Sources below half the threshold are equally expendable (rank 0 ends the eviction
         // sweep at the first untouched one); above it, the fewest failures go first.
+        var goneName: AddressKey?
         sources.update(key, default: { SourceWindows(fast: WindowCounts(newest: b, counts: 0), slow: WindowCounts(newest: sb, counts: 0)) },
-                       rank: { w in let n = w.fast.total(at: latest); return n < half ? 0 : n }) { w in
+                       rank: { w in let n = w.fast.total(at: latest); return n < half ? 0 : n },
+                       evicting: { k, _ in if k.kind == .name { goneName = k } }) { w in
             if count > 0 {
                 w.fast.add(bucket: b, count: count)
                 w.slow.add(bucket: sb, count: count)
@@ -100,7 +109,7 @@ public struct BruteForceDetector: Detector {
             }
             w.probes = UInt16(min(Int(w.probes) + probes, Int(UInt16.max)))
         }
-        if let gone = sources.lastEvicted, gone.kind == .name { names[gone] = nil }
+        if let gone = goneName { names[gone] = nil }
         if key.kind == .name, names[key] == nil { names[key] = hostName ?? "?" }
     }
 

@@ -49,9 +49,7 @@ public struct HostMetricsCollector: Sendable {
         var rx: Double?, tx: Double?
         let net = attempt({ try NetDev.parse(FileReading.readBytes(path: netDevPath)) })
         if let net, let last = lastNet, let at = lastNetAt {
-            let elapsed = at.duration(to: now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            (rx, tx) = NetDev.rates(old: last, new: net, elapsedSeconds: seconds)
+            (rx, tx) = NetDev.rates(old: last, new: net, elapsedSeconds: at.duration(to: now).inSeconds)
         }
         lastNet = net
         lastNetAt = now

@@ -191,7 +191,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     func pace(until deadline: C.Instant) async -> Bool {
         let rate = configuration.drainRate, burst = Double(max(1, configuration.drainBatch))
         let now = clock.now
-        if let at = tokensAt { tokens = min(burst, tokens + Self.seconds(at.duration(to: now)) * rate) }
+        if let at = tokensAt { tokens = min(burst, tokens + at.duration(to: now).inSeconds * rate) }
         tokensAt = now
         if tokens >= 1 { tokens -= 1; return true }
         let wait = (1 - tokens) / rate
@@ -200,10 +200,6 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         tokens = 0
         tokensAt = clock.now
         return true
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     private func isHeld() -> Bool {

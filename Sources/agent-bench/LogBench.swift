@@ -78,8 +78,7 @@ enum LogBench {
                 }
             }
             _ = activity.drain()
-            let d = ContinuousClock.now - start
-            best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            best = min(best, (ContinuousClock.now - start).inSeconds)
         }
         return (best, lines, activity)
     }

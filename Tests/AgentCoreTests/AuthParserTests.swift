@@ -233,9 +233,10 @@ import Testing
                 #expect(table.remove(k) == model[k])
                 model[k] = nil
             } else {
-                table.update(k, default: { 0 }) { $0 = step }
+                var gone: Clash?
+                table.update(k, default: { 0 }, evicting: { key, _ in gone = key }) { $0 = step }
                 model[k] = step
-                if let gone = table.lastEvicted { model[gone] = nil }
+                if let gone { model[gone] = nil }
             }
             if step % 97 == 0 {
                 #expect(table.count == model.count)

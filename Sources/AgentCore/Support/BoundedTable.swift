@@ -54,9 +54,6 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
     /// Entries evicted to make room, since the start.
     @inlinable public var evicted: Int { evictedCount }
     @usableFromInline var evictedCount = 0
-    /// The key the last `update` evicted to make room (nil when it evicted none).
-    @inlinable public var lastEvicted: Key? { lastEvictedKey }
-    @usableFromInline var lastEvictedKey: Key?
 
     @inlinable
     public init(capacity: Int) {
@@ -108,7 +105,6 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
             slots[s].referenced = true
             return body(&slots[s].value)
         }
-        lastEvictedKey = nil
         if entries >= capacity { evictOne(rank, evicting) }
         // The new value is made in its slot and changed there (values may be hundreds of bytes).
         let slot: Int
@@ -171,7 +167,6 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
             if score == 0 { break }
         }
         guard best >= 0 else { return }
-        lastEvictedKey = slots[best].key
         evicting(slots[best].key, slots[best].value)
         removeBucket(bucket(of: best, hash: slots[best].hash))
         release(slot: best)
@@ -190,10 +185,16 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
     /// Puts `slot` in the first empty bucket of its probe sequence.
     @inlinable
     mutating func place(hash: UInt32, slot: Int) {
+        buckets[firstEmpty(from: hash)] = UInt64(hash) << 32 | UInt64(slot &+ 1)
+    }
+
+    /// The first empty bucket from `hash`'s home bucket on (the index is never full).
+    @inlinable
+    func firstEmpty(from hash: UInt32) -> Int {
         let mask = buckets.count &- 1
         var b = Int(hash) & mask
         while buckets[b] != 0 { b = (b &+ 1) & mask }
-        buckets[b] = UInt64(hash) << 32 | UInt64(slot &+ 1)
+        return b
     }
 
     /// The bucket that points at `slot` (which is in the table).
@@ -230,11 +231,6 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
     mutating func grow() {
         let old = buckets
         buckets = [UInt64](repeating: 0, count: max(16, old.count * 2))
-        let mask = buckets.count &- 1
-        for e in old where e != 0 {
-            var b = Int(truncatingIfNeeded: e >> 32) & mask
-            while buckets[b] != 0 { b = (b &+ 1) & mask }
-            buckets[b] = e
-        }
+        for e in old where e != 0 { buckets[firstEmpty(from: UInt32(truncatingIfNeeded: e >> 32))] = e }
     }
 }
