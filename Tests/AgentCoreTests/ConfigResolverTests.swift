@@ -148,6 +148,8 @@ import Testing
         ("MAX_LOG_ENTRIES", "9223372036854775807"), ("MAX_DOCKER_EVENTS", "9223372036854775807"),
         ("QUEUE_MAX_BYTES", "9223372036854775807"), ("TAIL_LINES", "-1"), ("HTTP_5XX_RATIO", "1.5"),
         ("CPU_SPIKE_PCT", "nan"), ("FAILED_AUTH_THRESHOLD", "2041"), ("BASELINE_SAMPLES", "1"),
+        ("DRAIN_RATE", "0"), ("DRAIN_RATE", "1e300"), ("DRAIN_RATE", "nan"), ("DRAIN_RATE", "-inf"),
+        ("COMPRESS_MIN_BYTES", "-1"), ("COMPRESS_MIN_BYTES", "9223372036854775807"),
     ])
     func outOfRangeNumbersAreRefused(_ variable: String, _ value: String) throws {
         let spec = try #require(AgentOptions.all.first { $0.env == variable })
