@@ -12,6 +12,9 @@
 #                                      stream recorded from dockerd, MiB/s on one core
 #   scripts/bench.sh outage [n]        a day's backlog (2,900 payloads) queued while the receiver is
 #                                      down, then delivered: time, payloads/s, order (about 8 minutes)
+#   scripts/bench.sh load [args]       a busy host (scripts/load-bench.py): 50/100/200 containers on a
+#                                      private dockerd, 1,000 churned, a 50,000 lines/s auth flood
+#                                      (about 25 minutes; needs root for dockerd)
 #   scripts/bench.sh compress          bytes per payload with and without gzip (idle host and 500
 #                                      recorded log lines) and the time to compress and decode
 set -euo pipefail
@@ -24,7 +27,8 @@ case "$what" in
   soak) scripts/footprint.sh soak "${2:-10000}"; exit 0 ;;
   queue|auth|logs|compress) ;;
   outage) scripts/build-release.sh >/dev/null; scripts/outage-bench.sh .build-release/monitoring-agent "${2:-2900}"; exit 0 ;;
-  *) echo "usage: scripts/bench.sh [all|footprint [secs]|soak [cycles]|queue|auth|logs|compress|outage [n]]" >&2; exit 64 ;;
+  load) scripts/build-release.sh >/dev/null; shift; python3 scripts/load-bench.py --agent .build-release/monitoring-agent "$@"; exit 0 ;;
+  *) echo "usage: scripts/bench.sh [all|footprint [secs]|soak [cycles]|queue|auth|logs|compress|outage [n]|load [args]]" >&2; exit 64 ;;
 esac
 [ "$what" = footprint ] && exit 0
 # Same flags as scripts/build-release.sh, so both share one build folder without rebuilding.

@@ -68,6 +68,7 @@ final class GroupStopper: Sendable {
 /// Prints like `StdoutSink` and calls `onLimit` once after `limit` payloads (0: never).
 final class CountingStdoutSink: PayloadSink {
     private let printer = StdoutSink()
+    var deduplicates: Bool { printer.deduplicates }
     private let seen = Mutex(0)
     let limit: Int
     let onLimit: @Sendable () async -> Void

@@ -175,7 +175,9 @@ public struct BruteForceDetector: Detector {
 
     public func findings(at now: Int64) -> Findings {
         var f = Findings()
-        for o in offending(at: now).sorted(by: { $0.source < $1.source }) {
+        // Worst first (most failures in the short window, then the long one): when a flood's
+        // alerts do not all fit in a payload, the ones kept are the heaviest attackers.
+        for o in offending(at: now).sorted(by: { ($1.fast, $1.slow, $0.source) < ($0.fast, $0.slow, $1.source) }) {
             f.alerts.append(Alert(.bruteForce, subject: o.source))
             let slowOnly = o.fast < threshold
             var d = AlertDetail(auth: .bruteForce, source: o.source, failures: slowOnly ? o.slow : o.fast,

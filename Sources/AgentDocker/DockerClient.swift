@@ -36,9 +36,12 @@ public final class DockerClient: Sendable {
     let socketPath: String
     let base: String
     static let smallResponseLimit = 8 << 20
+    /// Called once per request sent (each stream is one), for the API-call counter.
+    let onRequest: @Sendable () -> Void
 
-    public init(socketPath: String) {
+    public init(socketPath: String, onRequest: @escaping @Sendable () -> Void = {}) {
         self.socketPath = socketPath
+        self.onRequest = onRequest
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: nil),
@@ -208,6 +211,7 @@ public final class DockerClient: Sendable {
     private func send(path: String, deadline: NIODeadline) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: base + path)
         request.headers.add(name: "Host", value: "docker")
+        onRequest()
         do {
             return try await client.execute(request, deadline: deadline)
         } catch let e as DockerError {

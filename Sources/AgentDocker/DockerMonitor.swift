@@ -40,8 +40,9 @@ public struct DockerMonitorConfiguration: Sendable {
 /// Follows the Docker Engine: the container event stream, every running container's logs, and
 /// exec inspection (for the shell-in-container detector). When Docker is missing, refused or goes away, it
 /// reports `unavailable` (one warning), keeps retrying with capped backoff, and resumes events and
-/// logs where they stopped when Docker returns: events from the last event's `timeNano`, logs from
-/// each container's last timestamp, skipping the lines already delivered.
+/// logs where they stopped when Docker returns: events from a few seconds before the newest one
+/// handled, skipping those already handled (`EventReplayFilter`), logs from each container's last
+/// timestamp, skipping the lines already delivered.
 public final class DockerMonitor: Service, Sendable {
     let configuration: DockerMonitorConfiguration
     let client: DockerClient
@@ -72,7 +73,8 @@ public final class DockerMonitor: Service, Sendable {
     }
 
     struct MonitorState: Sendable {
-        var lastEvent: DockerTimestamp?
+        /// Events handled, so a reconnection's overlap is skipped (and `since` for it).
+        var events = EventReplayFilter()
         var cursors: [String: LogCursor] = [:]
         var containers: [String: ContainerInfo] = [:]
         /// The running followers by container id, each with the signal that stops it.
@@ -88,7 +90,7 @@ public final class DockerMonitor: Service, Sendable {
                 wallClock: @escaping @Sendable () -> Int64,
                 onConnection: @escaping @Sendable (DockerActivity.Connection) -> Void = { _ in }) {
         self.configuration = configuration
-        self.client = DockerClient(socketPath: configuration.socketPath)
+        self.client = DockerClient(socketPath: configuration.socketPath) { [activity] in activity.countAPIRequest() }
         self.activity = activity
         self.logger = logger
         self.wallClock = wallClock
@@ -152,7 +154,7 @@ public final class DockerMonitor: Service, Sendable {
 
     private func session(version: String, followers group: inout ThrowingDiscardingTaskGroup<any Error>,
                          onConnected: () -> Void) async throws {
-        let since = state.withLock { $0.lastEvent }
+        let since = state.withLock { $0.events.since }
         let events = try await client.events(version: version, since: since)
         state.withLock { $0.unfollowedWarned = false }
         let (running, total) = try await client.runningContainers(version: version, limit: configuration.maxContainers)
@@ -185,12 +187,8 @@ public final class DockerMonitor: Service, Sendable {
     private func handle(_ event: DockerEventMessage, version: String, followers group: inout ThrowingDiscardingTaskGroup<any Error>) async {
         guard event.Type == nil || event.Type == "container", let id = event.containerID else { return }
         if let ts = event.timestamp {
-            let fresh = state.withLock { s -> Bool in
-                if let last = s.lastEvent, ts <= last { return false } // replayed by `since` after a reconnect
-                s.lastEvent = ts
-                return true
-            }
-            guard fresh else { return }
+            // Replayed by `since` after a reconnect: skipped. Late live events are kept.
+            guard state.withLock({ $0.events.admit(time: ts, id: id, action: event.Action ?? "") }) else { return }
         }
         let attrs = event.attributes
         let name = attrs["name"] ?? String(id.prefix(12))
@@ -206,15 +204,22 @@ public final class DockerMonitor: Service, Sendable {
         case "die", "kill", "stop":
             // The log stream of a stopped container ends by itself once its last lines are out;
             // this is the safety net, for the follower of the run that died only (a restart's
-            // follower has a stop of its own), as a child task of the session.
+            // follower has a stop of its own), as a child task of the session. It stops a stream
+            // that has been quiet for the grace (a busy agent may still be reading the last
+            // lines of many containers that died at once), and after twelve graces in any case.
             if event.baseAction == "die", let stop = state.withLock({ $0.followers[id] }) {
                 let grace = configuration.dieGrace
                 group.addTask {
-                    try? await Task.sleep(for: grace)
+                    var waited = Duration.zero
+                    repeat {
+                        try? await Task.sleep(for: grace)
+                        waited += grace
+                    } while !Task.isCancelled && !stop.quiet(for: grace) && waited < grace * 12
                     stop.stop()
                 }
             }
         case "destroy", "remove":
+            activity.forget(container: name)
             state.withLock { s -> FollowerStop? in
                 s.cursors[id] = nil
                 s.containers[id] = nil
@@ -329,7 +334,7 @@ public final class DockerMonitor: Service, Sendable {
         group.addTask { [self] in
             // Whichever ends first: the stream (container stopped, daemon gone) or a stop request.
             await withTaskGroup(of: Void.self) { one in
-                one.addTask { await self.follow(id, info: info, version: version) }
+                one.addTask { await self.follow(id, info: info, version: version, activity: stop) }
                 one.addTask { await stop.wait() }
                 await one.next()
                 one.cancelAll()
@@ -354,7 +359,7 @@ public final class DockerMonitor: Service, Sendable {
     }
 
     /// Streams one container's logs until the container stops, the daemon goes away, or cancellation.
-    private func follow(_ id: String, info: ContainerInfo, version: String) async {
+    private func follow(_ id: String, info: ContainerInfo, version: String, activity stop: FollowerStop) async {
         let cursor = state.withLock { $0.cursors[id] }
         var skipAtLast = cursor?.linesAtLast ?? 0
         var current = cursor
@@ -387,6 +392,7 @@ public final class DockerMonitor: Service, Sendable {
         do {
             let body = try await client.logs(id, version: version, tail: configuration.tailLines, since: cursor?.last)
             for try await buffer in body {
+                stop.touch()
                 decoder.feed(buffer.readableBytesView, into: &lines)
                 deliver()
             }
@@ -399,13 +405,27 @@ public final class DockerMonitor: Service, Sendable {
 }
 
 /// Stops one log follower: waited on by the follower's sibling task, so a stop cancels the
-/// follower through their task group. Stopping twice is stopping once.
+/// follower through their task group. Stopping twice is stopping once. It also records when the
+/// follower last read data, for the safety net after a container dies.
 final class FollowerStop: Sendable {
     private struct State {
         var stopped = false
         var waiter: CheckedContinuation<Void, Never>?
+        var lastData = ContinuousClock.now
     }
     private let state = Mutex(State())
+
+    /// The follower read data now.
+    func touch() {
+        let now = ContinuousClock.now
+        state.withLock { $0.lastData = now }
+    }
+
+    /// Whether the follower has read nothing for `d`.
+    func quiet(for d: Duration) -> Bool {
+        let last = state.withLock { $0.lastData }
+        return ContinuousClock.now - last >= d
+    }
 
     func stop() {
         state.withLock { s -> CheckedContinuation<Void, Never>? in

@@ -8,8 +8,8 @@ import Synchronization
 public final class PrometheusExporter: Sendable {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
     private let registry = PrometheusCollectorRegistry()
-    /// Counter values already exported, by series key.
-    private let exported = Mutex<[String: Int64]>([:])
+    /// Counters already exported, by series key, with the value they were advanced to.
+    private let exported = Mutex<[String: (value: Int64, counter: Counter)]>([:])
     private let lock = Mutex(())
 
     public init(version: String) {
@@ -18,9 +18,12 @@ public final class PrometheusExporter: Sendable {
     }
 
     /// Updates every series from `report` and returns the exposition text. Counters are
-    /// advanced by the difference to what was exported, so they only ever grow.
+    /// advanced by the difference to what was exported, so they only ever grow; a counter series
+    /// the report no longer carries (a removed container's) is unregistered, so series do not
+    /// pile up over churn.
     public func render(_ report: StatusReport) -> [UInt8] {
         lock.withLock { _ in
+            var reported = Set<String>()
             for sample in report.samples {
                 let labels = sample.labels.map { ($0.name, $0.value) }
                 switch sample.kind {
@@ -28,16 +31,22 @@ public final class PrometheusExporter: Sendable {
                     registry.makeGauge(name: sample.name, labels: labels, help: sample.help).set(sample.value)
                 case .counter:
                     let key = sample.name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+                    reported.insert(key)
                     let value = Int64(sample.value)
+                    let c = registry.makeCounter(name: sample.name, labels: labels, help: sample.help)
                     let delta = exported.withLock { seen -> Int64 in
-                        let d = value - (seen[key] ?? 0)
-                        if d > 0 { seen[key] = value }
+                        let d = value - (seen[key]?.value ?? 0)
+                        if d > 0 || seen[key] == nil { seen[key] = (value, c) }
                         return d
                     }
-                    let c = registry.makeCounter(name: sample.name, labels: labels, help: sample.help)
                     if delta > 0 { c.increment(by: delta) }
                 }
             }
+            let gone = exported.withLock { seen -> [Counter] in
+                let keys = seen.keys.filter { !reported.contains($0) }
+                return keys.compactMap { seen.removeValue(forKey: $0)?.counter }
+            }
+            for c in gone { registry.unregisterCounter(c) }
             return registry.emitToBuffer()
         }
     }

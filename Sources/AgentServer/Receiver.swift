@@ -33,13 +33,17 @@ public enum SinkResult: Sendable, Equatable {
 
 /// Where verified payloads go. The default prints each one as a JSON line on stdout.
 public protocol PayloadSink: Sendable {
+    /// Whether the sink knows every payload_id it kept: then a replayed request is harmless (a
+    /// duplicate, answered 200 and not kept) and the receiver does not refuse it.
+    var deduplicates: Bool { get }
     /// Throws when the payload could not be kept; the receiver then answers 503 so the agent retries.
     func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult
 }
 
 /// The receiver: decodes a gzip body (`Content-Encoding: gzip`, the decoded size held to the body
 /// limit), verifies signature and timestamp over the decoded body, answers 401 with a reason, 409
-/// for a replayed request (same signature within the skew window), 413 above the body limit
+/// for a replayed request (same signature within the skew window) when the sink cannot tell
+/// duplicates itself (with a store a replay is a duplicate: 200 `{"duplicate":true}`), 413 above the body limit
 /// (before or after decoding), 415 for another encoding, 400 for a body that is not a payload or
 /// a broken gzip stream, and hands verified payloads to the sink (503 if it cannot keep them).
 public func makeReceiver(configuration: ReceiverConfiguration, sink: any PayloadSink,
@@ -80,14 +84,14 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
             let now = wallClock()
             let signature = request.headers[sigName] ?? ""
             let timestamp = Int64(request.headers[tsName] ?? "") ?? now
-            guard replays.withLock({ $0.admit(signature: signature, timestamp: timestamp, now: now) }) else {
+            guard sink.deduplicates || replays.withLock({ $0.admit(signature: signature, timestamp: timestamp, now: now) }) else {
                 logger.notice("rejected replayed request", metadata: ["http.status": "409", "payload_id": "\(payload.payloadID)"])
                 return .json(errorBody("replayed request: this signature was already used"), status: .conflict)
             }
             do {
                 switch try await sink.accept(payload, body: body) {
                 case .stored: return .json(Array(#"{"status":"ok"}"#.utf8))
-                case .duplicate: return .json(Array(#"{"status":"duplicate"}"#.utf8))
+                case .duplicate: return .json(Array(#"{"duplicate":true,"status":"duplicate"}"#.utf8))
                 }
             } catch {
                 logger.error("cannot store payload", metadata: ["error": "\(error)"])

@@ -12,6 +12,8 @@ public final class StdoutSink: PayloadSink {
 
     public init(store: ReceiverStore? = nil) { self.store = store }
 
+    public var deduplicates: Bool { store != nil }
+
     public func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult {
         if let store, try !store.insert(id: payload.payloadID, body: body) { return .duplicate }
         print(payload, body: body)

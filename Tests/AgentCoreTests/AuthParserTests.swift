@@ -268,6 +268,16 @@ import Testing
         #expect(small[0] != nil && small[1] == nil, "touched: passed over once; the first untouched went")
     }
 
+    /// Entries of equal rank take turns: a full table of 1,000 that sees 1,000 new keys has
+    /// evicted every old one, not the same few slots again and again.
+    @Test func equalRanksAreEvictedInTurn() {
+        var table = BoundedTable<Int, Int>(capacity: 1_000)
+        for k in 0..<1_000 { table.update(k, default: { 3 }, rank: { $0 }) { _ in } }
+        for k in 1_000..<2_000 { table.update(k, default: { 3 }, rank: { $0 }) { _ in } }
+        #expect((0..<1_000).filter { table[$0] != nil }.count == 0)
+        #expect((1_000..<2_000).allSatisfy { table[$0] != nil })
+    }
+
 
 
     /// Connections that end leave nothing behind: 20,000 short connections, one table slot

@@ -115,6 +115,22 @@ import Testing
         #expect(brute.total == 4_000)
         #expect(back.score == p.score, "score sums every alert, kept or summarised")
     }
+
+    /// A flood of one rule cannot push the other rules out: what is kept takes one of each rule in
+    /// turn, the heaviest first, each rule in its detector's order (worst attacker first).
+    @Test func alertFloodKeepsEveryOtherRule() throws {
+        var p = Self.payload(alerts: 4_000)
+        p.localAlerts += ["LOGIN_AFTER_FAILURES:h7.attacker.example", "SHELL_IN_CONTAINER:web"]
+        p.alertsDetail = p.localAlerts.map { AlertDetail(rule: Alert(wireValue: $0)!.rule) }
+        let (body, trim) = try PayloadBudget.fit(p, maxBytes: 32 << 10)
+        let back = try PayloadCoding.decode(body)
+        #expect(trim.alerts > 3_000)
+        #expect(Array(back.localAlerts.prefix(5)) == ["LOGIN_AFTER_FAILURES:h7.attacker.example", "SHELL_IN_CONTAINER:web",
+                                                      "BRUTE_FORCE:h0.attacker.example", "CPU_SPIKE", "BRUTE_FORCE:h1.attacker.example"])
+        #expect(back.localAlerts.filter { $0.hasPrefix("BRUTE_FORCE:") } == (0..<(back.localAlerts.count - 3)).map { "BRUTE_FORCE:h\($0).attacker.example" })
+        #expect(Array(back.alertsDetail.prefix(4).map(\.rule)) == [.loginAfterFailures, .shellInContainer, .bruteForce, .cpuSpike])
+        #expect(back.alertsDetail.first { $0.omitted != nil }?.total == 4_000)
+    }
 }
 
 /// The streamed container listing: elements come out whole whatever the chunking, brackets and

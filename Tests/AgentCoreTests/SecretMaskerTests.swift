@@ -146,6 +146,28 @@ import Testing
         #expect(a.drain() == DockerActivity.Batch())
     }
 
+    /// A flooding container's lines do not push a quiet one's out of the payload; drops are
+    /// counted per container, and a removed container's counts go after its last lines.
+    @Test func logsAreSharedFairlyBetweenContainers() {
+        let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 4)
+        func add(_ container: String, _ n: Int) {
+            var intake = LogIntake(container: container)
+            var pending: [PendingLogLine] = []
+            var statuses = HTTPStatusCounts()
+            intake.take((0..<n).map { DockerLogLine(stream: .stdout, timestamp: nil, bytes: Array("\(container) \($0)".utf8)) },
+                        now: { "t" }, into: &pending, statuses: &statuses)
+            a.add(pending: pending, statuses: statuses, container: container)
+        }
+        add("quiet", 1)
+        add("flood", 1000)
+        let b = a.drain()
+        #expect(b.logs.map(\.message) == ["quiet 0", "flood 997", "flood 998", "flood 999"])
+        #expect(a.counters.logLinesDropped == 997 && a.counters.logLinesStreamed == 1001)
+        #expect(a.containerLogCounts == ["quiet": .init(streamed: 1, dropped: 0), "flood": .init(streamed: 1000, dropped: 997)])
+        a.forget(container: "flood")
+        #expect(a.containerLogCounts.keys.sorted() == ["quiet"])
+    }
+
     @Test func privateKeyStateIsCarriedToLinesMaskedLater() {
         let a = DockerActivity(maxEventsPerPayload: 3, maxLogEntries: 2)
         var intake = LogIntake(container: "db")

@@ -26,9 +26,9 @@ import Glibc
                      receiverPort: freePort(), healthPort: freePort())
     }
 
-    func startReceiver(_ s: Setup, _ name: String = "receiver") async throws -> Peer {
+    func startReceiver(_ s: Setup, _ name: String = "receiver", store: Bool = true) async throws -> Peer {
         let p = try Peer(name, try Paths.agentBinary(), ["--secret-file", s.secretFile, "receive",
-                                                        "--listen", "127.0.0.1:\(s.receiverPort)", "--data", s.dataDir], dir: s.dir)
+                                                        "--listen", "127.0.0.1:\(s.receiverPort)"] + (store ? ["--data", s.dataDir] : []), dir: s.dir)
         try await eventually("receiver \(name) listening") { p.stderr.contains("receiver listening") }
         return p
     }
@@ -162,10 +162,11 @@ import Glibc
         }
         let now = Int64(Date().timeIntervalSince1970)
         #expect(try await send(now).status == 200)
+        // With a store a replayed request is harmless: the payload_id is known, nothing is stored.
         let replay = try await send(now)
-        #expect(replay.status == 409 && replay.body.contains("replayed"))
+        #expect(replay.status == 200 && replay.body.contains(#""duplicate":true"#), "\(replay)")
         let retry = try await send(now + 1) // the agent's retry: same payload_id, new signature
-        #expect(retry.status == 200 && retry.body.contains("duplicate"))
+        #expect(retry.status == 200 && retry.body.contains(#""duplicate":true"#))
         receiver.signal(SIGTERM)
         #expect(await receiver.waitExit(timeout: 5) == 0)
         // After a restart the store still knows the id.
@@ -174,6 +175,13 @@ import Glibc
         again.signal(SIGTERM)
         _ = await again.waitExit(timeout: 5)
         #expect(receiver.stdout.split(separator: "\n").count == 1 && again.stdout.isEmpty, "printed once")
+        // Without a store only the signature tells a replay: 409.
+        let bare = try await startReceiver(s, "receiver-3", store: false)
+        #expect(try await send(now + 3).status == 200)
+        let refused = try await send(now + 3)
+        #expect(refused.status == 409 && refused.body.contains("replayed"))
+        bare.signal(SIGTERM)
+        _ = await bare.waitExit(timeout: 5)
     }
 
     @Test func readOnlyQueueDirIsReportedAndDeliveryContinuesFromMemory() async throws {

@@ -29,7 +29,7 @@ import Testing
         }
     }
 
-    static func status(sent: Int) -> AgentStatus {
+    static func status(sent: Int, containers: KeyValuePairs<String, Int> = ["web": 3]) -> AgentStatus {
         let status = AgentStatus(startedAtUnix: 1000)
         var c = CollectionStatus()
         c.lastMetrics = HostMetrics(cpuUsage: 12.5, memoryUsage: 40, diskUsage: 70, networkRxBytesPerSec: 100,
@@ -45,6 +45,8 @@ import Testing
                          SourceCounter("monitoring_agent_auth_failures_total", "Failed login attempts counted", 17)]
         var docker = SourceStatus()
         docker.counters = [SourceCounter("monitoring_agent_docker_log_lines_total", "Container log lines streamed", 42)]
+            + containers.map { SourceCounter("monitoring_agent_docker_container_log_lines_dropped_total", "Dropped, by container",
+                                             $0.value, labels: [("container", $0.key)]) }
         c.sources = ["host": host, "auth": auth, "docker": docker]
         c.detectorsDurationSeconds = 0.00001
         _ = status.register(c)
@@ -80,6 +82,25 @@ import Testing
         // A part reporting a lower value (a restarted counter) never moves a Prometheus counter back.
         let again = String(decoding: e.render(Self.status(sent: 3).report(nowUnix: 1061)), as: UTF8.self)
         #expect(again.contains("monitoring_agent_payloads_sent_total 7\n"))
+    }
+
+    /// A removed container's series leave the exposition (churn must not pile up series); one
+    /// that comes back starts from what its source reports.
+    @Test func seriesNoLongerReportedLeave() {
+        let e = PrometheusExporter(version: "1")
+        func render(_ c: KeyValuePairs<String, Int>) -> String {
+            String(decoding: e.render(Self.status(sent: 1, containers: c).report(nowUnix: 1060)), as: UTF8.self)
+        }
+        let both = render(["web": 3, "db": 5])
+        #expect(both.contains(#"monitoring_agent_docker_container_log_lines_dropped_total{container="web"} 3"#))
+        #expect(both.contains(#"monitoring_agent_docker_container_log_lines_dropped_total{container="db"} 5"#))
+        let one = render(["web": 4])
+        #expect(one.contains(#"monitoring_agent_docker_container_log_lines_dropped_total{container="web"} 4"#))
+        #expect(!one.contains(#"container="db""#))
+        let none = render([:])
+        #expect(!none.contains("monitoring_agent_docker_container_log_lines_dropped_total"))
+        #expect(none.contains("monitoring_agent_docker_log_lines_total 42\n"))
+        #expect(render(["db": 1]).contains(#"monitoring_agent_docker_container_log_lines_dropped_total{container="db"} 1"#))
     }
 
     /// /healthz and the /metrics JSON are the parts' fields, with unknown values as null.

@@ -11,6 +11,13 @@ public struct PendingLogLine: Sendable {
     public var startsInPrivateKey: Bool
     /// Arrival time, used only when the line carried no timestamp.
     public var fallbackTimestamp: String?
+
+    public init(container: String, line: DockerLogLine, startsInPrivateKey: Bool, fallbackTimestamp: String?) {
+        self.container = container
+        self.line = line
+        self.startsInPrivateKey = startsInPrivateKey
+        self.fallbackTimestamp = fallbackTimestamp
+    }
 }
 
 /// Per container: turns decoded lines into pending ones, reading HTTP statuses (every line counts
@@ -39,7 +46,8 @@ public struct LogIntake: Sendable {
 /// What the Docker monitor gathered since the last payload, handed to the collector once per
 /// interval. Bounded: at most `maxEventsPerPayload` events go in one payload and the rest carry
 /// over to the next ones (up to `eventBacklog`, beyond which the oldest are dropped and counted);
-/// at most `maxLogEntries` log lines per payload, the oldest dropped and counted; at most
+/// at most `maxLogEntries` log lines per payload, shared fairly between containers (`FairLogBuffer`:
+/// each keeps its newest, the busiest lose lines first, drops counted per container); at most
 /// `maxExecs` execs and `maxStatusContainers` containers' HTTP statuses per interval for the
 /// detectors, the rest counted.
 public final class DockerActivity: Sendable {
@@ -65,6 +73,8 @@ public final class DockerActivity: Sendable {
         public var execsSeen = 0
         public var execsDropped = 0
         public var reconnects = 0
+        /// Requests sent to the Engine API (a stream counts once, when opened).
+        public var apiRequests = 0
         /// Running containers not followed because --max-containers were.
         public var containersUnfollowed = 0
         public init() {}
@@ -85,7 +95,7 @@ public final class DockerActivity: Sendable {
         var connection: Connection
         var apiVersion: String?
         var events: Deque<DockerEvent> = []
-        var logs: Deque<PendingLogLine> = []
+        var logs: FairLogBuffer
         var execs: [ContainerExec] = []
         var statuses: [String: HTTPStatusCounts] = [:]
         var counters = Counters()
@@ -102,7 +112,7 @@ public final class DockerActivity: Sendable {
         self.maxEventsPerPayload = max(1, maxEventsPerPayload)
         self.eventBacklog = max(1, maxEventsPerPayload) * 10
         self.maxLogEntries = max(0, maxLogEntries)
-        state = Mutex(State(connection: connection))
+        state = Mutex(State(connection: connection, logs: FairLogBuffer(budget: maxLogEntries)))
     }
 
     public var connection: Connection { state.withLock { $0.connection } }
@@ -135,6 +145,10 @@ public final class DockerActivity: Sendable {
         state.withLock { $0.counters.containersUnfollowed += n }
     }
 
+    public func countAPIRequest() {
+        state.withLock { $0.counters.apiRequests += 1 }
+    }
+
     public func countMalformedEvent() {
         state.withLock { $0.counters.eventsMalformed += 1 }
     }
@@ -147,16 +161,18 @@ public final class DockerActivity: Sendable {
             s.counters.malformedFrames += malformedFrames
             s.counters.logLinesStreamed += pending.count
             if statuses.total > 0 { s.statuses.add(statuses, for: container, limit: Self.maxStatusContainers) }
-            guard maxLogEntries > 0 else { s.counters.logLinesDropped += pending.count; return }
-            s.logs.append(contentsOf: pending)
-            // Drop the oldest beyond the bound (a ring buffer: O(1) per line dropped).
-            let over = s.logs.count - maxLogEntries
-            if over > 0 {
-                s.logs.removeFirst(over)
-                s.counters.logLinesDropped += over
-            }
+            s.logs.add(pending, container: container)
+            s.counters.logLinesDropped = s.logs.dropped
         }
     }
+
+    /// The container was removed: its per-container counts go after its last lines are taken.
+    public func forget(container: String) {
+        state.withLock { $0.logs.forget(container: container) }
+    }
+
+    /// Lines streamed and dropped per container (for /metrics), by name.
+    public var containerLogCounts: [String: FairLogBuffer.Counts] { state.withLock { $0.logs.counts } }
 
     public func add(exec: ContainerExec) {
         state.withLock {
@@ -173,8 +189,10 @@ public final class DockerActivity: Sendable {
             let n = min(maxEventsPerPayload, s.events.count)
             b.events = Array(s.events.prefix(n))
             s.events.removeFirst(n)
-            b.logs.reserveCapacity(s.logs.count)
-            for p in s.logs {
+            let taken = s.logs.take()
+            s.counters.logLinesDropped = s.logs.dropped
+            b.logs.reserveCapacity(taken.count)
+            for p in taken {
                 var masker = SecretMasker(inPrivateKey: p.startsInPrivateKey)
                 let r = processor.process(p.line, container: p.container, masker: &masker,
                                           fallbackTimestamp: p.fallbackTimestamp ?? "")
@@ -182,7 +200,6 @@ public final class DockerActivity: Sendable {
                 if r.truncated { s.counters.logLinesTruncated += 1 }
                 b.logs.append(r.entry)
             }
-            s.logs.removeAll() // a burst must not keep its memory for good
             b.observations = Observations(execs: s.execs, httpStatuses: s.statuses)
             s.execs.removeAll()
             s.statuses.removeAll()

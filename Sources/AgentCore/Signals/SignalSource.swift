@@ -51,11 +51,14 @@ public struct SourceCounter: Sendable, Equatable {
     public var name: String
     public var help: String
     public var value: Int
+    /// Label pairs; a series whose labels stop being reported leaves /metrics (a removed container).
+    public var labels: [MetricSample.Label]
 
-    public init(_ name: String, _ help: String, _ value: Int) {
+    public init(_ name: String, _ help: String, _ value: Int, labels: [(String, String)] = []) {
         self.name = name
         self.help = help
         self.value = value
+        self.labels = labels.map { MetricSample.Label(name: $0.0, value: $0.1) }
     }
 }
 

@@ -50,7 +50,7 @@ public struct CollectionStatus: StatusReporting, Equatable {
             r.gauge("monitoring_agent_collector_duration_seconds", duration, [("collector", name)], source.lastDurationSeconds)
             r.counter("monitoring_agent_source_errors_total", "Read and parse errors, by source", [("source", name)], source.errorTotal)
             for (code, n) in source.errors { errorsByCode[code, default: 0] += n }
-            for c in source.counters { r.counter(c.name, c.help, c.value) }
+            for c in source.counters { r.counter(c.name, c.help, c.labels.map { ($0.name, $0.value) }, c.value) }
         }
         r.gauge("monitoring_agent_collector_duration_seconds", duration, [("collector", "detectors")], detectorsDurationSeconds)
         for c in detectorCounters { r.counter(c.name, c.help, c.value) }

@@ -151,7 +151,10 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
 
     /// Evicts one entry from the `sweepLimit` slots under the hand: the lowest rank, and among
     /// equal ranks one not touched since the hand last passed (second chance; reference bits are
-    /// cleared on the way). An untouched entry of rank 0 ends the sweep at once.
+    /// cleared on the way). An untouched entry of rank 0 ends the sweep at once. The hand then
+    /// rests just past the victim, so the slots looked at and kept are looked at again next: with
+    /// equal ranks every slot takes its turn (left where the sweep ended, only every
+    /// `sweepLimit`-th slot would ever be evicted).
     @inlinable
     mutating func evictOne(_ rank: (Value) -> Int, _ evicting: (Key, Value) -> Void) {
         var best = -1
@@ -167,6 +170,7 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
             if score == 0 { break }
         }
         guard best >= 0 else { return }
+        hand = best + 1 == slots.count ? 0 : best + 1
         evicting(slots[best].key, slots[best].value)
         removeBucket(bucket(of: best, hash: slots[best].hash))
         release(slot: best)

@@ -37,7 +37,8 @@ public enum PayloadBudget {
         body = try PayloadJSON.encode(p)
         guard body.count > maxBytes else { return (body, trim) }
 
-        let alerts = p.localAlerts, details = p.alertsDetail
+        let alerts = interleaved(p.localAlerts) { AlertRule(rawValue: String($0.prefix { $0 != ":" })) }
+        let details = interleaved(p.alertsDetail) { $0.rule }
         func summarised(_ n: Int) -> Payload {
             var q = p
             q.localAlerts = Array(alerts.prefix(n))
@@ -60,6 +61,31 @@ public enum PayloadBudget {
         p = summarised(keptAlerts)
         trim.alerts = alerts.count - keptAlerts
         return (try PayloadJSON.encode(p), trim)
+    }
+
+    /// The order alerts are kept in when not all fit: one of each rule in turn, the heaviest rule
+    /// first, each rule's own order kept (its detector puts the worst first). So a flood of one
+    /// rule cannot push another rule out of the payload, and a login after failures (the heaviest)
+    /// is the last thing cut. Items of no known rule come last.
+    static func interleaved<T>(_ items: [T], rule: (T) -> AlertRule?) -> [T] {
+        var byRule: [AlertRule: [T]] = [:]
+        var order: [AlertRule] = []
+        var unknown: [T] = []
+        for item in items {
+            guard let r = rule(item) else { unknown.append(item); continue }
+            if byRule[r] == nil { order.append(r) }
+            byRule[r, default: []].append(item)
+        }
+        guard order.count > 1 else { return items }
+        order = order.enumerated().sorted { ($1.element.weight, $0.offset) < ($0.element.weight, $1.offset) }.map(\.element)
+        var out: [T] = []
+        out.reserveCapacity(items.count)
+        var round = 0
+        while out.count < items.count - unknown.count {
+            for r in order where round < byRule[r]!.count { out.append(byRule[r]![round]) }
+            round += 1
+        }
+        return out + unknown
     }
 
     /// Keeps the longest prefix of the list at `path` with which `p` fits; returns how many went.
