@@ -143,7 +143,8 @@ class Run:
     def sample(self):
         pid = self.agent.pid
         n, socks = fds(pid)
-        return {"ticks": cpu_ticks(pid), "rss": rss_kb(pid), "fds": n, "sockets": socks, "threads": threads(pid), "t": time.time()}
+        st = status(pid)
+        return {"ticks": cpu_ticks(pid), "rss": rss_kb(pid), "anon": int(st["RssAnon"].split()[0]), "file": int(st["RssFile"].split()[0]), "fds": n, "sockets": socks, "threads": threads(pid), "t": time.time()}
 
     def stop(self):
         for p in (self.agent, self.receiver):
@@ -235,16 +236,20 @@ def containers_part(args, binary, label, dockerd, work):
 
 def churn_part(args, binary, label, dockerd, work):
     run = Run(work, binary, f"{label}-churn", ["--docker-socket", dockerd.sock, "--auth-source", "none"], args.interval)
-    time.sleep(2 * args.interval)
-    before = run.sample()
-    gap = args.churn_seconds / args.churn
-    t0 = time.time()
 
-    def one(i):
-        name = f"churn{i}-{label}"
+    def one(i, prefix="churn"):
+        name = f"{prefix}{i}-{label}"
         dockerd.cli("run", "-d", "--name", name, "test/busybox", "sh", "-c", f"echo start {name}; sleep 2; echo end {name}", check=False)
         time.sleep(3)
         dockerd.cli("rm", "-f", name, check=False)
+    # Warm-up: the follower's code and the allocator's arenas are touched once, so "before" is a
+    # steady state rather than an agent that never followed a container.
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: one(i, "warm"), range(20)))
+    time.sleep(max(3 * args.interval + 5, 35))
+    before = run.sample()
+    gap = args.churn_seconds / args.churn
+    t0 = time.time()
     with ThreadPoolExecutor(16) as pool:
         futures = []
         for i in range(args.churn):
@@ -259,7 +264,8 @@ def churn_part(args, binary, label, dockerd, work):
     starts = sum(1 for p in run.payloads() for e in p.get("docker_events", []) if e["action"] == "start" and e["container"].startswith("churn"))
     run.stop()
     print(f"  {label:8} churn: {args.churn} containers started and removed in {took:.0f} s; starts seen {starts}; "
-          f"rss {before['rss'] / 1024:.2f} -> {after['rss'] / 1024:.2f} MB, fds {before['fds']} -> {after['fds']}, "
+          f"rss {before['rss'] / 1024:.2f} -> {after['rss'] / 1024:.2f} MB (anonymous {before['anon'] / 1024:.2f} -> {after['anon'] / 1024:.2f}, "
+          f"file {before['file'] / 1024:.2f} -> {after['file'] / 1024:.2f}), fds {before['fds']} -> {after['fds']}, "
           f"sockets {before['sockets']} -> {after['sockets']}, threads {before['threads']} -> {after['threads']}, "
           f"per-container series left {sum(1 for k in m if k.startswith('monitoring_agent_docker_container_log_lines_total'))}", flush=True)
 

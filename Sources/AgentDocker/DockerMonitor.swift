@@ -98,8 +98,11 @@ public final class DockerMonitor: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.loop()
+        // On the Docker connections' event loop, with every follower (child tasks inherit it).
+        await withTaskExecutorPreference(client.executor) {
+            await cancelWhenGracefulShutdown {
+                await self.loop()
+            }
         }
         await client.shutdown()
         logger.debug("docker monitor stopped")
