@@ -32,10 +32,14 @@ public struct AuthMonitorService: Service {
         ["/var/log/auth.log", "/var/log/secure"].first(where: exists)
     }
 
-    /// Most bytes read per second: `chunks` polls of the tailer's `maxBytesPerPoll`, each
-    /// ingested and its position saved before the next, so memory stays at one chunk's lines
-    /// whatever the backlog, and a restart resumes after the last chunk taken.
-    static let chunksPerTick = 16
+    /// Each tick reads chunks of the tailer's `maxBytesPerPoll` until the log is caught up, each
+    /// ingested and its position saved before the next (memory stays at one chunk's lines
+    /// whatever the backlog, and a restart resumes after the last chunk taken), for at most
+    /// `workPerTick` of the second: about 300,000 lines a second on one core, so a 50,000
+    /// lines/s attack is read as it is written, while a backlog of gigabytes never holds more
+    /// than a quarter of a core. `maxChunksPerTick` bounds a tick whatever the clock does.
+    static let workPerTick = Duration.milliseconds(250)
+    static let maxChunksPerTick = 256
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
@@ -43,7 +47,8 @@ public struct AuthMonitorService: Service {
             var reported: String?
             var saved = tailer.position
             await repeatEvery(.seconds(1), clock: clock) {
-                for _ in 0..<Self.chunksPerTick {
+                let began = ContinuousClock.now
+                for _ in 0..<Self.maxChunksPerTick {
                     let lines = tailer.poll()
                     if tailer.openError != reported {
                         if let why = tailer.openError {
@@ -56,7 +61,7 @@ public struct AuthMonitorService: Service {
                         save(p)
                         saved = p
                     }
-                    guard tailer.hasMore, !Task.isCancelled else { break }
+                    guard tailer.hasMore, !Task.isCancelled, ContinuousClock.now - began < Self.workPerTick else { break }
                     await Task.yield()
                 }
             }

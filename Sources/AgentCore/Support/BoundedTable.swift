@@ -9,11 +9,15 @@
 ///   hash's low 32 bits (which also give the bucket the probe starts from) and the slot number, so
 ///   a probe compares keys only on a full 32-bit hash match, and removing an entry (backward shift)
 ///   or evicting one never hashes a key again.
-/// - Inserting into a full table evicts one entry chosen by a CLOCK sweep over at most
-///   `sweepLimit` slots: the lowest rank the caller gives (for addresses: failures in the window,
-///   so a flood of one-failure addresses pushes out its own kind, never an address that is
-///   attacking in earnest), then one not touched since the hand last passed; so one insert costs a
-///   bounded amount of work however the table is filled. The index doubles as the table grows
+/// - Inserting into a full table evicts one entry chosen by a sweep over at most `sweepLimit`
+///   slots from a random place: the lowest rank the caller gives (for addresses: failures in the
+///   window, so a flood of one-failure addresses pushes out its own kind, never an address that is
+///   attacking in earnest), then one not touched since a sweep last passed; so one insert costs a
+///   bounded amount of work however the table is filled. Random, not a clock hand moving on: a
+///   hand that takes the oldest equal entry in turn is first-in first-out, and keys cycling
+///   through a table a little too small for them (100,000 attacking addresses and room for
+///   98,304) would each be evicted just before they come back, so none would ever build up a
+///   count. Drawn from the table's secret seed, so an attacker cannot steer it. The index doubles as the table grows
 ///   (amortised O(1), at most log2(capacity) times in a process), never once it is full.
 /// - Removing an entry frees its slot for reuse; nothing grows with the number of keys ever seen.
 ///
@@ -51,6 +55,8 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
     @usableFromInline var buckets: [UInt64] = []
     @usableFromInline var entries = 0
     @usableFromInline var hand = 0
+    /// xorshift state for where a sweep starts (never 0).
+    @usableFromInline var draw: UInt64 = 1
     /// Entries evicted to make room, since the start.
     @inlinable public var evicted: Int { evictedCount }
     @usableFromInline var evictedCount = 0
@@ -59,6 +65,7 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
     public init(capacity: Int) {
         precondition(capacity > 0 && capacity <= Int(Int32.max), "capacity out of range")
         self.capacity = capacity
+        draw = seed.a5 | 1
     }
 
     @inlinable public var count: Int { entries }
@@ -149,12 +156,11 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
         }
     }
 
-    /// Evicts one entry from the `sweepLimit` slots under the hand: the lowest rank, and among
-    /// equal ranks one not touched since the hand last passed (second chance; reference bits are
-    /// cleared on the way). An untouched entry of rank 0 ends the sweep at once. The hand then
-    /// rests just past the victim, so the slots looked at and kept are looked at again next: with
-    /// equal ranks every slot takes its turn (left where the sweep ended, only every
-    /// `sweepLimit`-th slot would ever be evicted).
+    /// Evicts one entry from `sweepLimit` slots from a random place: the lowest rank, and among
+    /// equal ranks one not touched since a sweep last passed (second chance; reference bits are
+    /// cleared on the way). An untouched entry of rank 0 ends the sweep at once. Every slot can be
+    /// the victim (a hand left where the sweep ended would only ever evict every
+    /// `sweepLimit`-th slot among equals).
     @inlinable
     mutating func evictOne(_ rank: (Value) -> Int, _ evicting: (Key, Value) -> Void) {
         var best = -1
@@ -169,8 +175,11 @@ public struct BoundedTable<Key: TableKey, Value: Sendable>: Sendable {
             if score < bestScore { best = i; bestScore = score }
             if score == 0 { break }
         }
+        draw ^= draw >> 12
+        draw ^= draw << 25
+        draw ^= draw >> 27
+        hand = Int((draw &* 2_685_821_657_736_338_717) >> 33) % slots.count
         guard best >= 0 else { return }
-        hand = best + 1 == slots.count ? 0 : best + 1
         evicting(slots[best].key, slots[best].value)
         removeBucket(bucket(of: best, hash: slots[best].hash))
         release(slot: best)
