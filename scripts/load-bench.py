@@ -113,7 +113,7 @@ class Run:
         self.wait(lambda: "receiver listening" in open(self.work + "/receiver.log").read(), 20, "receiver")
         self.agent = subprocess.Popen([binary, "--server-url", f"http://127.0.0.1:{self.port}/ingest", "--secret-file", secret,
                                        "--health-addr", f"127.0.0.1:{self.health}", "--queue-dir", self.work + "/queue",
-                                       "--interval", str(interval), "--max-payload-bytes", "67108864"] + args,
+                                       "--interval", str(interval)] + args,
                                       stdout=subprocess.DEVNULL, stderr=open(self.work + "/agent.log", "w"))
         self.wait(lambda: self.healthz() is not None, 20, "agent /healthz")
 
@@ -178,7 +178,9 @@ def containers_part(args, binary, label, dockerd, work):
     scenarios = [(n, 0, True) for n in args.counts] + [(args.counts[0], args.fast, True)] + [(args.counts[-1], 0, False)]
     for n, fast, roomy in scenarios:
         tag = f"{label}-{n}-{fast}-{'all' if roomy else 'default'}"
-        extra = ["--max-log-entries", "100000"] if roomy else []
+        # Room for every line: 20,000 lines of 5 s in one payload (and the receiver's --body-limit
+        # raised to match).
+        extra = ["--max-log-entries", "100000", "--max-payload-bytes", "67108864"] if roomy else []
         run = Run(work, binary, tag, ["--docker-socket", dockerd.sock, "--auth-source", "none", "--tail-lines", "0"] + extra, interval)
         time.sleep(2)
         idle = run.sample()

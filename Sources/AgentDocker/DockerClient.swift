@@ -172,10 +172,11 @@ public final class DockerClient: Sendable {
         return try await stream(version: version, path: "/events?" + query)
     }
 
-    /// `GET /containers/{id}/logs` following stdout and stderr with timestamps: the last `tail`
-    /// lines on first attach, or everything from `since` when resuming.
-    public func logs(_ id: String, version: String, tail: Int, since: DockerTimestamp?) async throws -> HTTPClientResponse.Body {
-        var query = "follow=1&stdout=1&stderr=1&timestamps=1"
+    /// `GET /containers/{id}/logs` following (or, with `follow` false, up to now) stdout and
+    /// stderr with timestamps: the last `tail` lines on first attach, or everything from `since`
+    /// when resuming.
+    public func logs(_ id: String, version: String, tail: Int, since: DockerTimestamp?, follow: Bool = true) async throws -> HTTPClientResponse.Body {
+        var query = "follow=\(follow ? 1 : 0)&stdout=1&stderr=1&timestamps=1"
         if let since {
             query += "&since=" + since.sinceParameter + "&tail=all"
         } else {

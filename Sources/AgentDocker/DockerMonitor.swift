@@ -363,9 +363,10 @@ public final class DockerMonitor: Service, Sendable {
 
     /// Streams one container's logs until the container stops, the daemon goes away, or cancellation.
     private func follow(_ id: String, info: ContainerInfo, version: String, activity stop: FollowerStop) async {
-        let cursor = state.withLock { $0.cursors[id] }
-        var skipAtLast = cursor?.linesAtLast ?? 0
-        var current = cursor
+        // Lines up to `resume` (and `skipAtLast` lines at its timestamp) were delivered already.
+        var resume = state.withLock { $0.cursors[id] }
+        var skipAtLast = resume?.linesAtLast ?? 0
+        var current = resume
         var decoder = DockerLogDecoder(tty: info.tty, timestamps: true, holdBytes: configuration.maxLineBytes + 1024)
         var intake = LogIntake(container: info.name)
         var lines: [DockerLogLine] = []
@@ -374,7 +375,7 @@ public final class DockerMonitor: Service, Sendable {
             var fresh: [DockerLogLine] = []
             fresh.reserveCapacity(lines.count)
             for line in lines {
-                if let ts = line.timestamp, let resume = cursor {
+                if let ts = line.timestamp, let resume {
                     if ts < resume.last { continue }
                     if ts == resume.last, skipAtLast > 0 { skipAtLast -= 1; continue }
                 }
@@ -392,15 +393,36 @@ public final class DockerMonitor: Service, Sendable {
             activity.add(pending: pending, statuses: statuses, container: info.name, malformedFrames: frames)
             if let current { state.withLock { $0.cursors[id] = current } }
         }
+        var endedByItself = false
         do {
-            let body = try await client.logs(id, version: version, tail: configuration.tailLines, since: cursor?.last)
+            let body = try await client.logs(id, version: version, tail: configuration.tailLines, since: resume?.last)
             for try await buffer in body {
                 stop.touch()
                 decoder.feed(buffer.readableBytesView, into: &lines)
                 deliver()
             }
+            endedByItself = true
         } catch {
             logger.debug("log stream ended", metadata: ["container": "\(info.name)", "reason": "\(error)"])
+        }
+        decoder.finish(into: &lines)
+        deliver()
+        // The stream ended by itself: the container stopped. dockerd can end a follow stream
+        // before the container's last lines reach it, so one read without follow, from what was
+        // delivered, takes them (the lines at the cursor's timestamp already delivered are skipped).
+        guard endedByItself, !Task.isCancelled, let from = current else { return }
+        resume = from
+        skipAtLast = from.linesAtLast
+        decoder = DockerLogDecoder(tty: info.tty, timestamps: true, holdBytes: configuration.maxLineBytes + 1024)
+        reportedFrames = 0
+        do {
+            let body = try await client.logs(id, version: version, tail: 0, since: from.last, follow: false)
+            for try await buffer in body {
+                decoder.feed(buffer.readableBytesView, into: &lines)
+                deliver()
+            }
+        } catch {
+            logger.debug("last lines not read", metadata: ["container": "\(info.name)", "reason": "\(error)"])
         }
         decoder.finish(into: &lines)
         deliver()
