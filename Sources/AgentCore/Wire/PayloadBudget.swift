@@ -55,7 +55,22 @@ public enum PayloadBudget {
             }
             return q
         }
-        let keptAlerts = try largest(alerts.count) { n throws(AgentError) in
+        // No more than what fits with every alert and detail at its own size and nothing else
+        // around them (the summaries only add bytes): the search below then encodes payloads of
+        // about the budget, never a document of every alert (a flood's can be 15 MB).
+        var bare = p
+        bare.localAlerts = []
+        bare.alertsDetail = []
+        // (+1 a list: its first element has no comma before it.)
+        var room = maxBytes - (try PayloadJSON.encode(bare)).count + 1 + (details.isEmpty ? 0 : 1)
+        let sizes = PayloadJSON.sizes(alerts: alerts, details: details)
+        var bound = 0
+        while bound < alerts.count {
+            room -= sizes.alerts[bound] + 1 + (bound < details.count ? sizes.details[bound] + 1 : 0)
+            if room < 0 { break }
+            bound += 1
+        }
+        let keptAlerts = try largest(bound) { n throws(AgentError) in
             try PayloadJSON.encode(summarised(n)).count <= maxBytes
         }
         p = summarised(keptAlerts)
