@@ -337,7 +337,7 @@ public final class DockerMonitor: Service, Sendable {
         group.addTask { [self] in
             // Whichever ends first: the stream (container stopped, daemon gone) or a stop request.
             await withTaskGroup(of: Void.self) { one in
-                one.addTask { await self.follow(id, info: info, version: version, activity: stop) }
+                one.addTask { await self.follow(id, info: info, version: version, stop: stop) }
                 one.addTask { await stop.wait() }
                 await one.next()
                 one.cancelAll()
@@ -362,12 +362,15 @@ public final class DockerMonitor: Service, Sendable {
     }
 
     /// Streams one container's logs until the container stops, the daemon goes away, or cancellation.
-    private func follow(_ id: String, info: ContainerInfo, version: String, activity stop: FollowerStop) async {
+    private func follow(_ id: String, info: ContainerInfo, version: String, stop: FollowerStop) async {
         // Lines up to `resume` (and `skipAtLast` lines at its timestamp) were delivered already.
         var resume = state.withLock { $0.cursors[id] }
         var skipAtLast = resume?.linesAtLast ?? 0
         var current = resume
-        var decoder = DockerLogDecoder(tty: info.tty, timestamps: true, holdBytes: configuration.maxLineBytes + 1024)
+        func newDecoder() -> DockerLogDecoder {
+            DockerLogDecoder(tty: info.tty, timestamps: true, holdBytes: configuration.maxLineBytes + 1024)
+        }
+        var decoder = newDecoder()
         var intake = LogIntake(container: info.name)
         var lines: [DockerLogLine] = []
         var reportedFrames = 0
@@ -393,39 +396,37 @@ public final class DockerMonitor: Service, Sendable {
             activity.add(pending: pending, statuses: statuses, container: info.name, malformedFrames: frames)
             if let current { state.withLock { $0.cursors[id] = current } }
         }
-        var endedByItself = false
-        do {
-            let body = try await client.logs(id, version: version, tail: configuration.tailLines, since: resume?.last)
-            for try await buffer in body {
-                stop.touch()
-                decoder.feed(buffer.readableBytesView, into: &lines)
-                deliver()
+        /// Reads one response to its end; true when it ended by itself (not by an error or a stop).
+        func read(_ what: String, touching: Bool, _ open: () async throws -> HTTPClientResponse.Body) async -> Bool {
+            var ended = false
+            do {
+                for try await buffer in try await open() {
+                    if touching { stop.touch() }
+                    decoder.feed(buffer.readableBytesView, into: &lines)
+                    deliver()
+                }
+                ended = true
+            } catch {
+                logger.debug("\(what)", metadata: ["container": "\(info.name)", "reason": "\(error)"])
             }
-            endedByItself = true
-        } catch {
-            logger.debug("log stream ended", metadata: ["container": "\(info.name)", "reason": "\(error)"])
+            decoder.finish(into: &lines)
+            deliver()
+            return ended
         }
-        decoder.finish(into: &lines)
-        deliver()
+        let endedByItself = await read("log stream ended", touching: true) {
+            try await client.logs(id, version: version, tail: configuration.tailLines, since: resume?.last)
+        }
         // The stream ended by itself: the container stopped. dockerd can end a follow stream
         // before the container's last lines reach it, so one read without follow, from what was
         // delivered, takes them (the lines at the cursor's timestamp already delivered are skipped).
         guard endedByItself, !Task.isCancelled, let from = current else { return }
         resume = from
         skipAtLast = from.linesAtLast
-        decoder = DockerLogDecoder(tty: info.tty, timestamps: true, holdBytes: configuration.maxLineBytes + 1024)
+        decoder = newDecoder()
         reportedFrames = 0
-        do {
-            let body = try await client.logs(id, version: version, tail: 0, since: from.last, follow: false)
-            for try await buffer in body {
-                decoder.feed(buffer.readableBytesView, into: &lines)
-                deliver()
-            }
-        } catch {
-            logger.debug("last lines not read", metadata: ["container": "\(info.name)", "reason": "\(error)"])
+        _ = await read("last lines not read", touching: false) {
+            try await client.logs(id, version: version, tail: 0, since: from.last, follow: false)
         }
-        decoder.finish(into: &lines)
-        deliver()
     }
 }
 

@@ -117,7 +117,13 @@ public final class DockerActivity: Sendable {
 
     public var connection: Connection { state.withLock { $0.connection } }
     public var apiVersion: String? { state.withLock { $0.apiVersion } }
-    public var counters: Counters { state.withLock { $0.counters } }
+    public var counters: Counters {
+        state.withLock { s in
+            var c = s.counters
+            c.logLinesDropped = s.logs.dropped // the log buffer counts its own drops
+            return c
+        }
+    }
 
     public func setConnection(_ c: Connection, apiVersion: String? = nil) {
         state.withLock {
@@ -162,7 +168,6 @@ public final class DockerActivity: Sendable {
             s.counters.logLinesStreamed += pending.count
             if statuses.total > 0 { s.statuses.add(statuses, for: container, limit: Self.maxStatusContainers) }
             s.logs.add(pending, container: container)
-            s.counters.logLinesDropped = s.logs.dropped
         }
     }
 
@@ -190,7 +195,6 @@ public final class DockerActivity: Sendable {
             b.events = Array(s.events.prefix(n))
             s.events.removeFirst(n)
             let taken = s.logs.take()
-            s.counters.logLinesDropped = s.logs.dropped
             b.logs.reserveCapacity(taken.count)
             for p in taken {
                 var masker = SecretMasker(inPrivateKey: p.startsInPrivateKey)
