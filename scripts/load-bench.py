@@ -354,6 +354,7 @@ def main():
     ap.add_argument("--addresses", type=int, default=100000)
     ap.add_argument("--flood-seconds", type=int, default=60)
     ap.add_argument("--flood-interval", type=float, default=5)
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (agents' and receivers' logs) and print its path")
     args = ap.parse_args()
     args.counts = [int(x) for x in args.counts.split(",")]
     parts = args.parts.split(",")
@@ -372,7 +373,8 @@ def main():
                 else: raise SystemExit(f"unknown part {part}")
     finally:
         if dockerd: dockerd.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep: print(f"work folder kept: {work}")
+        else: shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

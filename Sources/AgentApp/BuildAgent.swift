@@ -84,7 +84,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
 
     let identity = HostIdentity(host: System.hostname(), serverID: c.serverID, env: c.env.rawValue,
                                 ownerTeam: c.ownerTeam, agentVersion: AgentVersion.current)
-    let detectors = DetectorSet(Detectors.standard(DetectorSettings(c)))
+    let detectors = DetectorSet(standard: DetectorSettings(c))
     // The collection cycle, the shipper and the auth tailer run on the agent's one cycle thread.
     var services: [any Service] = [loop.pinned(shipper), health]
     // The sources, in the order their batches are taken each cycle.

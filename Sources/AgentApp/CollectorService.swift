@@ -81,20 +81,15 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
         let detectStarted = ContinuousClock.now
         var findings = detectors.cycle(at: time.wall)
         findings.add(raised) // each alert once per payload
+        findings = findings.capped(perRule: detectors.maxAlertsPerRule)
         let detectSeconds = (ContinuousClock.now - detectStarted).inSeconds
         let detectorCounters = detectors.counters()
-        if !findings.alerts.isEmpty {
-            logger.notice("alerts raised", metadata: ["alerts": "\(findings.alerts.map(\.wireValue))", "simulated": "\(simulated)"])
-            for d in findings.details {
-                logger.notice("alert detail", metadata: [
-                    "rule": "\(d.rule.rawValue)", "container": "\(d.container ?? "")", "command": "\(d.command ?? "")"])
-            }
-        }
+        logAlerts(findings)
         let payload = Payload(
             payloadID: PayloadID.random(), agentVersion: identity.agentVersion, host: identity.host,
             serverID: identity.serverID, env: identity.env, ownerTeam: identity.ownerTeam,
             timestamp: RFC3339.format(unixSeconds: time.wall), metrics: metrics, dockerEvents: events, logs: logs,
-            alerts: findings.alerts, alertsDetail: findings.details, simulated: simulated)
+            alerts: findings.alerts, alertsDetail: findings.details, omitted: findings.omitted, simulated: simulated)
         status.update {
             $0.lastMetrics = metrics
             $0.lastAlerts = payload.localAlerts
@@ -123,6 +118,28 @@ public struct CollectorService<C: Clock>: Service where C.Duration == Duration, 
             await shipper.submit(encoded)
         } catch {
             logger.error("cannot encode payload", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Alerts and details logged per cycle at most: a flood raises tens of thousands, which
+    /// belong in the payload, not in the agent's own log.
+    static var alertsLogged: Int { 20 }
+
+    /// One line naming the cycle's alerts (the first `alertsLogged`, and how many in all), then a
+    /// line per detail for the first `alertsLogged` details.
+    private func logAlerts(_ findings: Findings) {
+        let raised = findings.raisedCount
+        guard raised > 0 else { return }
+        let named = findings.alerts.prefix(Self.alertsLogged).map(\.wireValue)
+        var metadata: Logger.Metadata = ["alerts": "\(named)", "count": "\(raised)", "simulated": "\(simulated)"]
+        if raised > named.count { metadata["not_named"] = "\(raised - named.count)" }
+        logger.notice("alerts raised", metadata: metadata)
+        for d in findings.details.prefix(Self.alertsLogged) {
+            var m: Logger.Metadata = ["rule": "\(d.rule.rawValue)"]
+            if let c = d.container { m["container"] = "\(c)" }
+            if let c = d.command { m["command"] = "\(c)" }
+            if let s = d.source { m["source"] = "\(s)" }
+            logger.notice("alert detail", metadata: m)
         }
     }
 }

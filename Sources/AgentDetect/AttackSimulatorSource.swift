@@ -24,7 +24,7 @@ public final class AttackSimulatorSource: SignalSource {
 
     /// One cycle of synthetic attack: the findings the detectors raised.
     public func cycle(now: Int64) -> Findings {
-        let detectors = DetectorSet(Detectors.standard(settings))
+        let detectors = DetectorSet(standard: settings)
         var intake = AuthIntake()
         let auth = intake.take(lines: Self.authLines(settings))
         // A calm baseline, each sample a cycle of its own, then a spike: the CPU detector's rules decide.

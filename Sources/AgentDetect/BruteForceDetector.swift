@@ -34,6 +34,9 @@ public struct BruteForceDetector: Detector {
     public let slowWindowSeconds: Int
     public let countProbes: Bool
     public let maxTracked: Int
+    /// BRUTE_FORCE alerts listed per cycle at most, the worst first; the rest are counted in the
+    /// findings' `omitted` (a flood of 100,000 addresses makes a list no payload can carry).
+    public let maxAlerts: Int
     private let bucketSeconds: Int
     private let slowBucketSeconds: Int
     /// Every source by its key: IP addresses by their bits, host names by a keyed 128-bit hash
@@ -53,13 +56,15 @@ public struct BruteForceDetector: Detector {
     public static let defaultMaxTracked = 98_304
 
     public init(threshold: Int, windowSeconds: Int, slowThreshold: Int = 0, slowWindowSeconds: Int = 86_400,
-                countProbes: Bool = false, maxTracked: Int = BruteForceDetector.defaultMaxTracked) {
+                countProbes: Bool = false, maxTracked: Int = BruteForceDetector.defaultMaxTracked,
+                maxAlerts: Int = .max) {
         self.threshold = threshold
         self.windowSeconds = windowSeconds
         self.slowThreshold = slowThreshold
         self.slowWindowSeconds = max(windowSeconds, slowWindowSeconds)
         self.countProbes = countProbes
         self.maxTracked = maxTracked
+        self.maxAlerts = max(1, maxAlerts)
         self.bucketSeconds = max(1, (windowSeconds + Self.buckets - 1) / Self.buckets)
         self.slowBucketSeconds = max(1, (self.slowWindowSeconds + Self.buckets - 1) / Self.buckets)
         self.sources = BoundedTable(capacity: maxTracked)
@@ -115,21 +120,28 @@ public struct BruteForceDetector: Detector {
 
     /// Addresses at or above either threshold now, sorted.
     public func offenders(at now: Int64) -> [String] {
-        offending(at: now).map(\.source).sorted()
+        offending(at: now, limit: .max).kept.map(\.source).sorted()
     }
 
-    private func offending(at now: Int64) -> [(source: String, fast: Int, slow: Int, w: SourceWindows)] {
+    /// The `limit` worst sources at or above either threshold (most failures in the short
+    /// window, then the long one), worst first, and how many more there were. Text is made only
+    /// for the sources kept.
+    private func offending(at now: Int64, limit: Int) -> (kept: [Offender], leftOut: Int) {
         let b = bucket(now), sb = slowBucket(now)
-        var out: [(source: String, fast: Int, slow: Int, w: SourceWindows)] = []
         let threshold = threshold, slowThreshold = slowThreshold
+        var worst = WorstFirst<(key: AddressKey, fast: Int, slow: Int, w: SourceWindows)>(limit: limit) { a, b in
+            (a.fast, a.slow, b.key.hi, b.key.lo, b.key.kind.rawValue) > (b.fast, b.slow, a.key.hi, a.key.lo, a.key.kind.rawValue)
+        }
         sources.forEach { key, w in
             let fast = w.fast.total(at: b)
             let slow = slowThreshold > 0 ? w.slow.total(at: sb) : 0
             if fast >= threshold || (slowThreshold > 0 && slow >= slowThreshold) {
-                out.append((key.ipText ?? names[key] ?? "?", fast, slow, w))
+                worst.offer((key, fast, slow, w))
             }
         }
-        return out
+        let kept = worst.sorted().map { Offender(source: $0.key.ipText ?? names[$0.key] ?? "?", fast: $0.fast, slow: $0.slow, w: $0.w) }
+        // Among equals, by address text: the order a reader expects.
+        return (kept.sorted { ($1.fast, $1.slow, $0.source) < ($0.fast, $0.slow, $1.source) }, worst.leftOut)
     }
 
     /// Forgets the sources with no failures left in either window at `now`.
@@ -177,7 +189,9 @@ public struct BruteForceDetector: Detector {
         var f = Findings()
         // Worst first (most failures in the short window, then the long one): when a flood's
         // alerts do not all fit in a payload, the ones kept are the heaviest attackers.
-        for o in offending(at: now).sorted(by: { ($1.fast, $1.slow, $0.source) < ($0.fast, $0.slow, $1.source) }) {
+        let (offenders, leftOut) = offending(at: now, limit: maxAlerts)
+        if leftOut > 0 { f.omitted[.bruteForce] = leftOut }
+        for o in offenders {
             f.alerts.append(Alert(.bruteForce, subject: o.source))
             let slowOnly = o.fast < threshold
             var d = AlertDetail(auth: .bruteForce, source: o.source, failures: slowOnly ? o.slow : o.fast,
@@ -205,6 +219,14 @@ public struct BruteForceDetector: Detector {
     private func slowBucket(_ now: Int64) -> UInt32 {
         UInt32(truncatingIfNeeded: max(1, now / Int64(slowBucketSeconds)))
     }
+}
+
+/// A source at or above a threshold, as an alert names it.
+private struct Offender {
+    var source: String
+    var fast: Int
+    var slow: Int
+    var w: SourceWindows
 }
 
 /// One source: both windows, the services its failures came from (a `ServiceBits` mask) and

@@ -27,9 +27,17 @@ extension Detector {
 /// from their own tasks, the collector takes the cycle's findings.
 public final class DetectorSet: Sendable {
     private let detectors: Mutex<[any Detector]>
+    /// Alerts of one rule listed in a cycle's findings at most; the rest are counted (`Findings.omitted`).
+    public let maxAlertsPerRule: Int
 
-    public init(_ detectors: [any Detector]) {
+    public init(_ detectors: [any Detector], maxAlertsPerRule: Int = .max) {
         self.detectors = Mutex(detectors)
+        self.maxAlertsPerRule = maxAlertsPerRule
+    }
+
+    /// The standard detectors with their settings and the settings' cap on alerts per rule.
+    public convenience init(standard s: DetectorSettings) {
+        self.init(Detectors.standard(s), maxAlertsPerRule: s.maxAlertsPerRule)
     }
 
     public func observe(_ batch: Observations, at now: Int64) {
@@ -41,13 +49,13 @@ public final class DetectorSet: Sendable {
 
     /// Every detector's findings at `now`, each alert once, without ending the cycle.
     public func findings(at now: Int64) -> Findings {
-        detectors.withLock { Self.merged($0, at: now) }
+        detectors.withLock { merged($0, at: now) }
     }
 
     /// The cycle's findings, then every detector's cycle ends, under one lock.
     public func cycle(at now: Int64) -> Findings {
         detectors.withLock { ds in
-            let f = Self.merged(ds, at: now)
+            let f = merged(ds, at: now)
             for i in ds.indices { ds[i].endCycle(at: now) }
             return f
         }
@@ -58,10 +66,10 @@ public final class DetectorSet: Sendable {
         detectors.withLock { ds in ds.flatMap(\.counters) }
     }
 
-    private static func merged(_ ds: [any Detector], at now: Int64) -> Findings {
+    private func merged(_ ds: [any Detector], at now: Int64) -> Findings {
         var out = Findings()
         for d in ds { out.add(d.findings(at: now)) }
-        return out
+        return out.capped(perRule: maxAlertsPerRule)
     }
 }
 
@@ -70,6 +78,8 @@ public struct DetectorSettings: Sendable {
     public var failedAuthThreshold: Int
     public var authWindowSeconds: Int
     public var maxTrackedAddresses = BruteForceDetector.defaultMaxTracked
+    /// Alerts of one rule a cycle lists at most (the worst first); the rest count in the score.
+    public var maxAlertsPerRule = Findings.maxAlertsPerRule(payloadBytes: 1 << 20)
     public var baselineSamples: Int
     public var cpuSpikePct: Double
     public var cpuZScore = 3.0
@@ -101,6 +111,7 @@ public struct DetectorSettings: Sendable {
         shellAlertAll = c.shellAlertAll
         http5xxMin = c.http5xxMin
         http5xxRatio = c.http5xxRatio
+        maxAlertsPerRule = Findings.maxAlertsPerRule(payloadBytes: c.maxPayloadBytes)
     }
 }
 
@@ -111,7 +122,8 @@ public enum Detectors {
         [
             CPUSpikeDetector(baselineSamples: s.baselineSamples, spikePercent: s.cpuSpikePct, zThreshold: s.cpuZScore),
             BruteForceDetector(threshold: s.failedAuthThreshold, windowSeconds: s.authWindowSeconds, slowThreshold: s.authSlowThreshold,
-                               slowWindowSeconds: s.authSlowWindowSeconds, countProbes: s.authCountProbes, maxTracked: s.maxTrackedAddresses),
+                               slowWindowSeconds: s.authSlowWindowSeconds, countProbes: s.authCountProbes, maxTracked: s.maxTrackedAddresses,
+                               maxAlerts: s.maxAlertsPerRule),
             UserEnumerationDetector(threshold: s.userEnumThreshold, windowSeconds: s.authWindowSeconds),
             DistributedBruteForceDetector(threshold: s.distributedAddresses, windowSeconds: s.authWindowSeconds),
             ShellInContainerDetector(alertAll: s.shellAlertAll),

@@ -131,6 +131,33 @@ import Testing
         #expect(Array(back.alertsDetail.prefix(4).map(\.rule)) == [.loginAfterFailures, .shellInContainer, .bruteForce, .cpuSpike])
         #expect(back.alertsDetail.first { $0.omitted != nil }?.total == 4_000)
     }
+
+    /// Alerts the detectors raised but did not list (their per-rule cap) weigh in the score and are
+    /// summarised; when the budget cuts more of the same rule, the two make one summary.
+    @Test func alertsLeftOutByTheDetectorsAreSummarisedOnceWithWhatTheBudgetCuts() throws {
+        let alerts = (0..<4_000).map { Alert(.bruteForce, subject: "h\($0).attacker.example") }
+        let p = Payload(payloadID: "00000000-0000-4000-8000-000000000001", agentVersion: "t", host: "h", serverID: "s", env: "dev",
+                        ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
+                        metrics: HostMetrics(cpuUsage: 1, memoryUsage: nil, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: nil),
+                        alerts: alerts, omitted: [.bruteForce: 96_000, .userEnumeration: 10])
+        #expect(p.score == 100_000 * 0.5 + 10 * 0.3)
+        let before = p.alertsDetail.filter { $0.omitted != nil }
+        #expect(before.map(\.rule) == [.bruteForce, .userEnumeration])
+        #expect(before.first?.total == 100_000 && before.first?.omitted == 96_000 && before.last?.total == 10)
+        let (body, trim) = try PayloadBudget.fit(p, maxBytes: 32 << 10)
+        #expect(body.count <= 32 << 10 && trim.alerts > 3_000)
+        let back = try PayloadCoding.decode(body)
+        let summaries = back.alertsDetail.filter { $0.omitted != nil }
+        #expect(summaries.map(\.rule) == [.bruteForce, .userEnumeration], "one summary per rule")
+        #expect(summaries.first?.omitted == 96_000 + trim.alerts && summaries.first?.total == 100_000)
+        #expect(summaries.last?.omitted == 10 && summaries.last?.total == 10)
+        #expect(back.score == p.score)
+        // Fitting the fitted payload again (the shipper halves a payload a server refuses as too
+        // large) keeps one summary per rule and the same totals.
+        let (again, _) = try PayloadBudget.fit(back, maxBytes: 16 << 10)
+        let twice = try PayloadCoding.decode(again).alertsDetail.filter { $0.omitted != nil }
+        #expect(twice.map(\.rule) == [.bruteForce, .userEnumeration] && twice.first?.total == 100_000)
+    }
 }
 
 /// The streamed container listing: elements come out whole whatever the chunking, brackets and

@@ -73,6 +73,26 @@ import Testing
         for _ in 0..<3 { d.record(address: "198.51.100.1", at: 5_001) }
         #expect(d.offenders(at: 5_001) == ["198.51.100.1"])
     }
+
+    /// A flood of offenders lists the worst up to the cap, in order, and counts the rest: the
+    /// findings of 5,000 offenders are not built whole to be cut later.
+    @Test func aFloodListsTheWorstUpToItsCapAndCountsTheRest() {
+        var d = BruteForceDetector(threshold: 5, windowSeconds: 300, maxAlerts: 100)
+        var expected: [(failures: Int, source: String)] = []
+        for i in 0..<5_000 {
+            let source = "10.2.\(i >> 8).\(i & 255)", failures = 5 + (i * 7_919) % 200
+            d.record(address: source, at: 5_000, count: failures)
+            expected.append((failures, source))
+        }
+        expected.sort { ($1.failures, $0.source) < ($0.failures, $1.source) }
+        let f = d.findings(at: 5_000)
+        #expect(f.alerts.map(\.subject) == expected.prefix(100).map(\.source))
+        #expect(f.details.map(\.failures) == expected.prefix(100).map(\.failures))
+        #expect(f.omitted == [.bruteForce: 4_900])
+        #expect(Findings(alerts: f.alerts, omitted: f.omitted).raisedCount == 5_000)
+        let all = BruteForceDetector(threshold: 5, windowSeconds: 300)
+        #expect(all.findings(at: 5_000).omitted.isEmpty, "no cap, nothing omitted")
+    }
 }
 
 @Suite struct CPUSpikeDetectorTests {
@@ -199,5 +219,57 @@ import Testing
         f.add(Findings(details: [shell]))
         #expect(f.alerts == [Alert(.cpuSpike), Alert(.bruteForce, subject: "192.0.2.1"), Alert(.shellInContainer)])
         #expect(f.details == [shell, shell])
+    }
+
+
+    /// Past the cap, each rule keeps its first alerts and details (detectors list the worst first)
+    /// and counts the rest; other rules are untouched.
+    @Test func cappedKeepsTheFirstOfEachRuleAndCountsTheRest() {
+        let brute = (0..<10).map { Alert(.bruteForce, subject: "192.0.2.\($0)") }
+        let details = brute.map { AlertDetail(auth: .bruteForce, source: $0.subject) }
+        let f = Findings(alerts: [Alert(.cpuSpike)] + brute, details: details, omitted: [.bruteForce: 5])
+        let c = f.capped(perRule: 3)
+        #expect(c.alerts == [Alert(.cpuSpike)] + brute.prefix(3))
+        #expect(c.details == Array(details.prefix(3)))
+        #expect(c.omitted == [.bruteForce: 12])
+        #expect(c.raisedCount == f.raisedCount)
+        #expect(f.capped(perRule: 10) == f, "within the cap: unchanged")
+    }
+
+    /// Every detector of a set is held to the set's cap, whichever rule it raises.
+    @Test func aDetectorSetCapsEveryRule() {
+        var s = DetectorSettings(failedAuthThreshold: 2, authWindowSeconds: 600, baselineSamples: 5, cpuSpikePct: 90)
+        s.userEnumThreshold = 2
+        s.maxAlertsPerRule = 7
+        let set = DetectorSet(standard: s)
+        var auth: [AuthTally] = []
+        for i in 0..<50 {
+            for user in ["a", "b"] {
+                var t = AuthTally(source: AuthSourceAddress("192.0.2.\(i)"))
+                t.failures = 1
+                t.user = user
+                t.invalidUser = true
+                auth.append(t)
+            }
+        }
+        set.observe(Observations(auth: auth), at: 1_000)
+        let f = set.cycle(at: 1_000)
+        #expect(f.alerts.filter { $0.rule == .bruteForce }.count == 7 && f.omitted[.bruteForce] == 43)
+        #expect(f.alerts.filter { $0.rule == .userEnumeration }.count == 7 && f.omitted[.userEnumeration] == 43)
+    }
+}
+
+@Suite struct WorstFirstTests {
+    /// Against a model: the kept elements are the sorted list's first `limit`, in order.
+    @Test(arguments: [0, 1, 7, 100, 5_000])
+    func keepsTheMostSevereInOrder(_ limit: Int) {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            let values = (0..<Int.random(in: 0...2_000, using: &rng)).map { _ in Int.random(in: 0...300, using: &rng) }
+            var w = WorstFirst<Int>(limit: limit, worse: >)
+            for v in values { w.offer(v) }
+            #expect(w.sorted() == Array(values.sorted(by: >).prefix(limit)))
+            #expect(w.offered == values.count && w.leftOut == values.count - min(limit, values.count))
+        }
     }
 }

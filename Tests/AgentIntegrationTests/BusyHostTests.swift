@@ -136,5 +136,12 @@ import Testing
         let last = try #require(receivedPayloads(receiver).last { p in p.alertsDetail.contains { ($0.omitted ?? 0) > 0 } })
         let summary = try #require(last.alertsDetail.first { $0.rule == .bruteForce && $0.omitted != nil })
         #expect(summary.total == 20_001 && last.localAlerts.count + summary.omitted! >= 20_001)
+        #expect(last.score >= 0.5 * 20_001, "every alert weighs, listed or summarised")
+        // The agent's own log names a few alerts a cycle, not the flood (it wrote a line per
+        // alert, 20,000 lines a second here).
+        let agentLog = agent.stderr
+        let cycles = agentLog.components(separatedBy: "alerts raised").count - 1
+        let details = agentLog.components(separatedBy: "alert detail").count - 1
+        #expect(cycles > 0 && details <= 20 * cycles, "\(details) detail lines in \(cycles) cycles")
     }
 }

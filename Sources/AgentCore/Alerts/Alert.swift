@@ -50,9 +50,11 @@ public struct Alert: Sendable, Hashable {
         self.init(rule, subject: parts.count > 1 ? String(parts[1]) : nil)
     }
 
-    /// Sum of weights, rounded to 4 decimals so 0.4 + 0.25 prints as 0.65.
-    public static func score(of alerts: [Alert]) -> Double {
-        let sum = alerts.reduce(0.0) { $0 + $1.rule.weight }
+    /// Sum of weights of `alerts` and of `omitted` alerts per rule, rounded to 4 decimals so
+    /// 0.4 + 0.25 prints as 0.65.
+    public static func score(of alerts: [Alert], omitted: [AlertRule: Int] = [:]) -> Double {
+        var sum = alerts.reduce(0.0) { $0 + $1.rule.weight }
+        for (rule, n) in omitted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { sum += Double(n) * rule.weight }
         return (sum * 10_000).rounded() / 10_000
     }
 }

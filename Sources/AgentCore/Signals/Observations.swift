@@ -118,22 +118,59 @@ public struct ContainerExec: Sendable, Equatable {
     }
 }
 
-/// What detectors raised: alerts for `local_alerts` and the details for `alerts_detail`.
+/// What detectors raised: alerts for `local_alerts` and the details for `alerts_detail`, and per
+/// rule the alerts raised but not listed (past `capped(perRule:)`), which still count in the
+/// payload's score and are summarised in `alerts_detail`.
 public struct Findings: Sendable, Equatable {
     public var alerts: [Alert] = []
     public var details: [AlertDetail] = []
+    public var omitted: [AlertRule: Int] = [:]
 
-    public init(alerts: [Alert] = [], details: [AlertDetail] = []) {
+    public init(alerts: [Alert] = [], details: [AlertDetail] = [], omitted: [AlertRule: Int] = [:]) {
         self.alerts = alerts
         self.details = details
+        self.omitted = omitted
     }
 
+    /// The most alerts of one rule a payload of `bytes` could list: every alert that can be raised
+    /// more than once a cycle takes more than 64 bytes of JSON with its detail (`"BRUTE_FORCE:1.2.3.4"`
+    /// and its `{"failures":..,"rule":..,"source":..,"window_seconds":..}` are about 100), so a cap
+    /// of bytes/64 never leaves out an alert that would have fitted.
+    public static func maxAlertsPerRule(payloadBytes bytes: Int) -> Int {
+        max(16, bytes / 64)
+    }
+
+    /// Alerts raised this cycle, listed or not.
+    public var raisedCount: Int { alerts.count + omitted.values.reduce(0, +) }
+
     /// Adds another's alerts, each alert once (one `BRUTE_FORCE:<addr>` per address per
-    /// payload, however many detectors or sources raised it), and all its details.
+    /// payload, however many detectors or sources raised it), all its details and its omitted
+    /// counts.
     public mutating func add(_ other: Findings) {
         details += other.details
+        omitted.merge(other.omitted, uniquingKeysWith: +)
         guard !other.alerts.isEmpty else { return }
         var seen = Set(alerts) // a flood can hold thousands of offenders: no quadratic search
         for a in other.alerts where seen.insert(a).inserted { alerts.append(a) }
+    }
+
+    /// At most `limit` alerts and details of each rule, the first ones (detectors list the worst
+    /// first); the alerts left out are counted in `omitted`.
+    public func capped(perRule limit: Int) -> Findings {
+        var perRule: [AlertRule: Int] = [:]
+        for a in alerts { perRule[a.rule, default: 0] += 1 }
+        guard perRule.values.contains(where: { $0 > limit }) else { return self }
+        var out = Findings(omitted: omitted)
+        var kept: [AlertRule: Int] = [:]
+        for a in alerts {
+            kept[a.rule, default: 0] += 1
+            if kept[a.rule]! <= limit { out.alerts.append(a) } else { out.omitted[a.rule, default: 0] += 1 }
+        }
+        kept = [:]
+        for d in details {
+            kept[d.rule, default: 0] += 1
+            if kept[d.rule]! <= limit { out.details.append(d) }
+        }
+        return out
     }
 }

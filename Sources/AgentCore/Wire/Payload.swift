@@ -17,7 +17,7 @@ public struct Payload: Codable, Sendable, Equatable {
     public var localAlerts: [String]
     /// The container behind each `SHELL_IN_CONTAINER` / `HTTP_5XX_SPIKE` alert (an addition to the spec).
     public var alertsDetail: [AlertDetail]
-    /// Sum of the weights of `localAlerts`.
+    /// Sum of the weights of every alert raised: `localAlerts` and those summarised as omitted.
     public var score: Double
     /// true when the alerts come from `--simulate-attack`; absent otherwise.
     public var simulated: Bool?
@@ -40,7 +40,8 @@ public struct Payload: Codable, Sendable, Equatable {
 
     public init(payloadID: String, agentVersion: String, host: String, serverID: String, env: String,
                 ownerTeam: String, timestamp: String, metrics: HostMetrics, dockerEvents: [DockerEvent] = [],
-                logs: [LogEntry] = [], alerts: [Alert] = [], alertsDetail: [AlertDetail] = [], simulated: Bool = false) {
+                logs: [LogEntry] = [], alerts: [Alert] = [], alertsDetail: [AlertDetail] = [],
+                omitted: [AlertRule: Int] = [:], simulated: Bool = false) {
         self.payloadID = payloadID
         self.agentVersion = agentVersion
         self.host = host
@@ -53,7 +54,14 @@ public struct Payload: Codable, Sendable, Equatable {
         self.logs = logs
         self.localAlerts = alerts.map(\.wireValue)
         self.alertsDetail = alertsDetail
-        self.score = Alert.score(of: alerts)
+        // Alerts raised but not listed still weigh: each rule's count is summarised in
+        // `alerts_detail` and in the score.
+        var listed: [AlertRule: Int] = [:]
+        for a in alerts { listed[a.rule, default: 0] += 1 }
+        for (rule, n) in omitted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where n > 0 {
+            self.alertsDetail.append(AlertDetail(rule: rule, total: listed[rule, default: 0] + n, omitted: n))
+        }
+        self.score = Alert.score(of: alerts, omitted: omitted)
         self.simulated = simulated ? true : nil
     }
 }
