@@ -220,6 +220,24 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
         delivery.update { $0.serverHolds += 1; $0.heldUntilUnix = wallUntil }
     }
 
+    /// One request, run to its end even when delivery is cancelled (a graceful shutdown): a request
+    /// cut off mid-flight may already be stored by the server, and the shutdown flush would send it
+    /// again, within the same second the same signature, a replay. Past `shutdownBudget` after the
+    /// cancellation the request is cancelled too, so a server that never answers cannot hold the
+    /// agent's exit.
+    private func postToTheEnd(body: [UInt8], headers: [(name: String, value: String)]) async -> TransportResult {
+        let transport = transport, budget = configuration.shutdownBudget
+        let request = Task { await transport.post(body: body, headers: headers) }
+        return await withTaskCancellationHandler {
+            await request.value
+        } onCancel: {
+            Task {
+                try? await Task.sleep(for: budget)
+                request.cancel()
+            }
+        }
+    }
+
     /// Attempts one payload with retries. Returns `.done`, `.reject`, `.shrink` or `.keep`.
     func deliver(_ payload: EncodedPayload, until deadline: C.Instant, retries: Bool) async -> RetryDecision {
         var attempt = 0
@@ -237,7 +255,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
             ]
             if wire != nil { headers.append(("Content-Encoding", "gzip")) }
             let sent = wire ?? payload.body
-            let result = await transport.post(body: sent, headers: headers)
+            let result = await postToTheEnd(body: sent, headers: headers)
             delivery.update { $0.bytesSent += sent.count; $0.bytesUncompressed += payload.body.count }
             if case .response(let code, _, _) = result {
                 if wire != nil, Self.mayMeanNoGzip(code) {

@@ -130,6 +130,31 @@ import Glibc
         _ = await receiver?.waitExit(timeout: 5)
     }
 
+    /// SIGTERM while a payload is in flight: the request finishes and the agent exits clean, the
+    /// payload sent once (cut off and sent again by the shutdown flush in the same second, it was
+    /// the same signature: a replay, refused 409 by a receiver without a store).
+    @Test func shutdownLetsTheSendInFlightFinish() async throws {
+        let s = setup("inflight")
+        let server = try Peer("slow-server", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", "slow"], dir: s.dir)
+        defer { server.stop() }
+        try await eventually(timeout: 10, "scripted server ready") { server.stdout.hasPrefix("ready ") }
+        let port = Int(server.stdout.split(separator: "\n")[0].split(separator: " ")[1])!
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/", "--secret-file", s.secretFile, "--interval", "5",
+            "--health-addr", "127.0.0.1:\(s.healthPort)", "--queue-dir", s.queueDir, "--auth-source", "none",
+            "--docker-socket", "none"], dir: s.dir)
+        defer { agent.stop() }
+        try await eventually(timeout: 20, "the first payload in flight") { server.stdout.contains("x-agent-signature") }
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 20) == 0)
+        let requests = server.stdout.split(separator: "\n").dropFirst().compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+        let signatures = requests.compactMap { ($0["headers"] as? [String: String])?["x-agent-signature"] }
+        #expect(signatures.count == 1 && Set(signatures).count == signatures.count, "\(signatures.count) requests")
+        #expect(!agent.stderr.contains("send failed"), "no failed send at shutdown")
+    }
+
     @Test func tinyQueueBoundHoldsAndCountsDrops() async throws {
         let s = setup("bound")
         let max = 8192

@@ -163,6 +163,24 @@ import Testing
         #expect(s.deliveryStatus.payloadsSent == 1 && s.deliveryStatus.queueLength == 0)
     }
 
+    /// A shutdown during a request lets it finish: the payload is delivered once, not cut off and
+    /// sent again (within the same second, with the same signature: a replay to the server).
+    @Test func gracefulShutdownLetsTheRequestInFlightFinish() async throws {
+        let t = ScriptedTransport([], latency: .milliseconds(400))
+        let s = makeShipper(t)
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await s.run() }
+                await s.submit(try testPayload("in-flight"))
+                try await eventually("request started") { !t.sent.isEmpty }
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        #expect(t.sent.map(\.id) == ["in-flight"] && t.cancelled == 0, "sent once, not cut off")
+        #expect(s.deliveryStatus.payloadsSent == 1 && s.deliveryStatus.queueLength == 0)
+    }
+
     /// A backlog goes out continuously: a burst of --drain-batch, then --drain-rate a second (never
     /// faster), in order; a round whose deadline comes first ends `.paced` for the next to go on.
     @Test func aBacklogDrainsInOrderAtTheConfiguredRate() async throws {

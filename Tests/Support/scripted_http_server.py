@@ -16,10 +16,11 @@ Modes:
   continue         "100 Continue" first, then 200
   status-503       503 with Retry-After: 7 and a Date header
   silent           reads the request and never answers
+  slow             200 after 1.5 s, kept alive (a request still in flight when the client stops)
   hostile-date     200 with a Date whose year has 17 digits (a broken or hostile proxy)
   hostile-retry    503 with a 23-digit Retry-After and the same Date
 """
-import gzip, json, socket, sys, threading
+import gzip, json, socket, sys, threading, time
 
 mode = sys.argv[1]
 lock = threading.Lock()
@@ -75,6 +76,9 @@ def serve(sock, number):
             if mode == "close":
                 respond(sock, extra="Connection: close\r\n")
                 return
+            elif mode == "slow":
+                time.sleep(1.5)
+                respond(sock)
             elif mode == "big-body":
                 respond(sock, body=b"x" * 100_000)
             elif mode == "chunked":

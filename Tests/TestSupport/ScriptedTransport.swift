@@ -21,21 +21,38 @@ public final class ScriptedTransport: PayloadTransport {
     private let state: Mutex<(script: [TransportResult], sent: [Sent])>
     let fallback: TransportResult
 
-    public init(_ script: [TransportResult], then fallback: TransportResult = .response(status: 200, retryAfter: nil, date: nil)) {
+    /// How long each request takes; a request cancelled meanwhile ends as the real transport's
+    /// does, a failure, and is counted in `cancelled`.
+    let latency: Duration
+    private let cancelledCount = Mutex(0)
+
+    public init(_ script: [TransportResult], then fallback: TransportResult = .response(status: 200, retryAfter: nil, date: nil),
+                latency: Duration = .zero) {
         state = Mutex((script, []))
         self.fallback = fallback
+        self.latency = latency
     }
+
+    public var cancelled: Int { cancelledCount.withLock { $0 } }
 
     public func post(body: [UInt8], headers: [(name: String, value: String)]) async -> TransportResult {
         let h = Dictionary(headers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         let encoding = h["Content-Encoding"]
         let decoded = encoding == "gzip" ? ((try? Gzip.decompress(body, limit: 1 << 30)) ?? []) : body
         let id = (try? PayloadCoding.decode(decoded).payloadID) ?? "?"
-        return state.withLock {
+        let result = state.withLock {
             $0.sent.append(Sent(id: id, timestamp: h[PayloadSigner.timestampHeader] ?? "", signature: h[PayloadSigner.signatureHeader] ?? "",
                                 body: decoded, wire: body, encoding: encoding))
             return $0.script.isEmpty ? fallback : $0.script.removeFirst()
         }
+        if latency > .zero {
+            try? await Task.sleep(for: latency)
+            if Task.isCancelled {
+                cancelledCount.withLock { $0 += 1 }
+                return .failure(reason: "cancelled")
+            }
+        }
+        return result
     }
 
     public func close() async {}
