@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "monitoring-agent", targets: ["monitoring-agent"]),
+        .executable(name: "monitoring-server", targets: ["monitoring-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // gzip for payloads on the wire (the system's zlib, which NIO's HTTP compression links already).
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        // The server's SQLite store (the system's libsqlite3). Only monitoring-server links it:
+        // GRDB imports all of Foundation, which the agent leaves out.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure core: wire model, alerts, signing, /proc parsers, retry policy, configuration. No I/O.
@@ -123,6 +127,25 @@ let package = Package(
             name: "monitoring-agent",
             dependencies: ["AgentApp"]
         ),
+        // The fleet's server: verified payloads into SQLite, retention. Not linked into the agent.
+        .target(
+            name: "ServerStore",
+            dependencies: [
+                "AgentCore", "AgentServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "monitoring-server",
+            dependencies: [
+                "AgentApp", "AgentCore", "AgentServer", "AgentPlatform", "ServerStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Helpers shared by the test targets: fixture paths, child processes, peers.
         .target(
             name: "TestSupport",
@@ -165,6 +188,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ServerStoreTests",
+            dependencies: ["ServerStore", "AgentCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
             name: "AgentServerTests",
             dependencies: ["AgentServer", "AgentCore", "TestSupport"]
         ),
@@ -172,6 +199,7 @@ let package = Package(
             name: "AgentIntegrationTests",
             dependencies: [
                 "AgentApp", "AgentCore", "AgentDetect", "AgentPlatform", "AgentShipping", "AgentServer", "AgentDocker", "TestSupport",
+                "ServerStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -23,6 +23,8 @@ command -v script >/dev/null || need+=(bsdutils)
 command -v podman >/dev/null || need+=(podman)
 # compress-nio builds against the system zlib (the agent links libz for gzip payloads).
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+# The server executable's store (GRDB links the system's SQLite).
+[ -f /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -122,14 +122,15 @@ public struct AgentCommand: AsyncParsableCommand {
     }
 }
 
-/// Shared command-line plumbing: configuration errors exit 64 with one line on stderr.
-enum CLI {
+/// Shared command-line plumbing (the agent's and the server's): configuration errors exit 64
+/// with one line on stderr.
+public enum CLI {
     static let usageExitCode: Int32 = 64
 
     /// The values a parsed command was given, keyed by flag: each of `specs` is declared in the
     /// command as a property called its `propertyName` (an `Option<String?>`, or a `Flag<Bool>`
     /// for a switch), found here by that name.
-    static func givenFlags(_ command: some ParsableArguments, _ specs: [OptionSpec]) -> [String: String] {
+    public static func givenFlags(_ command: some ParsableArguments, _ specs: [OptionSpec]) -> [String: String] {
         let byProperty = Dictionary(uniqueKeysWithValues: specs.map { ("_" + $0.propertyName, $0) })
         var out: [String: String] = [:]
         for child in Mirror(reflecting: command).children {
@@ -143,7 +144,7 @@ enum CLI {
         return out
     }
 
-    static func resolveOrExit<T>(_ body: @autoclosure () throws(ConfigError) -> T) throws -> T {
+    public static func resolveOrExit<T>(_ body: @autoclosure () throws(ConfigError) -> T) throws -> T {
         do {
             return try body()
         } catch {
@@ -153,14 +154,14 @@ enum CLI {
     }
 
     /// Runtime failures (port in use, bad CA file) exit 1 with one line naming the problem.
-    static func orExit<T>(_ body: () async throws -> T) async throws -> T {
+    public static func orExit<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
     }
 
-    static func orExit<T>(_ body: () throws -> T) throws -> T {
+    public static func orExit<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch {
             printError("\(error)")
             throw ExitCode(1)
@@ -190,7 +191,7 @@ enum CLI {
     }
 
     /// Logs go to stderr so stdout stays for data (the receiver prints payloads there).
-    static func bootstrapLogging(level: LogLevelName, format: LogFormat = .text) -> Logger {
+    public static func bootstrapLogging(level: LogLevelName, format: LogFormat = .text, label: String = "monitoring-agent") -> Logger {
         let lvl = Logger.Level(rawValue: level.rawValue) ?? .info
         LoggingSystem.bootstrap { label in
             switch format {
@@ -204,7 +205,7 @@ enum CLI {
                 return h
             }
         }
-        var logger = Logger(label: "monitoring-agent")
+        var logger = Logger(label: label)
         logger.logLevel = lvl
         return logger
     }
@@ -212,7 +213,7 @@ enum CLI {
 
 extension ConfigResolver {
     /// A resolver over the real environment, host name and file system.
-    static func live(flags: [String: String]) -> ConfigResolver {
+    public static func live(flags: [String: String]) -> ConfigResolver {
         ConfigResolver(flags: flags, environment: System.environment(), hostname: System.hostname(),
                        readFile: { try FileReading.readBytes(path: $0, limit: 1 << 20) })
     }
@@ -228,7 +229,7 @@ extension ConfigResolver {
 
 extension OptionSpec {
     /// The declaration's name: `--flag`.
-    var name: NameSpecification { .customLong(flag) }
+    public var name: NameSpecification { .customLong(flag) }
     /// The declaration's help: the table's text and value name.
-    var help: ArgumentHelp { .init(helpText, valueName: valueName) }
+    public var help: ArgumentHelp { .init(helpText, valueName: valueName) }
 }

@@ -44,7 +44,7 @@ public struct ReceiveCommand: AsyncParsableCommand {
 
 extension ConfigResolver {
     /// The receiver's settings from its flags and variables.
-    func receiverConfiguration() throws(ConfigError) -> ReceiverConfiguration {
+    public func receiverConfiguration() throws(ConfigError) -> ReceiverConfiguration {
         let (host, port) = try hostPort(ReceiverOptions.listen)
         let secret = try resolveSecret()
         let skew = try integer(ReceiverOptions.maxSkew, what: "seconds")

@@ -4,14 +4,14 @@ import Glibc
 #endif
 
 /// Process-level facts, read once at start-up.
-enum System {
-    static func hostname() -> String {
+public enum System {
+    public static func hostname() -> String {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count) == 0 else { return "unknown" }
         return String(cString: buf)
     }
 
-    static func environment() -> [String: String] {
+    public static func environment() -> [String: String] {
         var out = [String: String]()
         var p = environ
         while let entry = p.pointee {
@@ -22,7 +22,7 @@ enum System {
         return out
     }
 
-    static func unixNow() -> Int64 {
+    public static func unixNow() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec)

@@ -20,12 +20,17 @@ public enum Paths {
     }
 
     /// The built agent binary. Integration tests fail (never skip) when it is missing.
-    public static func agentBinary() throws -> String {
-        let candidates = [ProcessInfo.processInfo.environment["AGENT_BIN"],
-                          packageRoot + "/.build/debug/monitoring-agent"].compactMap { $0 }
+    public static func agentBinary() throws -> String { try built("monitoring-agent", override: "AGENT_BIN") }
+
+    /// The server executable (`monitoring-server`), beside the agent's.
+    public static func serverBinary() throws -> String { try built("monitoring-server", override: "SERVER_BIN") }
+
+    /// A product of this package: the path in the variable `override`, else the debug build's.
+    static func built(_ product: String, override: String) throws -> String {
+        let candidates = [ProcessInfo.processInfo.environment[override], packageRoot + "/.build/debug/" + product].compactMap { $0 }
         for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
-        Issue.record("agent binary not found (tried \(candidates)); run `swift build` first or set AGENT_BIN")
-        throw PeerError("agent binary missing")
+        Issue.record("\(product) not found (tried \(candidates)); run `swift build` first or set \(override)")
+        throw PeerError("\(product) missing")
     }
 
     public static func tempDir(_ name: String) -> String {

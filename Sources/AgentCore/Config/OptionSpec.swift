@@ -172,3 +172,13 @@ public enum ReceiverOptions {
         "Directory of the receiver's store: verified payloads, deduplicated by payload_id across restarts")
     public static let all: [OptionSpec] = [listen, AgentOptions.secret, AgentOptions.secretFile, maxSkew, bodyLimit, data]
 }
+
+/// Options of `monitoring-server` beyond the receiver's.
+public enum ServerOptions {
+    public static let data = OptionSpec("data", env: "SERVER_DATA", default: "server-data", value: "dir",
+        "Directory of the server's SQLite database (monitoring.sqlite), created when missing")
+    public static let retentionDays = OptionSpec("retention-days", env: "RETENTION_DAYS", default: "30", range: 1...3_650, value: "days",
+        "Payloads received longer ago than this are deleted with everything stored from them (checked at start and hourly)")
+    public static let all: [OptionSpec] = [ReceiverOptions.listen, AgentOptions.secret, AgentOptions.secretFile, ReceiverOptions.maxSkew,
+                                           ReceiverOptions.bodyLimit, data, retentionDays, AgentOptions.logLevel, AgentOptions.logFormat]
+}

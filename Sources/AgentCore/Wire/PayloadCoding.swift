@@ -7,6 +7,11 @@ public enum PayloadCoding {
         try PayloadJSON.encode(payload)
     }
 
+    /// One `alerts_detail` entry, as in the payload.
+    public static func encodeDetail(_ d: AlertDetail) -> [UInt8] {
+        PayloadJSON.encode(detail: d)
+    }
+
     public static func decode(_ bytes: some Collection<UInt8>) throws -> Payload {
         try JSONDecoder().decode(Payload.self, from: Data(bytes))
     }

@@ -13,6 +13,13 @@ struct PayloadJSON {
         return w.bytes
     }
 
+    /// One `alerts_detail` entry as the payload holds it.
+    static func encode(detail d: AlertDetail) -> [UInt8] {
+        var w = PayloadJSON()
+        w.detail(d)
+        return w.bytes
+    }
+
     /// Bytes each alert string and each detail takes in the document (without the comma between
     /// elements), written one at a time into one reused buffer: what a list of tens of thousands
     /// costs without building its whole document.

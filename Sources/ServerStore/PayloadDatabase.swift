@@ -1,0 +1,164 @@
+import AgentCore
+import AgentServer
+import Foundation
+import GRDB
+
+/// The server's store: SQLite through GRDB, in WAL mode so readers (the dashboard) never wait for
+/// the writer. Every verified payload in one transaction: its row (identity, times, score, the
+/// body as received), its metrics, alerts, alert details, container events and log lines. A
+/// payload_id already stored is a duplicate and nothing is written; the receiver answers 200 only
+/// after the commit. The schema is versioned by GRDB's migrator, applied at open.
+public final class PayloadDatabase: Sendable {
+    public let path: String
+    private let pool: DatabasePool
+
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        // Foreign keys carry retention's deletes from a payload to its rows.
+        config.foreignKeysEnabled = true
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The schema, one migration per version; a database of an older version is brought up to
+    /// date at open, one of a newer version is refused by GRDB.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE payloads (
+                    payload_id TEXT PRIMARY KEY NOT NULL,
+                    host TEXT NOT NULL,
+                    server_id TEXT NOT NULL,
+                    env TEXT NOT NULL,
+                    owner_team TEXT NOT NULL,
+                    agent_version TEXT NOT NULL,
+                    collected_at INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    score REAL NOT NULL,
+                    simulated INTEGER NOT NULL,
+                    body BLOB NOT NULL
+                );
+                CREATE INDEX payloads_by_host ON payloads(server_id, collected_at);
+                CREATE INDEX payloads_by_received ON payloads(received_at);
+                CREATE TABLE metrics (
+                    payload_id TEXT PRIMARY KEY NOT NULL REFERENCES payloads(payload_id) ON DELETE CASCADE,
+                    cpu_usage REAL, memory_usage REAL, disk_usage REAL,
+                    network_rx_bytes_per_sec REAL, network_tx_bytes_per_sec REAL, tcp_connections INTEGER
+                );
+                CREATE TABLE alerts (
+                    payload_id TEXT NOT NULL REFERENCES payloads(payload_id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    rule TEXT NOT NULL,
+                    subject TEXT,
+                    weight REAL NOT NULL,
+                    PRIMARY KEY (payload_id, position)
+                );
+                CREATE INDEX alerts_by_rule ON alerts(rule);
+                CREATE TABLE alert_details (
+                    payload_id TEXT NOT NULL REFERENCES payloads(payload_id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    rule TEXT NOT NULL,
+                    source TEXT,
+                    container TEXT,
+                    omitted INTEGER,
+                    detail TEXT NOT NULL,
+                    PRIMARY KEY (payload_id, position)
+                );
+                CREATE TABLE container_events (
+                    payload_id TEXT NOT NULL REFERENCES payloads(payload_id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    type TEXT NOT NULL, action TEXT NOT NULL, container TEXT NOT NULL, image TEXT NOT NULL, time TEXT NOT NULL,
+                    PRIMARY KEY (payload_id, position)
+                );
+                CREATE TABLE container_logs (
+                    payload_id TEXT NOT NULL REFERENCES payloads(payload_id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    container TEXT NOT NULL, message TEXT NOT NULL, time TEXT NOT NULL,
+                    PRIMARY KEY (payload_id, position)
+                );
+                """)
+        }
+        return m
+    }
+
+    /// The migrations applied, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { try Self.migrator.appliedIdentifiers($0) }.sorted()
+    }
+
+    /// Stores a verified payload and everything in it, in one transaction. Returns false (and
+    /// writes nothing) for a payload_id already stored.
+    public func insert(_ p: Payload, body: [UInt8], receivedAt: Int64) throws -> Bool {
+        let collected = RFC3339.parse(p.timestamp) ?? receivedAt
+        return try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO payloads (payload_id, host, server_id, env, owner_team, agent_version, collected_at, received_at, score, simulated, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(payload_id) DO NOTHING
+                """, arguments: [p.payloadID, p.host, p.serverID, p.env, p.ownerTeam, p.agentVersion, collected, receivedAt,
+                                 p.score, p.simulated == true, Data(body)])
+            guard db.changesCount == 1 else { return false }
+            let m = p.metrics
+            try db.execute(sql: """
+                INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [p.payloadID, m.cpuUsage, m.memoryUsage, m.diskUsage, m.networkRxBytesPerSec,
+                                 m.networkTxBytesPerSec, m.tcpConnections])
+            for (i, wire) in p.localAlerts.enumerated() {
+                let alert = Alert(wireValue: wire)
+                try db.execute(sql: "INSERT INTO alerts VALUES (?, ?, ?, ?, ?)",
+                               arguments: [p.payloadID, i, alert?.rule.rawValue ?? wire, alert?.subject, alert?.rule.weight ?? 0])
+            }
+            for (i, d) in p.alertsDetail.enumerated() {
+                let json = String(decoding: PayloadCoding.encodeDetail(d), as: UTF8.self)
+                try db.execute(sql: "INSERT INTO alert_details VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [p.payloadID, i, d.rule.rawValue, d.source, d.container, d.omitted, json])
+            }
+            for (i, e) in p.dockerEvents.enumerated() {
+                try db.execute(sql: "INSERT INTO container_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [p.payloadID, i, e.type, e.action, e.container, e.image, e.timestamp])
+            }
+            for (i, l) in p.logs.enumerated() {
+                try db.execute(sql: "INSERT INTO container_logs VALUES (?, ?, ?, ?, ?)",
+                               arguments: [p.payloadID, i, l.container, l.message, l.timestamp])
+            }
+            return true
+        }
+    }
+
+    /// Deletes the payloads received before `cutoff` (unix seconds) and, through the foreign
+    /// keys, every row stored from them. Returns how many payloads went.
+    @discardableResult
+    public func deleteReceived(before cutoff: Int64) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM payloads WHERE received_at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    public var payloadCount: Int {
+        get throws { try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads") ?? 0 } }
+    }
+
+    /// Reads with SQL (tests, the dashboard's queries).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+}
+
+/// The receiver's sink into the database: a duplicate payload_id is answered 200 and not stored.
+public struct DatabaseSink: PayloadSink {
+    let database: PayloadDatabase
+    let wallClock: @Sendable () -> Int64
+
+    public init(database: PayloadDatabase, wallClock: @escaping @Sendable () -> Int64) {
+        self.database = database
+        self.wallClock = wallClock
+    }
+
+    public var deduplicates: Bool { true }
+
+    public func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult {
+        try database.insert(payload, body: body, receivedAt: wallClock()) ? .stored : .duplicate
+    }
+}

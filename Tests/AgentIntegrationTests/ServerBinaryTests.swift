@@ -1,0 +1,84 @@
+import AgentCore
+import Foundation
+import ServerStore
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `monitoring-server` as built: an agent's payloads verified and stored in SQLite once each, a
+/// replayed request answered as the duplicate it is, the database kept across restarts, bad
+/// flags refused by name.
+@Suite(.serialized) struct ServerBinaryTests {
+    let secret = "server-Secret-\(UUID().uuidString.prefix(8))"
+
+    func startServer(_ dir: String, port: Int, _ name: String = "server") async throws -> Peer {
+        let p = try Peer(name, try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--listen", "127.0.0.1:\(port)",
+                                                          "--data", dir + "/data"], dir: dir)
+        try await eventually("\(name) listening") { p.stderr.contains("server listening") }
+        return p
+    }
+
+    @Test func storesAnAgentsPayloadsOnceAndAnswersReplaysAsDuplicates() async throws {
+        let dir = Paths.tempDir("server")
+        _ = writeSecret(dir, secret)
+        let port = freePort()
+        let server = try await startServer(dir, port: port)
+        defer { server.stop() }
+        // A replayed request (the same signature) and a retry (a new one) of one payload.
+        let body = try PayloadCoding.encode(Payload(
+            payloadID: "00000000-0000-4000-8000-0000000005e1", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "",
+            timestamp: RFC3339.format(unixSeconds: Int64(Date().timeIntervalSince1970)),
+            metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
+        func send(_ ts: Int64) async throws -> (status: Int, body: String) {
+            let sig = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + body)
+            return try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
+                ("X-Agent-Timestamp", "\(ts)"),
+                ("X-Agent-Signature", "sha256=" + sig.split(separator: "=").last!.trimmingCharacters(in: .whitespacesAndNewlines))], body: body)
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let first = try await send(now)
+        #expect(first.status == 200 && !first.body.contains("duplicate"))
+        for ts in [now, now + 1] {
+            let again = try await send(ts)
+            #expect(again.status == 200 && again.body.contains(#""duplicate":true"#), "\(again)")
+        }
+        #expect(try await send(now + 2 - 10_000).status == 401, "outside the skew window")
+
+        // A real agent with synthetic attacks: its payloads, alerts and metrics in the database.
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/ingest", "--secret-file", dir + "/secret", "--interval", "0.5",
+            "--queue-dir", dir + "/queue", "--health-addr", "127.0.0.1:\(freePort())", "--docker-socket", "none",
+            "--auth-source", "none", "--simulate-attack"], dir: dir)
+        defer { agent.stop() }
+        let db = try PayloadDatabase(path: dir + "/data/monitoring.sqlite")
+        try await eventually(timeout: 20, "three payloads of the agent stored") { try db.payloadCount >= 4 }
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 10) == 0)
+        let stored = try db.payloadCount
+        let brute = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM alerts WHERE rule = 'BRUTE_FORCE' AND subject = '203.0.113.66'") }
+        let metrics = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM metrics WHERE cpu_usage IS NOT NULL") }
+        let simulated = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads WHERE simulated = 1") }
+        #expect((brute ?? 0) >= 1 && (metrics ?? 0) >= 3 && simulated == stored - 1)
+        #expect(!agent.stderr.contains("send failed"), "every payload delivered at once")
+
+        // After a restart the database still knows every payload_id.
+        server.signal(SIGTERM)
+        #expect(await server.waitExit(timeout: 10) == 0)
+        let again = try await startServer(dir, port: port, "server-2")
+        defer { again.stop() }
+        #expect(again.stderr.contains("payloads=\(stored)"))
+        #expect(try await send(now + 3).body.contains("duplicate"))
+        #expect(try db.payloadCount == stored)
+    }
+
+    @Test(arguments: [["--retention-days", "0"], ["--listen", "nowhere"], ["--max-skew", "x"]])
+    func badFlagsExitNamingTheFlag(_ args: [String]) async throws {
+        let dir = Paths.tempDir("server-flags")
+        _ = writeSecret(dir, secret)
+        let p = try Peer("server", try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--data", dir + "/data"] + args, dir: dir)
+        let code = await p.waitExit(timeout: 10)
+        #expect(code == 64 && p.stderr.contains(args[0]), "\(p.stderr)")
+    }
+}
