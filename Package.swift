@@ -137,10 +137,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The dashboard: pages rendered on the server from the store's reads, SVG charts, no script.
+        .target(
+            name: "ServerDashboard",
+            dependencies: [
+                "AgentCore", "ServerStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .executableTarget(
             name: "monitoring-server",
             dependencies: [
-                "AgentApp", "AgentCore", "AgentServer", "AgentPlatform", "ServerStore",
+                "AgentApp", "AgentCore", "AgentServer", "AgentPlatform", "ServerStore", "ServerDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -189,7 +198,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerStoreTests",
-            dependencies: ["ServerStore", "AgentCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["ServerStore", "ServerDashboard", "AgentCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "AgentServerTests",
@@ -199,7 +208,7 @@ let package = Package(
             name: "AgentIntegrationTests",
             dependencies: [
                 "AgentApp", "AgentCore", "AgentDetect", "AgentPlatform", "AgentShipping", "AgentServer", "AgentDocker", "TestSupport",
-                "ServerStore",
+                "ServerStore", "ServerDashboard",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -25,10 +25,17 @@ command -v podman >/dev/null || need+=(podman)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 # The server executable's store (GRDB links the system's SQLite).
 [ -f /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
+# The dashboard's browser tests: headless Chromium driven by Selenium.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need[@]}"
+fi
+if ! python3 -c "import selenium" 2>/dev/null; then
+  log "installing selenium (PyPI)"
+  python3 -m pip install -q selenium
 fi
 # fail2ban's labelled sshd logs are the detection corpus (Fail2banCorpusTests); fail2ban-regex is
 # the comparison in scripts/bench.sh auth. Its daemon must not start (it would act on this host's

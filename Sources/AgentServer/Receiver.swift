@@ -48,7 +48,8 @@ public protocol PayloadSink: Sendable {
 /// a broken gzip stream, and hands verified payloads to the sink (503 if it cannot keep them).
 public func makeReceiver(configuration: ReceiverConfiguration, sink: any PayloadSink,
                          wallClock: @escaping @Sendable () -> Int64, logger: Logger,
-                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+                         routes: (Router<BasicRequestContext>) -> Void = { _ in }) -> some ApplicationProtocol {
     let verifier = IngestVerifier(secret: configuration.secret, maxSkewSeconds: configuration.maxSkewSeconds)
     let limit = configuration.bodyLimit
     let tsName = HTTPField.Name(PayloadSigner.timestampHeader)!
@@ -102,6 +103,7 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
     let router = Router()
     router.post("/", use: handler)
     router.post("ingest", use: handler)
+    routes(router)
     let limits = configuration.limits
     return Application(
         router: router,

@@ -80,6 +80,10 @@ public final class PayloadDatabase: Sendable {
                 );
                 """)
         }
+        // The fleet page finds each host's newest payload by arrival.
+        m.registerMigration("v2") { db in
+            try db.execute(sql: "CREATE INDEX payloads_by_host_received ON payloads(server_id, received_at)")
+        }
         return m
     }
 

@@ -3,6 +3,7 @@ import AgentCore
 import AgentServer
 import ArgumentParser
 import Logging
+import ServerDashboard
 import ServerStore
 import AgentPlatform
 import ServiceLifecycle
@@ -43,7 +44,8 @@ struct ServerCommand: AsyncParsableCommand {
         let wallClock: @Sendable () -> Int64 = { System.unixNow() }
         let app = makeReceiver(configuration: configuration, sink: DatabaseSink(database: database, wallClock: wallClock),
                                wallClock: wallClock, logger: logger,
-                               onRunning: { port in logger.info("server listening", metadata: ["address": "\(configuration.host):\(port)"]) })
+                               onRunning: { port in logger.info("server listening", metadata: ["address": "\(configuration.host):\(port)"]) },
+                               routes: { DashboardRoutes.register(on: $0, database: database, wallClock: wallClock) })
         let retentionService = RetentionService(database: database, days: retention, wallClock: wallClock, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: retentionService)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,5 +1,6 @@
 import AgentCore
 import Foundation
+import ServerDashboard
 import ServerStore
 import TestSupport
 import Testing
@@ -63,6 +64,9 @@ import Glibc
         #expect((brute ?? 0) >= 1 && (metrics ?? 0) >= 3 && simulated == stored - 1)
         #expect(!agent.stderr.contains("send failed"), "every payload delivered at once")
 
+        // The dashboard in a real browser: the numbers on the pages are the stored ones.
+        try await dashboardInChromium(port: port, database: db, stored: stored)
+
         // After a restart the database still knows every payload_id.
         server.signal(SIGTERM)
         #expect(await server.waitExit(timeout: 10) == 0)
@@ -71,6 +75,31 @@ import Glibc
         #expect(again.stderr.contains("payloads=\(stored)"))
         #expect(try await send(now + 3).body.contains("duplicate"))
         #expect(try db.payloadCount == stored)
+    }
+
+    /// Headless Chromium (Tests/Support/dashboard_browser.py) on the fleet page, a click through
+    /// to the host page, and the alerts page: what it shows matches the database, no console
+    /// message on any page.
+    func dashboardInChromium(port: Int, database db: PayloadDatabase, stored: Int) async throws {
+        let dir = Paths.tempDir("browser")
+        let browser = try Peer("chromium", "/usr/bin/env", ["python3", Paths.support + "/dashboard_browser.py", "http://127.0.0.1:\(port)"], dir: dir)
+        #expect(await browser.waitExit(timeout: 120) == 0, "\(browser.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(browser.stdout.utf8)) as? [String: Any], "\(browser.stderr)")
+        let newest = try #require(try db.fleet(now: Int64(Date().timeIntervalSince1970)).first)
+        let row = try #require((seen["fleet"] as? [[String: Any]])?.first)
+        #expect(row["server_id"] as? String == newest.serverID && row["host"] as? String == newest.host)
+        #expect(row["cpu"] as? String == HTML.number(newest.cpu) && row["memory"] as? String == HTML.number(newest.memory)
+                && row["disk"] as? String == HTML.number(newest.disk) && row["score"] as? String == HTML.number(newest.score))
+        #expect(row["alerts"] as? String == "\(newest.alertsLastHour)" && row["stale"] as? Bool == false)
+        #expect(seen["charts"] as? [String] == ["CPU %", "Memory %", "Disk %", "Network received, bytes/s", "Network sent, bytes/s", "TCP connections"])
+        #expect((seen["lines"] as? Int ?? 0) >= 6, "every chart has a line")
+        #expect((seen["host_url"] as? String)?.hasSuffix("/hosts/" + newest.serverID) == true)
+        let rules = seen["alert_rules"] as? [String] ?? []
+        let expected = try db.alerts(rule: "BRUTE_FORCE", since: Int64(Date().timeIntervalSince1970) - 86_400).count
+        #expect(!rules.isEmpty && rules.count == expected && rules.allSatisfy { $0 == "BRUTE_FORCE" })
+        #expect((seen["alert_subjects"] as? [String])?.allSatisfy { $0 == "203.0.113.66" } == true)
+        #expect(seen["console"] as? [String] == [], "console messages: \(seen["console"] ?? "")")
+        #expect(stored > 0)
     }
 
     @Test(arguments: [["--retention-days", "0"], ["--listen", "nowhere"], ["--max-skew", "x"]])

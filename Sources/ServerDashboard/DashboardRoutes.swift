@@ -1,0 +1,53 @@
+import AgentCore
+import HTTPTypes
+import Hummingbird
+import ServerStore
+
+/// The dashboard's pages on the server's router: `/` (the fleet), `/hosts/<server_id>` and
+/// `/alerts`, every asset inline (no script, no outside fetch), under a Content-Security-Policy
+/// that allows nothing else to load or run.
+public enum DashboardRoutes {
+    public static func register(on router: Router<BasicRequestContext>, database: PayloadDatabase,
+                                wallClock: @escaping @Sendable () -> Int64) {
+        router.get("/") { request, _ in
+            let q = request.uri.queryParameters
+            let hosts = try database.fleet(now: wallClock())
+            return page(Pages.fleet(hosts, now: wallClock(), query: q["q"].map(String.init), sort: q["sort"].map(String.init),
+                                    descending: q["desc"] == "1"))
+        }
+        router.get("/favicon.svg") { _, _ in
+            page(Pages.favicon, contentType: "image/svg+xml")
+        }
+        router.get("/hosts/:id") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            let range = Pages.rangeSeconds(request.uri.queryParameters["range"].map(String.init))
+            let now = wallClock()
+            let series = try database.series(serverID: id, since: now - range.seconds)
+            let alerts = try database.alerts(serverID: id, since: now - range.seconds, limit: 200)
+            let activity = try database.containerActivity(serverID: id)
+            let known = try !series.isEmpty || database.fleet(now: now).contains { $0.serverID == id }
+            guard known else {
+                return page(Pages.layout(title: "Unknown host", body: "<p>No payload from this server id.</p>"), status: .notFound)
+            }
+            return page(Pages.host(serverID: id, range: range, now: now, series: series, alerts: alerts,
+                                   events: activity.events, logs: activity.logs))
+        }
+        router.get("/alerts") { request, _ in
+            let q = request.uri.queryParameters
+            let rule = q["rule"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            let host = q["host"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            let range = Pages.rangeSeconds(q["range"].map(String.init))
+            let rows = try database.alerts(rule: rule, serverID: host, since: wallClock() - range.seconds)
+            return page(Pages.alerts(rows, rules: AlertRule.allCases.map(\.rawValue), rule: rule, serverID: host, range: range))
+        }
+    }
+
+    static func page(_ html: String, status: HTTPResponse.Status = .ok, contentType: String = "text/html; charset=utf-8") -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}

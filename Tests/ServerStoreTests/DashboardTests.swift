@@ -1,0 +1,76 @@
+import AgentCore
+import Foundation
+import ServerDashboard
+import ServerStore
+import TestSupport
+import Testing
+
+/// The dashboard's pages from real rows: numbers as stored, hostile text escaped, stale hosts
+/// marked, sorting and filtering, charts scaled to their box.
+@Suite struct DashboardTests {
+    /// Two hosts' payloads in a fresh database: web-1 now with a hostile log line, db-1 stale.
+    static func database() throws -> (PayloadDatabase, now: Int64) {
+        let db = try PayloadDatabase(path: Paths.tempDir("dash") + "/monitoring.sqlite")
+        let now: Int64 = 1_796_100_000
+        var web = PayloadDatabaseTests.payload("00000000-0000-4000-8000-00000000da01", timestamp: RFC3339.format(unixSeconds: now - 60))
+        web.logs = [LogEntry(container: "api<x>", message: "<script>alert(1)</script> & \"quoted\"", timestamp: "t")]
+        var db1 = PayloadDatabaseTests.payload("00000000-0000-4000-8000-00000000da02", timestamp: RFC3339.format(unixSeconds: now - 7_200))
+        db1.host = "db-1"; db1.serverID = "srv-2"; db1.env = "staging"; db1.ownerTeam = "data"
+        db1.metrics.cpuUsage = 12.5
+        #expect(try db.insert(web, body: try PayloadCoding.encode(web), receivedAt: now - 60))
+        #expect(try db.insert(db1, body: try PayloadCoding.encode(db1), receivedAt: now - 7_200))
+        return (db, now)
+    }
+
+    @Test func fleetPageShowsEachHostsNewestNumbersAndMarksStaleOnes() throws {
+        let (db, now) = try Self.database()
+        let hosts = try db.fleet(now: now)
+        #expect(hosts.map(\.serverID) == ["srv-1", "srv-2"])
+        #expect(hosts[0].cpu == 91.5 && hosts[0].alertsLastHour == 2 && hosts[1].alertsLastHour == 2 - 2, "db-1's alerts are older than an hour")
+        let html = Pages.fleet(hosts, now: now, query: nil, sort: "cpu", descending: true)
+        let rows = html.components(separatedBy: "<tr class=").dropFirst()
+        #expect(rows.count == 2 && rows.first!.contains("web-1") && rows.first!.contains(">91.5<"), "sorted by CPU, highest first")
+        #expect(rows.last!.hasPrefix("\"stale\"") && rows.last!.contains("stale-mark"), "db-1 last seen 2 hours ago")
+        #expect(!rows.first!.hasPrefix("\"stale\""))
+        let filtered = Pages.fleet(hosts, now: now, query: "STAG", sort: nil, descending: false)
+        #expect(filtered.contains("db-1") && !filtered.contains(">web-1<") && filtered.contains("1 hosts, 1 stale"))
+    }
+
+    /// Container output and alert subjects are attacker-influenced: never markup on the page.
+    @Test func hostileTextIsEscapedEverywhere() throws {
+        let (db, now) = try Self.database()
+        let activity = try db.containerActivity(serverID: "srv-1")
+        let html = Pages.host(serverID: "srv-1", range: Pages.rangeSeconds("24h"), now: now, series: try db.series(serverID: "srv-1", since: now - 86_400),
+                              alerts: try db.alerts(serverID: "srv-1", since: now - 86_400), events: activity.events, logs: activity.logs)
+        #expect(!html.contains("<script") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;"))
+        #expect(html.contains("api&lt;x&gt;"))
+        let evil = Pages.fleet([HostSummary(serverID: "\"><img src=x onerror=alert(1)>", host: "<b>h</b>", env: "e", ownerTeam: "t",
+                                            lastSeen: now, cpu: nil, memory: nil, disk: nil, score: 0, alertsLastHour: 0)],
+                               now: now, query: nil, sort: nil, descending: false)
+        #expect(!evil.contains("<img") && !evil.contains("<b>h") && evil.contains("&lt;b&gt;h&lt;/b&gt;"))
+        let query = Pages.fleet([], now: now, query: "\"><script>", sort: nil, descending: false)
+        #expect(!query.contains("<script") && query.contains("value=\"&quot;&gt;&lt;script&gt;\"") && query.contains("q=%22%3E%3Cscript%3E"))
+        #expect(evil.contains("/hosts/%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"), "ids in links are percent-encoded")
+    }
+
+    @Test func alertsCarryTheirDetailAndFilterByRuleAndHost() throws {
+        let (db, now) = try Self.database()
+        let brute = try db.alerts(rule: "BRUTE_FORCE", since: now - 86_400)
+        #expect(brute.count == 2 && brute.allSatisfy { $0.subject == "203.0.113.9" })
+        #expect(brute[0].serverID == "srv-1" && brute[0].detail?.contains(#""failures":12"#) == true, "newest first, with its detail")
+        #expect(try db.alerts(serverID: "srv-2", since: now - 86_400).count == 2)
+        #expect(try db.alerts(since: now - 3_600).count == 2, "the last hour: web-1's two")
+        let html = Pages.alerts(brute, rules: AlertRule.allCases.map(\.rawValue), rule: "BRUTE_FORCE", serverID: nil, range: Pages.rangeSeconds("24h"))
+        #expect(html.contains("<option selected>BRUTE_FORCE</option>") && html.contains("2 alerts"))
+    }
+
+    @Test func chartsScaleToTheirBoxAndBreakAtMissingValues() {
+        let chart = LineChart(title: "CPU %", unit: "%", points: [(100, 0), (150, 50), (200, nil), (250, 100), (300, 100)],
+                              from: 100, to: 300, maxValue: 100)
+        let svg = chart.svg()
+        #expect(svg.contains("<polyline points=\"48,140 196,70\"/>") && svg.contains("<polyline points=\"492,0 640,0\"/>"))
+        let empty = LineChart(title: "t", unit: "", points: [(1, nil)], from: 0, to: 10).svg()
+        #expect(empty.contains("no data") && !empty.contains("polyline"))
+        #expect(HTML.time(1_796_100_000) == "2026-12-01 04:40:00" && HTML.time(0) == "1970-01-01 00:00:00")
+    }
+}
