@@ -17,6 +17,7 @@ public struct DemoCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("port"), help: "Receiver port on 127.0.0.1") var port: Int = 9000
     @Option(name: .customLong("count"), help: "Stop after this many verified payloads (0: run until Ctrl-C)") var count: Int = 0
+    @Flag(name: .customLong("json"), help: "Print each verified payload as its JSON line instead of a readable summary") var json = false
     /// The agent's own flags (`--interval`, `--health-addr`, `--simulate-attack`, ...) apply to the demo's agent.
     @ParentCommand var agentFlags: AgentCommand
 
@@ -36,7 +37,7 @@ public struct DemoCommand: AsyncParsableCommand {
         let logger = CLI.bootstrapLogging(level: agentConfiguration.logLevel, format: agentConfiguration.logFormat)
 
         let stopper = GroupStopper()
-        let sink = CountingStdoutSink(limit: count, onLimit: { await stopper.stop() })
+        let sink = CountingStdoutSink(limit: count, readable: !json, onLimit: { await stopper.stop() })
         let receiver = makeReceiver(
             configuration: ReceiverConfiguration(host: "127.0.0.1", port: port, secret: Secret(secret)),
             sink: sink, wallClock: { System.unixNow() }, logger: logger.with(component: "receiver"))
@@ -47,7 +48,7 @@ public struct DemoCommand: AsyncParsableCommand {
         stopper.set(group)
         CLI.printInfo("""
             demo: receiver on http://127.0.0.1:\(port)/ingest, agent sending every \(agentConfiguration.interval)s with a random secret;
-            demo: health on http://\(agentConfiguration.healthHost):\(agentConfiguration.healthPort)/healthz. Each payload below passed signature verification. Ctrl-C stops.
+            demo: health on http://\(agentConfiguration.healthHost):\(agentConfiguration.healthPort)/healthz. Each payload below passed signature verification\(json ? "" : " (--json prints the payloads themselves)"). Ctrl-C stops.
             """)
         try await CLI.orExit { try await agent.run(group) }
     }
@@ -65,24 +66,59 @@ final class GroupStopper: Sendable {
     func stop() async { await group.withLock { $0 }?.triggerGracefulShutdown() }
 }
 
-/// Prints like `StdoutSink` and calls `onLimit` once after `limit` payloads (0: never).
+/// Prints each verified payload (its JSON line like `StdoutSink`, or with `readable` a one-line
+/// summary) and calls `onLimit` once after `limit` payloads (0: never).
 final class CountingStdoutSink: PayloadSink {
     private let printer = StdoutSink()
     var deduplicates: Bool { printer.deduplicates }
     private let seen = Mutex(0)
     let limit: Int
+    let readable: Bool
     let onLimit: @Sendable () async -> Void
 
-    init(limit: Int, onLimit: @escaping @Sendable () async -> Void) {
+    init(limit: Int, readable: Bool = false, onLimit: @escaping @Sendable () async -> Void) {
         self.limit = limit
+        self.readable = readable
         self.onLimit = onLimit
     }
 
     func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult {
-        let result = try await printer.accept(payload, body: body)
+        let result: SinkResult
+        if readable {
+            CLI.writeAll(1, Array((PayloadSummary.line(payload) + "\n").utf8))
+            result = .stored
+        } else {
+            result = try await printer.accept(payload, body: body)
+        }
         let n = seen.withLock { $0 += 1; return $0 }
         if limit > 0, n == limit { await onLimit() }
         return result
+    }
+}
+
+/// A payload in one line a person reads: time, host, the metrics, the alerts (the first few by
+/// name) and the score.
+enum PayloadSummary {
+    static let alertsNamed = 3
+
+    static func line(_ p: Payload) -> String {
+        let m = p.metrics
+        func pct(_ v: Double?) -> String { v.map { "\(($0 * 10).rounded() / 10)%" } ?? "?" }
+        func rate(_ v: Double?) -> String {
+            guard let v else { return "?" }
+            return v >= 1_048_576 ? "\((v / 104_857.6).rounded() / 10) MB/s" : v >= 1_024 ? "\((v / 102.4).rounded() / 10) KB/s" : "\(Int(v)) B/s"
+        }
+        let time = p.timestamp.split(separator: "T").last.map { String($0.dropLast()) } ?? p.timestamp
+        var alerts = "no alerts"
+        if !p.localAlerts.isEmpty {
+            let omitted = p.alertsDetail.reduce(0) { $0 + ($1.omitted ?? 0) }
+            let named = p.localAlerts.prefix(alertsNamed).joined(separator: " ")
+            let rest = p.localAlerts.count - min(p.localAlerts.count, alertsNamed) + omitted
+            alerts = "\(p.localAlerts.count + omitted) alerts: \(named)\(rest > 0 ? " (+\(rest))" : "")"
+        }
+        return "\(time)  \(p.host)  cpu \(pct(m.cpuUsage))  mem \(pct(m.memoryUsage))  disk \(pct(m.diskUsage))  "
+            + "net in \(rate(m.networkRxBytesPerSec)) out \(rate(m.networkTxBytesPerSec))  tcp \(m.tcpConnections.map(String.init) ?? "?")  "
+            + "\(alerts)  score \(p.score)\(p.simulated == true ? "  (simulated)" : "")"
     }
 }
 

@@ -1,4 +1,5 @@
 import AgentCore
+@testable import AgentApp
 import Foundation
 import TestSupport
 import Testing
@@ -244,16 +245,41 @@ import Glibc
         #expect(!agent.stderr.contains(secret))
     }
 
-    @Test func demoCommandRunsWithNoOutsideServer() async throws {
+    /// The demo prints one readable line per verified payload (`--json`: the payloads), and ends
+    /// after `--count` without a failed send.
+    @Test(arguments: [false, true])
+    func demoCommandRunsWithNoOutsideServer(_ json: Bool) async throws {
         let dir = Paths.tempDir("demo")
         let demo = try Peer("demo", try Paths.agentBinary(), [
-            "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())", "demo", "--port", "\(freePort())", "--count", "2",
-        ], dir: dir)
+            "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())", "--simulate-attack", "demo", "--port", "\(freePort())", "--count", "2",
+        ] + (json ? ["--json"] : []), dir: dir)
         let code = await demo.waitExit(timeout: 20)
         #expect(code == 0, "\(demo.stderr)")
+        #expect(!demo.stderr.contains("send failed") && !demo.stderr.contains("replayed"), "\(demo.stderr)")
         let lines = demo.stdout.split(separator: "\n")
         #expect(lines.count == 2)
-        for line in lines { #expect(try PayloadCoding.decode(Array(line.utf8)).metrics.memoryUsage ?? 0 > 0) }
+        for line in lines {
+            if json {
+                #expect(try PayloadCoding.decode(Array(line.utf8)).metrics.memoryUsage ?? 0 > 0)
+            } else {
+                #expect(line.contains("  cpu ") && line.contains("  mem ") && line.contains("BRUTE_FORCE:203.0.113.66")
+                        && line.contains("(simulated)"), "\(line)")
+            }
+        }
+    }
+
+    /// The demo's readable line: metrics with units, the first alerts by name and how many more
+    /// (summarised ones included), the score.
+    @Test func payloadSummaryLine() {
+        var p = Payload(payloadID: "x", agentVersion: "t", host: "web-1", serverID: "s", env: "dev", ownerTeam: "", timestamp: "2026-12-01T03:37:12Z",
+                        metrics: HostMetrics(cpuUsage: 12.34, memoryUsage: 40, diskUsage: nil, networkRxBytesPerSec: 2_048,
+                                             networkTxBytesPerSec: 5_242_880, tcpConnections: 7),
+                        alerts: (1...5).map { Alert(.bruteForce, subject: "192.0.2.\($0)") }, omitted: [.bruteForce: 10])
+        #expect(PayloadSummary.line(p) == "03:37:12  web-1  cpu 12.3%  mem 40.0%  disk ?  net in 2.0 KB/s out 5.0 MB/s  tcp 7  "
+                + "15 alerts: BRUTE_FORCE:192.0.2.1 BRUTE_FORCE:192.0.2.2 BRUTE_FORCE:192.0.2.3 (+12)  score 7.5")
+        p.localAlerts = []
+        p.alertsDetail = []
+        #expect(PayloadSummary.line(p).hasSuffix("no alerts  score 7.5"))
     }
 }
 
