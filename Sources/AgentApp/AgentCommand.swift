@@ -27,6 +27,7 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: O.config.name, help: O.config.help) var config: String?
     @Option(name: O.secret.name, help: O.secret.help) var secret: String?
     @Option(name: O.secretFile.name, help: O.secretFile.help) var secretFile: String?
+    @Option(name: O.keyID.name, help: O.keyID.help) var keyId: String?
     @Option(name: O.interval.name, help: O.interval.help) var interval: String?
     @Option(name: O.tailLines.name, help: O.tailLines.help) var tailLines: String?
     @Option(name: O.authWindowSeconds.name, help: O.authWindowSeconds.help) var authWindowSeconds: String?

@@ -2,6 +2,7 @@ import AgentCore
 import AgentDetect
 import AgentDocker
 import AgentLinux
+import AgentPlatform
 import AgentServer
 import AgentShipping
 import Logging
@@ -69,7 +70,7 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
     let transport = try HTTPTransport(url: c.serverURL, caFile: c.caFile, timeoutSeconds: c.sendTimeout,
                                       userAgent: "monitoring-agent/" + AgentVersion.current, eventLoopGroup: loop.group)
     let shipper = Shipper(
-        transport: transport, signer: PayloadSigner(secret: c.secret),
+        transport: transport, signer: PayloadSigner(secret: c.secret), keyID: c.keyID,
         configuration: ShipperConfiguration(
             capacity: c.maxBufferedPayloads,
             disk: DiskQueueConfiguration(directory: c.queueDir, segmentBytes: c.queueSegmentBytes, maxBytes: c.queueMaxBytes),
@@ -87,6 +88,15 @@ public func buildAgent(configuration c: AgentConfiguration, logger: Logger,
     let detectors = DetectorSet(standard: DetectorSettings(c))
     // The collection cycle, the shipper and the auth tailer run on the agent's one cycle thread.
     var services: [any Service] = [loop.pinned(shipper), health]
+    if let path = c.secretFile {
+        // Rotation: a new secret written to the file is used from the next send on.
+        let keyID = c.keyID
+        services.append(HangupReloader("secret file", logger: logger.with(component: "shipper")) {
+            let secret = try ConfigResolver.secret(fileBytes: try FileReading.readBytes(path: path, limit: 1 << 20), path: path)
+            await shipper.rotate(signer: PayloadSigner(secret: secret), keyID: keyID)
+            return AgentError.quote(path)
+        })
+    }
     // The sources, in the order their batches are taken each cycle.
     var sources: [any SignalSource] = [HostMetricsSource(HostMetricsCollector(proc: ProcFS(root: c.procRoot), diskPath: c.diskPath),
                                                          now: clock.now)]

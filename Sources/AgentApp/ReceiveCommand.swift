@@ -17,6 +17,7 @@ public struct ReceiveCommand: AsyncParsableCommand {
     @Option(name: ReceiverOptions.maxSkew.name, help: ReceiverOptions.maxSkew.help) var maxSkew: String?
     @Option(name: ReceiverOptions.bodyLimit.name, help: ReceiverOptions.bodyLimit.help) var bodyLimit: String?
     @Option(name: ReceiverOptions.data.name, help: ReceiverOptions.data.help) var data: String?
+    @Option(name: ReceiverOptions.keyring.name, help: ReceiverOptions.keyring.help) var keyring: String?
     /// `--secret`, `--secret-file` and `--log-level` are shared with the agent and go before `receive`.
     @ParentCommand var shared: AgentCommand
 
@@ -35,9 +36,12 @@ public struct ReceiveCommand: AsyncParsableCommand {
         if let store {
             logger.info("receiver store open", metadata: ["path": "\(store.path)", "payloads": "\(store.count)", "corrupt_skipped": "\(store.corruptAtOpen)"])
         }
+        let keys = ReceiverKeys(configuration.keys)
         let app = makeReceiver(configuration: configuration, sink: StdoutSink(store: store), wallClock: { System.unixNow() }, logger: logger,
-                               onRunning: { port in logger.info("receiver listening", metadata: ["address": "\(configuration.host):\(port)"]) })
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                               onRunning: { port in logger.info("receiver listening", metadata: ["address": "\(configuration.host):\(port)"]) },
+                               keys: keys)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: keys.reloader(flags: flags, logger: logger))],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await CLI.orExit { try await group.run() }
     }
 }
@@ -46,9 +50,21 @@ extension ConfigResolver {
     /// The receiver's settings from its flags and variables.
     public func receiverConfiguration() throws(ConfigError) -> ReceiverConfiguration {
         let (host, port) = try hostPort(ReceiverOptions.listen)
-        let secret = try resolveSecret()
+        let keys = try receiverKeys()
         let skew = try integer(ReceiverOptions.maxSkew, what: "seconds")
         let limit = try integer(ReceiverOptions.bodyLimit, what: "bytes")
-        return ReceiverConfiguration(host: host, port: port, secret: secret, maxSkewSeconds: Int64(skew), bodyLimit: limit)
+        return ReceiverConfiguration(host: host, port: port, keys: keys, maxSkewSeconds: Int64(skew), bodyLimit: limit)
+    }
+}
+
+extension ReceiverKeys {
+    /// Reads the secret and the keyring again on SIGHUP (a rotation step), keeping the current
+    /// keys if they cannot be read.
+    public func reloader(flags: [String: String], logger: Logger) -> HangupReloader {
+        HangupReloader("keys", logger: logger) { [self] in
+            let keys = try ConfigResolver.live(flags: flags).receiverKeys()
+            replace(keys)
+            return keys.map { $0.id ?? "(shared secret)" }.joined(separator: ",")
+        }
     }
 }

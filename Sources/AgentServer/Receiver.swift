@@ -10,7 +10,8 @@ import Synchronization
 public struct ReceiverConfiguration: Sendable {
     public var host: String
     public var port: Int
-    public var secret: Secret
+    /// The keys a request may be signed with (the shared secret, keyring entries).
+    public var keys: [VerifyingKey]
     /// Largest accepted clock difference between the agent's timestamp and ours, seconds.
     public var maxSkewSeconds: Int64
     /// Bodies above this many bytes get 413.
@@ -19,9 +20,25 @@ public struct ReceiverConfiguration: Sendable {
     public var limits: ConnectionLimits = .receiver
 
     public init(host: String, port: Int, secret: Secret, maxSkewSeconds: Int64 = 300, bodyLimit: Int = 4 << 20) {
-        self.host = host; self.port = port; self.secret = secret
+        self.init(host: host, port: port, keys: [VerifyingKey(id: nil, secret: secret)], maxSkewSeconds: maxSkewSeconds, bodyLimit: bodyLimit)
+    }
+
+    public init(host: String, port: Int, keys: [VerifyingKey], maxSkewSeconds: Int64 = 300, bodyLimit: Int = 4 << 20) {
+        self.host = host; self.port = port; self.keys = keys
         self.maxSkewSeconds = maxSkewSeconds; self.bodyLimit = bodyLimit
     }
+}
+
+/// The receiver's current keys, replaced whole on SIGHUP (a keyring file read again); a request
+/// is verified against the set current when it arrives.
+public final class ReceiverKeys: Sendable {
+    private let keys: Mutex<[VerifyingKey]>
+
+    public init(_ keys: [VerifyingKey]) { self.keys = Mutex(keys) }
+
+    public var current: [VerifyingKey] { keys.withLock { $0 } }
+
+    public func replace(_ new: [VerifyingKey]) { keys.withLock { $0 = new } }
 }
 
 /// What a sink did with a verified payload.
@@ -38,6 +55,14 @@ public protocol PayloadSink: Sendable {
     var deduplicates: Bool { get }
     /// Throws when the payload could not be kept; the receiver then answers 503 so the agent retries.
     func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult
+    /// As `accept`, with the id of the keyring key that verified the payload (nil: the shared secret).
+    func accept(_ payload: Payload, body: [UInt8], keyID: String?) async throws -> SinkResult
+}
+
+extension PayloadSink {
+    public func accept(_ payload: Payload, body: [UInt8], keyID: String?) async throws -> SinkResult {
+        try await accept(payload, body: body)
+    }
 }
 
 /// The receiver: decodes a gzip body (`Content-Encoding: gzip`, the decoded size held to the body
@@ -49,11 +74,14 @@ public protocol PayloadSink: Sendable {
 public func makeReceiver(configuration: ReceiverConfiguration, sink: any PayloadSink,
                          wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                          onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
-                         routes: (Router<BasicRequestContext>) -> Void = { _ in }) -> some ApplicationProtocol {
-    let verifier = IngestVerifier(secret: configuration.secret, maxSkewSeconds: configuration.maxSkewSeconds)
+                         routes: (Router<BasicRequestContext>) -> Void = { _ in },
+                         keys: ReceiverKeys? = nil) -> some ApplicationProtocol {
+    let keys = keys ?? ReceiverKeys(configuration.keys)
+    let skew = configuration.maxSkewSeconds
     let limit = configuration.bodyLimit
     let tsName = HTTPField.Name(PayloadSigner.timestampHeader)!
     let sigName = HTTPField.Name(PayloadSigner.signatureHeader)!
+    let keyName = HTTPField.Name(Keyring.keyIDHeader)!
     let decodedTooLarge = "decoded body larger than \(limit) bytes"
     let replays = Mutex(ReplayGuard(windowSeconds: configuration.maxSkewSeconds))
     let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
@@ -77,11 +105,13 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
         default:
             return .json(errorBody("unsupported Content-Encoding (gzip and identity are accepted)"), status: .unsupportedMediaType)
         }
-        switch verifier.verify(timestamp: request.headers[tsName], signature: request.headers[sigName], body: body, now: wallClock()) {
+        let verifier = IngestVerifier(keys: keys.current, maxSkewSeconds: skew)
+        switch verifier.verify(timestamp: request.headers[tsName], signature: request.headers[sigName], keyID: request.headers[keyName],
+                               body: body, now: wallClock()) {
         case .failure(let rejection):
             logger.notice("rejected payload", metadata: ["http.status": "\(rejection.status)", "reason": "\(rejection.reason)"])
             return .json(errorBody(rejection.reason), status: .init(code: rejection.status))
-        case .success(let payload):
+        case .success(let (payload, keyID)):
             let now = wallClock()
             let signature = request.headers[sigName] ?? ""
             let timestamp = Int64(request.headers[tsName] ?? "") ?? now
@@ -90,7 +120,7 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
                 return .json(errorBody("replayed request: this signature was already used"), status: .conflict)
             }
             do {
-                switch try await sink.accept(payload, body: body) {
+                switch try await sink.accept(payload, body: body, keyID: keyID) {
                 case .stored: return .json(Array(#"{"status":"ok"}"#.utf8))
                 case .duplicate: return .json(Array(#"{"duplicate":true,"status":"duplicate"}"#.utf8))
                 }

@@ -42,7 +42,9 @@ public struct ShipperConfiguration: Sendable {
 /// bounded buffer for the next cycle, and flushes once more on graceful shutdown.
 public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     private let transport: any PayloadTransport
-    private let signer: PayloadSigner
+    private var signer: PayloadSigner
+    /// Sent as `X-Agent-Key-Id` with every request when set.
+    private var keyID: String?
     private let configuration: ShipperConfiguration
     /// This shipper's part of the agent's status, and the payload budget's cut counts.
     private let delivery: StatusCell<DeliveryStatus>
@@ -67,12 +69,13 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    public init(transport: any PayloadTransport, signer: PayloadSigner, configuration: ShipperConfiguration,
+    public init(transport: any PayloadTransport, signer: PayloadSigner, keyID: String? = nil, configuration: ShipperConfiguration,
                 status: AgentStatus, trims: StatusCell<TrimStatus>? = nil, clock: C,
                 wallClock: @escaping @Sendable () -> Int64, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
                 logger: Logger) {
         self.transport = transport
         self.signer = signer
+        self.keyID = keyID
         self.configuration = configuration
         self.delivery = status.register(DeliveryStatus())
         self.trims = trims ?? status.register(TrimStatus())
@@ -98,6 +101,12 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
     }
 
     public var queueLength: Int { queue.count }
+
+    /// Signs every later attempt with `signer` (a secret rotated on SIGHUP), sent as `keyID`.
+    public func rotate(signer: PayloadSigner, keyID: String?) {
+        self.signer = signer
+        self.keyID = keyID
+    }
 
     public func run() async throws {
         // One task for the service's life, cancelled by a graceful shutdown (the stream then
@@ -254,6 +263,7 @@ public actor Shipper<C: Clock>: Service where C.Duration == Duration {
                 (PayloadSigner.signatureHeader, signer.headerValue(timestamp: timestamp, body: payload.body)),
             ]
             if wire != nil { headers.append(("Content-Encoding", "gzip")) }
+            if let keyID { headers.append((Keyring.keyIDHeader, keyID)) }
             let sent = wire ?? payload.body
             let result = await postToTheEnd(body: sent, headers: headers)
             delivery.update { $0.bytesSent += sent.count; $0.bytesUncompressed += payload.body.count }

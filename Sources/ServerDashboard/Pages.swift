@@ -54,6 +54,7 @@ public enum Pages {
         ("disk", "Disk %", { ($0.disk ?? -1) < ($1.disk ?? -1) }),
         ("score", "Score", { $0.score < $1.score }),
         ("alerts", "Alerts (1 h)", { $0.alertsLastHour < $1.alertsLastHour }),
+        ("key", "Key", { ($0.keyID ?? "", $0.host) < ($1.keyID ?? "", $1.host) }),
     ]
 
     /// One row per host, filtered by `query` (host, server id, env or team containing it), sorted
@@ -85,7 +86,8 @@ public enum Pages {
             b += "<td>\(HTML.time(h.lastSeen))\(isStale ? " <span class=\"stale-mark\">stale</span>" : "")</td>"
             b += "<td class=\"num cpu\">\(HTML.number(h.cpu))</td><td class=\"num memory\">\(HTML.number(h.memory))</td>"
             b += "<td class=\"num disk\">\(HTML.number(h.disk))</td><td class=\"num score\">\(HTML.number(h.score))</td>"
-            b += "<td class=\"num alerts\">\(h.alertsLastHour > 0 ? "<span class=\"badge\">\(h.alertsLastHour)</span>" : "0")</td></tr>"
+            b += "<td class=\"num alerts\">\(h.alertsLastHour > 0 ? "<span class=\"badge\">\(h.alertsLastHour)</span>" : "0")</td>"
+            b += "<td class=\"key\">\(HTML.escape(h.keyID ?? "–"))</td></tr>"
         }
         b += "</tbody></table>"
         return layout(title: "Fleet", body: b)

@@ -13,11 +13,14 @@ public struct HostSummary: Sendable, Equatable {
     public var disk: Double?
     public var score: Double
     public var alertsLastHour: Int
+    /// The keyring key that verified the newest payload (nil: the shared secret).
+    public var keyID: String?
 
     public init(serverID: String, host: String, env: String, ownerTeam: String, lastSeen: Int64, cpu: Double?, memory: Double?,
-                disk: Double?, score: Double, alertsLastHour: Int) {
+                disk: Double?, score: Double, alertsLastHour: Int, keyID: String? = nil) {
         self.serverID = serverID; self.host = host; self.env = env; self.ownerTeam = ownerTeam; self.lastSeen = lastSeen
         self.cpu = cpu; self.memory = memory; self.disk = disk; self.score = score; self.alertsLastHour = alertsLastHour
+        self.keyID = keyID
     }
 }
 
@@ -55,7 +58,7 @@ extension PayloadDatabase {
     public func fleet(now: Int64) throws -> [HostSummary] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT p.server_id, p.host, p.env, p.owner_team, p.received_at, p.score, m.cpu_usage, m.memory_usage, m.disk_usage,
+                SELECT p.server_id, p.host, p.env, p.owner_team, p.received_at, p.score, p.key_id, m.cpu_usage, m.memory_usage, m.disk_usage,
                        (SELECT count(*) FROM alerts a JOIN payloads q ON q.payload_id = a.payload_id
                         WHERE q.server_id = p.server_id AND q.received_at >= ?) AS alerts_hour
                 FROM payloads p JOIN metrics m ON m.payload_id = p.payload_id
@@ -64,7 +67,7 @@ extension PayloadDatabase {
                 """, arguments: [now - 3_600]).map { r in
                 HostSummary(serverID: r["server_id"], host: r["host"], env: r["env"], ownerTeam: r["owner_team"],
                             lastSeen: r["received_at"], cpu: r["cpu_usage"], memory: r["memory_usage"], disk: r["disk_usage"],
-                            score: r["score"], alertsLastHour: r["alerts_hour"])
+                            score: r["score"], alertsLastHour: r["alerts_hour"], keyID: r["key_id"])
             }
         }
     }

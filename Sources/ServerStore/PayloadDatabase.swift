@@ -84,6 +84,10 @@ public final class PayloadDatabase: Sendable {
         m.registerMigration("v2") { db in
             try db.execute(sql: "CREATE INDEX payloads_by_host_received ON payloads(server_id, received_at)")
         }
+        // Which key verified each payload: during a rotation, the hosts still on the old key.
+        m.registerMigration("v3") { db in
+            try db.execute(sql: "ALTER TABLE payloads ADD COLUMN key_id TEXT")
+        }
         return m
     }
 
@@ -94,14 +98,14 @@ public final class PayloadDatabase: Sendable {
 
     /// Stores a verified payload and everything in it, in one transaction. Returns false (and
     /// writes nothing) for a payload_id already stored.
-    public func insert(_ p: Payload, body: [UInt8], receivedAt: Int64) throws -> Bool {
+    public func insert(_ p: Payload, body: [UInt8], receivedAt: Int64, keyID: String? = nil) throws -> Bool {
         let collected = RFC3339.parse(p.timestamp) ?? receivedAt
         return try pool.write { db in
             try db.execute(sql: """
-                INSERT INTO payloads (payload_id, host, server_id, env, owner_team, agent_version, collected_at, received_at, score, simulated, body)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(payload_id) DO NOTHING
+                INSERT INTO payloads (payload_id, host, server_id, env, owner_team, agent_version, collected_at, received_at, score, simulated, body, key_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(payload_id) DO NOTHING
                 """, arguments: [p.payloadID, p.host, p.serverID, p.env, p.ownerTeam, p.agentVersion, collected, receivedAt,
-                                 p.score, p.simulated == true, Data(body)])
+                                 p.score, p.simulated == true, Data(body), keyID])
             guard db.changesCount == 1 else { return false }
             let m = p.metrics
             try db.execute(sql: """
@@ -163,6 +167,10 @@ public struct DatabaseSink: PayloadSink {
     public var deduplicates: Bool { true }
 
     public func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult {
-        try database.insert(payload, body: body, receivedAt: wallClock()) ? .stored : .duplicate
+        try await accept(payload, body: body, keyID: nil)
+    }
+
+    public func accept(_ payload: Payload, body: [UInt8], keyID: String?) async throws -> SinkResult {
+        try database.insert(payload, body: body, receivedAt: wallClock(), keyID: keyID) ? .stored : .duplicate
     }
 }

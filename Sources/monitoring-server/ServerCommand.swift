@@ -20,6 +20,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: ReceiverOptions.listen.name, help: ReceiverOptions.listen.help) var listen: String?
     @Option(name: AgentOptions.secret.name, help: AgentOptions.secret.help) var secret: String?
     @Option(name: AgentOptions.secretFile.name, help: AgentOptions.secretFile.help) var secretFile: String?
+    @Option(name: ReceiverOptions.keyring.name, help: ReceiverOptions.keyring.help) var keyring: String?
     @Option(name: ReceiverOptions.maxSkew.name, help: ReceiverOptions.maxSkew.help) var maxSkew: String?
     @Option(name: ReceiverOptions.bodyLimit.name, help: ReceiverOptions.bodyLimit.help) var bodyLimit: String?
     @Option(name: ServerOptions.data.name, help: ServerOptions.data.help) var data: String?
@@ -28,7 +29,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: AgentOptions.logFormat.name, help: AgentOptions.logFormat.help) var logFormat: String?
 
     mutating func run() async throws {
-        let resolver = ConfigResolver.live(flags: CLI.givenFlags(self, ServerOptions.all))
+        let flags = CLI.givenFlags(self, ServerOptions.all)
+        let resolver = ConfigResolver.live(flags: flags)
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
         let retention = try CLI.resolveOrExit(try resolver.integer(ServerOptions.retentionDays, what: "days"))
         let logger = CLI.bootstrapLogging(level: try CLI.resolveOrExit(try resolver.choice(AgentOptions.logLevel, LogLevelName.self)),
@@ -42,12 +44,14 @@ struct ServerCommand: AsyncParsableCommand {
         let (stored, migrations) = try CLI.orExit { (try database.payloadCount, try database.appliedMigrations()) }
         logger.info("database open", metadata: ["path": "\(database.path)", "payloads": "\(stored)", "migrations": "\(migrations)"])
         let wallClock: @Sendable () -> Int64 = { System.unixNow() }
+        let keys = ReceiverKeys(configuration.keys)
         let app = makeReceiver(configuration: configuration, sink: DatabaseSink(database: database, wallClock: wallClock),
                                wallClock: wallClock, logger: logger,
                                onRunning: { port in logger.info("server listening", metadata: ["address": "\(configuration.host):\(port)"]) },
-                               routes: { DashboardRoutes.register(on: $0, database: database, wallClock: wallClock) })
+                               routes: { DashboardRoutes.register(on: $0, database: database, wallClock: wallClock) }, keys: keys)
         let retentionService = RetentionService(database: database, days: retention, wallClock: wallClock, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: retentionService)],
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: retentionService),
+                                                                 .init(service: keys.reloader(flags: flags, logger: logger))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await CLI.orExit { try await group.run() }
     }

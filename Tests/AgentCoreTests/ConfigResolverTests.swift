@@ -39,7 +39,7 @@ import Testing
                    "AUTH_SOURCE": "journald", "MAX_LOG_LINE_BYTES": "1000", "MAX_DOCKER_EVENTS": "12", "MAX_PAYLOAD_BYTES": "65536", "MAX_CONTAINERS": "20", "SHELL_ALERT_ALL": "yes",
                    "HTTP_5XX_MIN": "3", "HTTP_5XX_RATIO": "0.5", "LOG_FORMAT": "json",
                    "AUTH_SLOW_WINDOW_SECONDS": "3600", "AUTH_SLOW_THRESHOLD": "0", "USER_ENUM_THRESHOLD": "5",
-                   "DISTRIBUTED_ADDRESSES": "8", "AUTH_COUNT_PROBES": "true", "DRAIN_RATE": "2.5", "COMPRESS_MIN_BYTES": "0",
+                   "DISTRIBUTED_ADDRESSES": "8", "AUTH_COUNT_PROBES": "true", "DRAIN_RATE": "2.5", "COMPRESS_MIN_BYTES": "0", "KEY_ID": "fleet-2026.12",
                    "AGENT_CONFIG": "/read/by/the/command/not/the/resolver.yaml"]
         let c = try resolver(env: env, files: ["/ca.pem": "pem"]).resolve()
         #expect(c.serverURL == "https://ingest.example/x" && c.interval == 2 && c.tailLines == 1 && c.authWindowSeconds == 60)
@@ -52,6 +52,7 @@ import Testing
         #expect(c.logFormat == .json && c.maxPayloadBytes == 65536 && c.maxContainers == 20)
         #expect(c.authSlowWindowSeconds == 3600 && c.authSlowThreshold == 0 && c.userEnumThreshold == 5)
         #expect(c.distributedAddresses == 8 && c.authCountProbes && c.drainRate == 2.5 && c.compressMinBytes == 0)
+        #expect(c.keyID == "fleet-2026.12")
         #expect(env.count == AgentOptions.all.count - 1, "every option but --secret-file is set above")
         // Every spec in the table names a distinct variable.
         #expect(Set(AgentOptions.all.map(\.env)).count == AgentOptions.all.count)
@@ -70,6 +71,7 @@ import Testing
         (["max-docker-events": "0"], "max-docker-events"), (["shell-alert-all": "sometimes"], "shell-alert-all"),
         (["http-5xx-min": "0"], "http-5xx-min"), (["failed-auth-threshold": "5000"], "failed-auth-threshold"),
         (["log-format": "xml"], "log-format"), (["http-5xx-ratio": "1.5"], "http-5xx-ratio"),
+        (["key-id": "has space"], "key-id"), (["key-id": String(repeating: "k", count: 65)], "key-id"),
     ] as [([String: String], String)])
     func invalidValuesNameTheFlag(_ bad: [String: String], _ flag: String) {
         #expect {

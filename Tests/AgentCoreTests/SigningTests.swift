@@ -71,3 +71,44 @@ import Testing
         #expect(status(v.verify(timestamp: "1000", signature: junkSig, body: junk, now: 1000)) == 400)
     }
 }
+
+/// Keyrings: `id: secret` lines; a request naming a key is checked against it alone, one naming
+/// none against every key, and the key that verified is reported.
+@Suite struct KeyringTests {
+    let body = try! PayloadCoding.encode(PayloadTests.sample())
+
+    @Test func parsesLinesCommentsAndSecretsWithColons() throws {
+        let keys = try Keyring.parse(Array("# rotated 2026-12\n\nold: s3cret:with:colons\r\n  new:\tfresh \nlast-1.x_y: z".utf8))
+        #expect(keys.map(\.id) == ["old", "new", "last-1.x_y"])
+        #expect(PayloadSigner(secret: keys[0].secret).signature(timestamp: 1, body: body)
+                == PayloadSigner(secret: Secret("s3cret:with:colons")).signature(timestamp: 1, body: body))
+        #expect(PayloadSigner(secret: keys[1].secret).signature(timestamp: 1, body: body)
+                == PayloadSigner(secret: Secret("fresh ")).signature(timestamp: 1, body: body), "the secret is the rest of the line")
+    }
+
+    @Test(arguments: [("no colon here", "line 1"), ("bad id!: x", "line 1"), ("a: x\na: y", "listed twice"), ("a:   ", "empty secret"),
+                      ((0...16).map { "k\($0): topsecret" }.joined(separator: "\n"), "more than 16")])
+    func refusesWhatIsNotAKeyringNamingTheLineNeverTheSecret(_ text: String, _ expected: String) {
+        do {
+            _ = try Keyring.parse(Array(text.utf8))
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.message.contains(expected) && !error.message.contains("topsecret") && error.flag == "keyring", "\(error)")
+        }
+    }
+
+    @Test func verifiesWithTheNamedKeyOrAnyKey() throws {
+        let v = IngestVerifier(keys: [VerifyingKey(id: nil, secret: Secret("shared")), VerifyingKey(id: "old", secret: Secret("a")),
+                                      VerifyingKey(id: "new", secret: Secret("b"))], maxSkewSeconds: 300)
+        let signedNew = PayloadSigner(secret: Secret("b")).headerValue(timestamp: 1000, body: body)
+        #expect(try v.verify(timestamp: "1000", signature: signedNew, keyID: "new", body: body, now: 1000).get().keyID == "new")
+        #expect(try v.verify(timestamp: "1000", signature: signedNew, keyID: nil, body: body, now: 1000).get().keyID == "new", "no id: each key")
+        let shared = PayloadSigner(secret: Secret("shared")).headerValue(timestamp: 1000, body: body)
+        #expect(try v.verify(timestamp: "1000", signature: shared, keyID: nil, body: body, now: 1000).get().keyID == nil)
+        func reason(_ sig: String, _ id: String?) -> String? {
+            if case .failure(let e) = v.verify(timestamp: "1000", signature: sig, keyID: id, body: body, now: 1000) { e.reason } else { nil }
+        }
+        #expect(reason(signedNew, "old") == "signature mismatch", "a named key is the only one tried")
+        #expect(reason(signedNew, "gone") == "unknown key id")
+    }
+}

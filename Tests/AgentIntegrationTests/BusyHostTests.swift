@@ -127,7 +127,7 @@ import Testing
         try await Task.sleep(for: .seconds(2))
         let gen = try Peer("gen", "/usr/bin/env", ["python3", Paths.support + "/auth_flood.py", log, "crowd"], dir: dir)
         #expect(await gen.waitExit(timeout: 120) == 0)
-        try await eventually(timeout: 60, "a trimmed payload with the heaviest attacker and the login") {
+        try await eventually(timeout: 180, "a trimmed payload with the heaviest attacker and the login") {
             let payloads = receivedPayloads(receiver)
             let trimmed = payloads.filter { p in p.alertsDetail.contains { $0.rule == .bruteForce && ($0.omitted ?? 0) > 0 } }
             return trimmed.contains { $0.localAlerts.first { $0.hasPrefix("BRUTE_FORCE:") } == "BRUTE_FORCE:198.51.100.77" }

@@ -166,7 +166,7 @@ import Glibc
         let before = peakKB()
         let appended = try await appendGenerated(log, "backlog", dir: dir)
         #expect(appended > 40_000_000)
-        try await eventuallyAsync(timeout: 120, "all 200,000 lines counted") {
+        try await eventuallyAsync(timeout: 300, "all 200,000 lines counted") {
             let text = (try? await httpGet("http://127.0.0.1:\(health)/metrics?format=prometheus").body) ?? ""
             return text.contains("monitoring_agent_auth_lines_total 200000")
         }

@@ -102,6 +102,76 @@ import Glibc
         #expect(stored > 0)
     }
 
+    /// The documented rotation, end to end: the server's keyring gets the new key (SIGHUP), the
+    /// agents' secret file gets the new secret (SIGHUP), the old key leaves the keyring (SIGHUP).
+    /// Every payload is delivered, each stored with the key that verified it; a keyring that
+    /// cannot be read on reload keeps the keys in use; an agent naming its key is checked
+    /// against that key alone.
+    @Test func secretsRotateWithoutALostPayload() async throws {
+        let dir = Paths.tempDir("rotate")
+        let keyring = dir + "/keyring", agentSecret = dir + "/agent-secret"
+        func write(_ path: String, _ text: String) {
+            FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        }
+        write(keyring, "# current keys\nk1: first-\(secret)\n")
+        write(agentSecret, "first-\(secret)\n")
+        let port = freePort()
+        let server = try Peer("server", try Paths.serverBinary(), ["--keyring", keyring, "--listen", "127.0.0.1:\(port)",
+                                                                   "--data", dir + "/data"], dir: dir)
+        defer { server.stop() }
+        try await eventually("server listening") { server.stderr.contains("server listening") }
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/ingest", "--secret-file", agentSecret, "--interval", "0.3",
+            "--queue-dir", dir + "/queue", "--health-addr", "127.0.0.1:\(freePort())", "--docker-socket", "none", "--auth-source", "none",
+            "--log-level", "debug"], dir: dir)
+        defer { agent.stop() }
+        let db = try PayloadDatabase(path: dir + "/data/monitoring.sqlite")
+        func count(_ key: String) throws -> Int {
+            try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads WHERE key_id = ?", arguments: [key]) } ?? 0
+        }
+        try await eventually(timeout: 20, "payloads verified with k1") { try count("k1") >= 2 }
+
+        // A broken keyring on reload: the server keeps k1 and says why.
+        write(keyring, "k1 first-\(secret)\n")
+        server.signal(SIGHUP)
+        try await eventually("the failed reload logged") { server.stderr.contains("reload on SIGHUP failed") }
+        #expect(!server.stderr.contains("first-\(secret)"), "no secret in the server's log")
+        let before = try count("k1")
+        try await eventually(timeout: 20, "k1 still verifies") { try count("k1") > before + 1 }
+
+        // 1. The new key beside the old one.
+        write(keyring, "k1: first-\(secret)\nk2: second-\(secret)\n")
+        server.signal(SIGHUP)
+        try await eventually("keys reloaded") { server.stderr.contains("loaded=k1,k2") }
+        // 2. The agents move over.
+        write(agentSecret, "second-\(secret)\n")
+        agent.signal(SIGHUP)
+        try await eventually(timeout: 20, "payloads verified with k2") { try count("k2") >= 2 }
+        // 3. The old key goes.
+        write(keyring, "k2: second-\(secret)\n")
+        server.signal(SIGHUP)
+        try await eventually("k1 removed") { server.stderr.contains("loaded=k2") }
+        let moved = try count("k2")
+        try await eventually(timeout: 20, "still delivering") { try count("k2") > moved + 1 }
+        #expect(try db.fleet(now: Int64(Date().timeIntervalSince1970)).first?.keyID == "k2", "the fleet page names the key in use")
+
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 10) == 0)
+        #expect(!agent.stderr.contains("send failed"), "no payload refused during the rotation: \(agent.stderr.suffix(1500))")
+        let queued = Set(agent.stderr.split(separator: "\n").filter { $0.contains("payload queued") }.compactMap {
+            $0.split(separator: " ").first { $0.hasPrefix("payload_id=") }.map { String($0.dropFirst("payload_id=".count)) }
+        })
+        let stored = try db.read { try String.fetchAll($0, sql: "SELECT payload_id FROM payloads") }
+        #expect(queued.count >= 8 && queued.isSubset(of: Set(stored)), "every payload built was stored: \(queued.count)")
+
+        // An agent naming its key: the named key only (k1 is gone: 401, kept for later).
+        let named = try Peer("agent-named", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(port)/ingest", "--secret-file", agentSecret, "--key-id", "k1", "--interval", "0.3",
+            "--queue-dir", dir + "/queue-named", "--health-addr", "127.0.0.1:\(freePort())", "--docker-socket", "none", "--auth-source", "none"], dir: dir)
+        defer { named.stop() }
+        try await eventually(timeout: 20, "a refusal for the unknown key id") { server.stderr.contains("unknown key id") }
+    }
+
     @Test(arguments: [["--retention-days", "0"], ["--listen", "nowhere"], ["--max-skew", "x"]])
     func badFlagsExitNamingTheFlag(_ args: [String]) async throws {
         let dir = Paths.tempDir("server-flags")

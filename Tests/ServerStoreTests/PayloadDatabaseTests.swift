@@ -29,7 +29,7 @@ import Testing
     @Test func storesEveryPartOfAPayloadOnce() throws {
         let dir = Paths.tempDir("db")
         let db = try open(dir)
-        #expect(try db.appliedMigrations() == ["v1", "v2"])
+        #expect(try db.appliedMigrations() == ["v1", "v2", "v3"])
         let p = Self.payload("00000000-0000-4000-8000-00000000db01")
         let body = try PayloadCoding.encode(p)
         #expect(try db.insert(p, body: body, receivedAt: 1_796_100_000))
@@ -72,7 +72,7 @@ import Testing
             #expect(try db.insert(p, body: try PayloadCoding.encode(p), receivedAt: 1_796_100_000))
         }
         let again = try open(dir)
-        #expect(try again.payloadCount == 1 && again.appliedMigrations() == ["v1", "v2"])
+        #expect(try again.payloadCount == 1 && again.appliedMigrations() == ["v1", "v2", "v3"])
         #expect(try !again.insert(p, body: try PayloadCoding.encode(p), receivedAt: 1_796_100_100))
     }
 

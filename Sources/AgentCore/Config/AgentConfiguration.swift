@@ -4,6 +4,10 @@ public struct AgentConfiguration: Sendable {
     /// Where payloads go. May carry credentials; log `redactedServerURL` instead.
     public var serverURL: String
     public var secret: Secret
+    /// Sent as `X-Agent-Key-Id` so a receiver with a keyring picks the key at once.
+    public var keyID: String? = nil
+    /// The secret's file (`--secret-file`), read again on SIGHUP; nil for `--secret`.
+    public var secretFile: String? = nil
     /// Seconds between payloads.
     public var interval: Double
     public var tailLines: Int

@@ -145,7 +145,7 @@ public struct ConfigResolver {
         }
         let authLog = string(O.authLog)
         let dockerSocket = string(O.dockerSocket)
-        return AgentConfiguration(
+        var c = AgentConfiguration(
             serverURL: serverURL, secret: secret,
             interval: try number(O.interval, what: "seconds"),
             tailLines: try integer(O.tailLines, what: "lines"),
@@ -188,6 +188,39 @@ public struct ConfigResolver {
             maxBufferedPayloads: try integer(O.maxBufferedPayloads, what: "payloads"),
             logLevel: try choice(O.logLevel, LogLevelName.self),
             logFormat: try choice(O.logFormat, LogFormat.self))
+        c.keyID = try keyID()
+        c.secretFile = raw(AgentOptions.secretFile)?.text
+        return c
+    }
+
+    /// `--key-id`, when given: a valid key id.
+    func keyID() throws(ConfigError) -> String? {
+        guard let v = raw(AgentOptions.keyID)?.text else { return nil }
+        guard Keyring.isValidKeyID(v) else { throw ConfigError(flag: AgentOptions.keyID.flag, "must be 1 to 64 of A-Z a-z 0-9 . _ -, got \(AgentError.quote(v))") }
+        return v
+    }
+
+    /// A receiver's keys: the shared secret (`--secret`/`--secret-file`) and the keyring file's
+    /// entries (`--keyring`); at least one of the two. Read again on SIGHUP.
+    public func receiverKeys() throws(ConfigError) -> [VerifyingKey] {
+        var keys: [VerifyingKey] = []
+        let keyring = raw(ReceiverOptions.keyring)
+        if keyring == nil || raw(AgentOptions.secret) != nil || raw(AgentOptions.secretFile) != nil {
+            keys.append(VerifyingKey(id: nil, secret: try resolveSecret()))
+        }
+        if let path = keyring?.text {
+            let bytes: [UInt8]
+            do { bytes = try readFile(path) } catch {
+                throw ConfigError(flag: ReceiverOptions.keyring.flag, "cannot read \(AgentError.quote(path)): \(error)")
+            }
+            let entries: [(id: String, secret: Secret)]
+            do { entries = try Keyring.parse(bytes) } catch {
+                throw ConfigError(flag: ReceiverOptions.keyring.flag, "\(AgentError.quote(path)) \(error.message)")
+            }
+            guard !entries.isEmpty else { throw ConfigError(flag: ReceiverOptions.keyring.flag, "\(AgentError.quote(path)) holds no key") }
+            keys += entries.map { VerifyingKey(id: $0.id, secret: $0.secret) }
+        }
+        return keys
     }
 
     /// Exactly one of --secret / --secret-file; the file's one trailing newline is dropped.
@@ -208,15 +241,19 @@ public struct ConfigResolver {
             do { content = try readFile(f.text) } catch {
                 throw ConfigError(flag: AgentOptions.secretFile.flag, "cannot read \(AgentError.quote(f.text))\(f.origin): \(error)")
             }
-            // The key is the file's bytes, not text decoded from them: two binary secrets must
-            // never become the same key through U+FFFD replacement. One trailing newline goes.
-            var value = content[...]
-            if value.last == 10 { value = value.dropLast(); if value.last == 13 { value = value.dropLast() } }
-            guard !value.isEmpty else {
-                throw ConfigError(flag: AgentOptions.secretFile.flag, "file \(AgentError.quote(f.text)) is empty")
-            }
-            return Secret(bytes: Array(value))
+            return try Self.secret(fileBytes: content, path: f.text)
         }
+    }
+
+    /// A secret file's key: the file's bytes, not text decoded from them (two binary secrets must
+    /// never become the same key through U+FFFD replacement). One trailing newline goes.
+    public static func secret(fileBytes content: [UInt8], path: String) throws(ConfigError) -> Secret {
+        var value = content[...]
+        if value.last == 10 { value = value.dropLast(); if value.last == 13 { value = value.dropLast() } }
+        guard !value.isEmpty else {
+            throw ConfigError(flag: AgentOptions.secretFile.flag, "file \(AgentError.quote(path)) is empty")
+        }
+        return Secret(bytes: Array(value))
     }
 
     public func hostPort(_ spec: OptionSpec) throws(ConfigError) -> (String, Int) {

@@ -67,6 +67,8 @@ public enum AgentOptions {
         "Shared HMAC secret (required unless --secret-file is set; prefer --secret-file to keep it out of ps)")
     public static let secretFile = OptionSpec("secret-file", env: "SECRET_FILE", default: nil, value: "path",
         "File holding the shared secret; one trailing newline is ignored")
+    public static let keyID = OptionSpec("key-id", env: "KEY_ID", default: nil, value: "id",
+        "Names the secret's key in X-Agent-Key-Id, for receivers with a keyring (the secret file is read again on SIGHUP)")
     public static let interval = OptionSpec("interval", env: "INTERVAL", default: "30", range: 0.1...86_400, value: "seconds",
         "Seconds between payloads (fractions allowed)")
     public static let tailLines = OptionSpec("tail-lines", env: "TAIL_LINES", default: "100", range: 0...100_000, value: "n",
@@ -151,7 +153,7 @@ public enum AgentOptions {
         "text (one readable line per event) or json (one JSON object per line, for journald and log shippers)")
 
     public static let all: [OptionSpec] = [
-        config, serverURL, secret, secretFile, interval, tailLines, authWindowSeconds, cpuSpikePct,
+        config, serverURL, secret, secretFile, keyID, interval, tailLines, authWindowSeconds, cpuSpikePct,
         failedAuthThreshold, authSlowWindowSeconds, authSlowThreshold, userEnumThreshold, distributedAddresses, authCountProbes,
         baselineSamples, simulateAttack, env, ownerTeam, serverID, maxLogEntries,
         healthAddr, queueDir, queueSegmentBytes, queueMaxBytes, drainBatch, drainRate, compressMinBytes, authSource, authLog, dockerSocket,
@@ -170,7 +172,9 @@ public enum ReceiverOptions {
         "Largest accepted body in bytes; larger bodies get 413")
     public static let data = OptionSpec("data", env: "RECEIVER_DATA", default: nil, value: "dir",
         "Directory of the receiver's store: verified payloads, deduplicated by payload_id across restarts")
-    public static let all: [OptionSpec] = [listen, AgentOptions.secret, AgentOptions.secretFile, maxSkew, bodyLimit, data]
+    public static let keyring = OptionSpec("keyring", env: "KEYRING", default: nil, value: "path",
+        "File of 'id: secret' lines, every one a current key (beside --secret/--secret-file, or instead); read again on SIGHUP")
+    public static let all: [OptionSpec] = [listen, AgentOptions.secret, AgentOptions.secretFile, keyring, maxSkew, bodyLimit, data]
 }
 
 /// Options of `monitoring-server` beyond the receiver's.
@@ -179,6 +183,7 @@ public enum ServerOptions {
         "Directory of the server's SQLite database (monitoring.sqlite), created when missing")
     public static let retentionDays = OptionSpec("retention-days", env: "RETENTION_DAYS", default: "30", range: 1...3_650, value: "days",
         "Payloads received longer ago than this are deleted with everything stored from them (checked at start and hourly)")
-    public static let all: [OptionSpec] = [ReceiverOptions.listen, AgentOptions.secret, AgentOptions.secretFile, ReceiverOptions.maxSkew,
+    public static let all: [OptionSpec] = [ReceiverOptions.listen, AgentOptions.secret, AgentOptions.secretFile, ReceiverOptions.keyring,
+                                           ReceiverOptions.maxSkew,
                                            ReceiverOptions.bodyLimit, data, retentionDays, AgentOptions.logLevel, AgentOptions.logFormat]
 }

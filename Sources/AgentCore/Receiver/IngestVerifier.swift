@@ -8,17 +8,30 @@ public struct IngestRejection: Error, Sendable, Equatable {
 /// Checks what a receiver gets: timestamp header present and within the skew window, signature
 /// valid (constant-time), body a payload. Pure; the HTTP server around it only moves bytes.
 public struct IngestVerifier: Sendable {
-    public let signer: PayloadSigner
+    /// Every current key: a request naming one (`X-Agent-Key-Id`) is checked against it, one
+    /// naming none against each in turn (at most `Keyring.maxKeys` plus the shared secret).
+    public let keys: [VerifyingKey]
     /// Largest accepted |now - X-Agent-Timestamp|, seconds.
     public let maxSkewSeconds: Int64
 
     public init(secret: Secret, maxSkewSeconds: Int64) {
-        self.signer = PayloadSigner(secret: secret)
+        self.init(keys: [VerifyingKey(id: nil, secret: secret)], maxSkewSeconds: maxSkewSeconds)
+    }
+
+    public init(keys: [VerifyingKey], maxSkewSeconds: Int64) {
+        self.keys = keys
         self.maxSkewSeconds = maxSkewSeconds
     }
 
     /// `timestamp` and `signature` are the raw header values (nil when absent).
     public func verify(timestamp: String?, signature: String?, body: [UInt8], now: Int64) -> Result<Payload, IngestRejection> {
+        verify(timestamp: timestamp, signature: signature, keyID: nil, body: body, now: now).map(\.payload)
+    }
+
+    /// As `verify`, with the request's `X-Agent-Key-Id` (nil when absent); on success also the id
+    /// of the key that verified it (nil for the shared secret).
+    public func verify(timestamp: String?, signature: String?, keyID: String?, body: [UInt8], now: Int64)
+        -> Result<(payload: Payload, keyID: String?), IngestRejection> {
         guard let timestamp, !timestamp.isEmpty else {
             return .failure(.init(status: 401, reason: "missing \(PayloadSigner.timestampHeader) header"))
         }
@@ -35,7 +48,16 @@ public struct IngestVerifier: Sendable {
         guard let signature, !signature.isEmpty else {
             return .failure(.init(status: 401, reason: "missing \(PayloadSigner.signatureHeader) header"))
         }
-        guard signer.verify(headerValue: signature, timestamp: ts, body: body) else {
+        let candidates: [VerifyingKey]
+        if let keyID {
+            guard let key = keys.first(where: { $0.id == keyID }) else {
+                return .failure(.init(status: 401, reason: "unknown key id"))
+            }
+            candidates = [key]
+        } else {
+            candidates = keys
+        }
+        guard let key = candidates.first(where: { $0.signer.verify(headerValue: signature, timestamp: ts, body: body) }) else {
             return .failure(.init(status: 401, reason: "signature mismatch"))
         }
         let payload: Payload
@@ -48,7 +70,7 @@ public struct IngestVerifier: Sendable {
         guard PayloadID.isValid(payload.payloadID) else {
             return .failure(.init(status: 400, reason: "payload_id must be a lowercase UUID"))
         }
-        return .success(payload)
+        return .success((payload, key.id))
     }
 
     /// Unix seconds as the agent sends them: 1 to 12 ASCII digits, nothing else (no sign, no
