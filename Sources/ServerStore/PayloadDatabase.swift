@@ -97,10 +97,11 @@ public final class PayloadDatabase: Sendable {
     }
 
     /// Stores a verified payload and everything in it, in one transaction. Returns false (and
-    /// writes nothing) for a payload_id already stored.
-    public func insert(_ p: Payload, body: [UInt8], receivedAt: Int64, keyID: String? = nil) throws -> Bool {
+    /// writes nothing) for a payload_id already stored. Awaits GRDB's writer queue: the commit's
+    /// fsync never blocks a thread of the concurrency pool.
+    public func insert(_ p: Payload, body: [UInt8], receivedAt: Int64, keyID: String? = nil) async throws -> Bool {
         let collected = RFC3339.parse(p.timestamp) ?? receivedAt
-        return try pool.write { db in
+        return try await pool.write { db in
             try db.execute(sql: """
                 INSERT INTO payloads (payload_id, host, server_id, env, owner_team, agent_version, collected_at, received_at, score, simulated, body, key_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(payload_id) DO NOTHING
@@ -137,8 +138,8 @@ public final class PayloadDatabase: Sendable {
     /// Deletes the payloads received before `cutoff` (unix seconds) and, through the foreign
     /// keys, every row stored from them. Returns how many payloads went.
     @discardableResult
-    public func deleteReceived(before cutoff: Int64) throws -> Int {
-        try pool.write { db in
+    public func deleteReceived(before cutoff: Int64) async throws -> Int {
+        try await pool.write { db in
             try db.execute(sql: "DELETE FROM payloads WHERE received_at < ?", arguments: [cutoff])
             return db.changesCount
         }
@@ -171,6 +172,6 @@ public struct DatabaseSink: PayloadSink {
     }
 
     public func accept(_ payload: Payload, body: [UInt8], keyID: String?) async throws -> SinkResult {
-        try database.insert(payload, body: body, receivedAt: wallClock(), keyID: keyID) ? .stored : .duplicate
+        try await database.insert(payload, body: body, receivedAt: wallClock(), keyID: keyID) ? .stored : .duplicate
     }
 }

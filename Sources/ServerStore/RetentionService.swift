@@ -19,17 +19,17 @@ public struct RetentionService: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
             while !Task.isCancelled {
-                sweep()
+                await sweep()
                 try? await Task.sleep(for: .seconds(3_600))
             }
         }
     }
 
     /// One pass: what was received before now minus the retention is deleted.
-    public func sweep() {
+    public func sweep() async {
         let cutoff = wallClock() - Int64(days) * 86_400
         do {
-            let gone = try database.deleteReceived(before: cutoff)
+            let gone = try await database.deleteReceived(before: cutoff)
             if gone > 0 { logger.info("retention: payloads deleted", metadata: ["payloads": "\(gone)", "retention_days": "\(days)"]) }
         } catch {
             logger.error("retention: delete failed", metadata: ["error": "\(error)"])

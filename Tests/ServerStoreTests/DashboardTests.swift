@@ -9,7 +9,7 @@ import Testing
 /// marked, sorting and filtering, charts scaled to their box.
 @Suite struct DashboardTests {
     /// Two hosts' payloads in a fresh database: web-1 now with a hostile log line, db-1 stale.
-    static func database() throws -> (PayloadDatabase, now: Int64) {
+    static func database() async throws -> (PayloadDatabase, now: Int64) {
         let db = try PayloadDatabase(path: Paths.tempDir("dash") + "/monitoring.sqlite")
         let now: Int64 = 1_796_100_000
         var web = PayloadDatabaseTests.payload("00000000-0000-4000-8000-00000000da01", timestamp: RFC3339.format(unixSeconds: now - 60))
@@ -17,13 +17,13 @@ import Testing
         var db1 = PayloadDatabaseTests.payload("00000000-0000-4000-8000-00000000da02", timestamp: RFC3339.format(unixSeconds: now - 7_200))
         db1.host = "db-1"; db1.serverID = "srv-2"; db1.env = "staging"; db1.ownerTeam = "data"
         db1.metrics.cpuUsage = 12.5
-        #expect(try db.insert(web, body: try PayloadCoding.encode(web), receivedAt: now - 60))
-        #expect(try db.insert(db1, body: try PayloadCoding.encode(db1), receivedAt: now - 7_200))
+        #expect(try await db.insert(web, body: try PayloadCoding.encode(web), receivedAt: now - 60))
+        #expect(try await db.insert(db1, body: try PayloadCoding.encode(db1), receivedAt: now - 7_200))
         return (db, now)
     }
 
-    @Test func fleetPageShowsEachHostsNewestNumbersAndMarksStaleOnes() throws {
-        let (db, now) = try Self.database()
+    @Test func fleetPageShowsEachHostsNewestNumbersAndMarksStaleOnes() async throws {
+        let (db, now) = try await Self.database()
         let hosts = try db.fleet(now: now)
         #expect(hosts.map(\.serverID) == ["srv-1", "srv-2"])
         #expect(hosts[0].cpu == 91.5 && hosts[0].alertsLastHour == 2 && hosts[1].alertsLastHour == 2 - 2, "db-1's alerts are older than an hour")
@@ -37,8 +37,8 @@ import Testing
     }
 
     /// Container output and alert subjects are attacker-influenced: never markup on the page.
-    @Test func hostileTextIsEscapedEverywhere() throws {
-        let (db, now) = try Self.database()
+    @Test func hostileTextIsEscapedEverywhere() async throws {
+        let (db, now) = try await Self.database()
         let activity = try db.containerActivity(serverID: "srv-1")
         let html = Pages.host(serverID: "srv-1", range: Pages.rangeSeconds("24h"), now: now, series: try db.series(serverID: "srv-1", since: now - 86_400),
                               alerts: try db.alerts(serverID: "srv-1", since: now - 86_400), events: activity.events, logs: activity.logs)
@@ -53,8 +53,8 @@ import Testing
         #expect(evil.contains("/hosts/%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"), "ids in links are percent-encoded")
     }
 
-    @Test func alertsCarryTheirDetailAndFilterByRuleAndHost() throws {
-        let (db, now) = try Self.database()
+    @Test func alertsCarryTheirDetailAndFilterByRuleAndHost() async throws {
+        let (db, now) = try await Self.database()
         let brute = try db.alerts(rule: "BRUTE_FORCE", since: now - 86_400)
         #expect(brute.count == 2 && brute.allSatisfy { $0.subject == "203.0.113.9" })
         #expect(brute[0].serverID == "srv-1" && brute[0].detail?.contains(#""failures":12"#) == true, "newest first, with its detail")

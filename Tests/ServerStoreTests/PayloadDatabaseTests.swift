@@ -26,14 +26,14 @@ import Testing
         try PayloadDatabase(path: dir + "/monitoring.sqlite")
     }
 
-    @Test func storesEveryPartOfAPayloadOnce() throws {
+    @Test func storesEveryPartOfAPayloadOnce() async throws {
         let dir = Paths.tempDir("db")
         let db = try open(dir)
         #expect(try db.appliedMigrations() == ["v1", "v2", "v3"])
         let p = Self.payload("00000000-0000-4000-8000-00000000db01")
         let body = try PayloadCoding.encode(p)
-        #expect(try db.insert(p, body: body, receivedAt: 1_796_100_000))
-        #expect(try !db.insert(p, body: body, receivedAt: 1_796_100_005), "a payload_id stored is a duplicate")
+        #expect(try await db.insert(p, body: body, receivedAt: 1_796_100_000))
+        #expect(try await !db.insert(p, body: body, receivedAt: 1_796_100_005), "a payload_id stored is a duplicate")
         let row = try #require(try db.read { try Row.fetchOne($0, sql: "SELECT * FROM payloads") })
         let identity: [String] = ["host", "server_id", "env", "owner_team"].map { row[$0] as String }
         #expect(identity == ["web-1", "srv-1", "prod", "sre"])
@@ -64,25 +64,25 @@ import Testing
         #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM alerts") } == 2, "the duplicate added no rows")
     }
 
-    @Test func reopeningKeepsEveryPayloadAndItsIdentity() throws {
+    @Test func reopeningKeepsEveryPayloadAndItsIdentity() async throws {
         let dir = Paths.tempDir("db-reopen")
         let p = Self.payload("00000000-0000-4000-8000-00000000db02")
         do {
             let db = try open(dir)
-            #expect(try db.insert(p, body: try PayloadCoding.encode(p), receivedAt: 1_796_100_000))
+            #expect(try await db.insert(p, body: try PayloadCoding.encode(p), receivedAt: 1_796_100_000))
         }
         let again = try open(dir)
         #expect(try again.payloadCount == 1 && again.appliedMigrations() == ["v1", "v2", "v3"])
-        #expect(try !again.insert(p, body: try PayloadCoding.encode(p), receivedAt: 1_796_100_100))
+        #expect(try await !again.insert(p, body: try PayloadCoding.encode(p), receivedAt: 1_796_100_100))
     }
 
     /// Retention deletes a payload with every row stored from it, and nothing newer.
-    @Test func retentionTakesAPayloadsRowsWithIt() throws {
+    @Test func retentionTakesAPayloadsRowsWithIt() async throws {
         let db = try open(Paths.tempDir("db-retention"))
         let old = Self.payload("00000000-0000-4000-8000-00000000db03"), recent = Self.payload("00000000-0000-4000-8000-00000000db04")
-        #expect(try db.insert(old, body: try PayloadCoding.encode(old), receivedAt: 1_000))
-        #expect(try db.insert(recent, body: try PayloadCoding.encode(recent), receivedAt: 2_000))
-        #expect(try db.deleteReceived(before: 1_500) == 1)
+        #expect(try await db.insert(old, body: try PayloadCoding.encode(old), receivedAt: 1_000))
+        #expect(try await db.insert(recent, body: try PayloadCoding.encode(recent), receivedAt: 2_000))
+        #expect(try await db.deleteReceived(before: 1_500) == 1)
         for table in ["payloads", "metrics", "container_events", "container_logs"] {
             #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") } == 1, "\(table)")
         }
