@@ -192,6 +192,12 @@ public enum CLI {
     }
 
     /// Logs go to stderr so stdout stays for data (the receiver prints payloads there).
+    /// Logging as `--log-level` and `--log-format` resolve (a bad value exits 64 naming the flag).
+    public static func bootstrapLogging(_ resolver: ConfigResolver, label: String = "monitoring-agent") throws -> Logger {
+        bootstrapLogging(level: try resolveOrExit(try resolver.choice(AgentOptions.logLevel, LogLevelName.self)),
+                         format: try resolveOrExit(try resolver.choice(AgentOptions.logFormat, LogFormat.self)), label: label)
+    }
+
     public static func bootstrapLogging(level: LogLevelName, format: LogFormat = .text, label: String = "monitoring-agent") -> Logger {
         let lvl = Logger.Level(rawValue: level.rawValue) ?? .info
         LoggingSystem.bootstrap { label in

@@ -29,8 +29,7 @@ public struct ReceiveCommand: AsyncParsableCommand {
         let flags = shared.givenFlags.merging(CLI.givenFlags(self, ReceiverOptions.all)) { _, own in own }
         let resolver = ConfigResolver.live(flags: flags)
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
-        let logger = CLI.bootstrapLogging(level: try CLI.resolveOrExit(try resolver.choice(AgentOptions.logLevel, LogLevelName.self)),
-                                          format: try CLI.resolveOrExit(try resolver.choice(AgentOptions.logFormat, LogFormat.self)))
+        let logger = try CLI.bootstrapLogging(resolver)
         let dataDir = resolver.string(ReceiverOptions.data)
         let store = try dataDir.isEmpty ? nil : CLI.orExit { try ReceiverStore(directory: dataDir) }
         if let store {

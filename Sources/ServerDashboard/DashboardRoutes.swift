@@ -25,7 +25,7 @@ public enum DashboardRoutes {
             let series = try database.series(serverID: id, since: now - range.seconds)
             let alerts = try database.alerts(serverID: id, since: now - range.seconds, limit: 200)
             let activity = try database.containerActivity(serverID: id)
-            let known = try !series.isEmpty || database.fleet(now: now).contains { $0.serverID == id }
+            let known = try !series.isEmpty || database.knows(serverID: id)
             guard known else {
                 return page(Pages.layout(title: "Unknown host", body: "<p>No payload from this server id.</p>"), status: .notFound)
             }

@@ -72,6 +72,11 @@ extension PayloadDatabase {
         }
     }
 
+    /// Whether any payload from `serverID` is stored.
+    public func knows(serverID: String) throws -> Bool {
+        try read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM payloads WHERE server_id = ?)", arguments: [serverID]) } ?? false
+    }
+
     /// A host's metrics since `since`, oldest first, at most `limit` points (the newest).
     public func series(serverID: String, since: Int64, limit: Int = 2_000) throws -> [MetricPoint] {
         try read { db in

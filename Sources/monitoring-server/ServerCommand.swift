@@ -33,9 +33,7 @@ struct ServerCommand: AsyncParsableCommand {
         let resolver = ConfigResolver.live(flags: flags)
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
         let retention = try CLI.resolveOrExit(try resolver.integer(ServerOptions.retentionDays, what: "days"))
-        let logger = CLI.bootstrapLogging(level: try CLI.resolveOrExit(try resolver.choice(AgentOptions.logLevel, LogLevelName.self)),
-                                          format: try CLI.resolveOrExit(try resolver.choice(AgentOptions.logFormat, LogFormat.self)),
-                                          label: "monitoring-server")
+        let logger = try CLI.bootstrapLogging(resolver, label: "monitoring-server")
         let dir = resolver.string(ServerOptions.data)
         let database = try CLI.orExit {
             try FileOps.makeDirectory(dir)

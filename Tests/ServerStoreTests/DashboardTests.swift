@@ -26,6 +26,7 @@ import Testing
         let (db, now) = try await Self.database()
         let hosts = try db.fleet(now: now)
         #expect(hosts.map(\.serverID) == ["srv-1", "srv-2"])
+        #expect(try db.knows(serverID: "srv-2") && !db.knows(serverID: "srv-3"), "the host page's 404 for an unknown id")
         #expect(hosts[0].cpu == 91.5 && hosts[0].alertsLastHour == 2 && hosts[1].alertsLastHour == 2 - 2, "db-1's alerts are older than an hour")
         let html = Pages.fleet(hosts, now: now, query: nil, sort: "cpu", descending: true)
         let rows = html.components(separatedBy: "<tr class=").dropFirst()

@@ -56,11 +56,7 @@ public struct Payload: Codable, Sendable, Equatable {
         self.alertsDetail = alertsDetail
         // Alerts raised but not listed still weigh: each rule's count is summarised in
         // `alerts_detail` and in the score.
-        var listed: [AlertRule: Int] = [:]
-        for a in alerts { listed[a.rule, default: 0] += 1 }
-        for (rule, n) in omitted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where n > 0 {
-            self.alertsDetail.append(AlertDetail(rule: rule, total: listed[rule, default: 0] + n, omitted: n))
-        }
+        self.alertsDetail += AlertDetail.summaries(rules: alerts.map(\.rule), listing: alerts.count, earlier: omitted)
         self.score = Alert.score(of: alerts, omitted: omitted)
         self.simulated = simulated ? true : nil
     }
@@ -221,6 +217,22 @@ public struct AlertDetail: Codable, Sendable, Equatable {
         self.errors = errors
         self.total = total
         self.omitted = omitted
+    }
+
+    /// The summary entries of alerts not listed, one per rule in rule order: `rules` are the
+    /// rules of the alerts at hand (nil: no known rule), of which the first `listing` are listed;
+    /// `earlier` counts per rule those already left out before. Each entry's `total` is every
+    /// alert of its rule, listed or not.
+    public static func summaries(rules: [AlertRule?], listing: Int, earlier: [AlertRule: Int]) -> [AlertDetail] {
+        var omitted = earlier, total = earlier
+        for (i, rule) in rules.enumerated() {
+            guard let rule else { continue }
+            total[rule, default: 0] += 1
+            if i >= listing { omitted[rule, default: 0] += 1 }
+        }
+        return omitted.sorted { $0.key.rawValue < $1.key.rawValue }.compactMap { rule, count in
+            count > 0 ? AlertDetail(rule: rule, total: total[rule], omitted: count) : nil
+        }
     }
 
     /// An auth alert's detail.

@@ -37,26 +37,18 @@ public enum PayloadBudget {
         body = try PayloadJSON.encode(p)
         guard body.count > maxBytes else { return (body, trim) }
 
-        let alerts = interleaved(p.localAlerts) { AlertRule(rawValue: String($0.prefix { $0 != ":" })) }
+        func rule(_ alert: String) -> AlertRule? { AlertRule(rawValue: String(alert.prefix { $0 != ":" })) }
+        let alerts = interleaved(p.localAlerts, rule: rule)
+        let rules = alerts.map(rule)
         // Summaries already in the payload (alerts its detectors raised but did not list) are
         // merged with what is cut here: one summary per rule, its counts the sum.
-        var earlier: [String: Int] = [:]
-        for d in p.alertsDetail where d.omitted != nil { earlier[d.rule.rawValue, default: 0] += d.omitted ?? 0 }
+        var earlier: [AlertRule: Int] = [:]
+        for d in p.alertsDetail where d.omitted != nil { earlier[d.rule, default: 0] += d.omitted ?? 0 }
         let details = interleaved(p.alertsDetail.filter { $0.omitted == nil }) { $0.rule }
         func summarised(_ n: Int) -> Payload {
             var q = p
             q.localAlerts = Array(alerts.prefix(n))
-            q.alertsDetail = Array(details.prefix(n))
-            var omitted = earlier, total = earlier
-            for (i, a) in alerts.enumerated() {
-                let rule = String(a.prefix { $0 != ":" })
-                total[rule, default: 0] += 1
-                if i >= n { omitted[rule, default: 0] += 1 }
-            }
-            for (rule, count) in omitted.sorted(by: { $0.key < $1.key }) where count > 0 {
-                guard let r = AlertRule(rawValue: rule) else { continue }
-                q.alertsDetail.append(AlertDetail(rule: r, total: total[rule], omitted: count))
-            }
+            q.alertsDetail = Array(details.prefix(n)) + AlertDetail.summaries(rules: rules, listing: n, earlier: earlier)
             return q
         }
         // No more than what fits with every alert and detail at its own size and nothing else
