@@ -7,22 +7,22 @@ import Testing
     let secret = "s3cr3t-key with spaces"
 
     @Test(arguments: [#"{"a":1}"#, "", "line1\nline2 ünïcödé"])
-    func matchesOpenSSL(_ body: String) throws {
+    func matchesOpenSSL(_ body: String) async throws {
         let ts: Int64 = 1_736_937_000
         let ours = PayloadSigner(secret: Secret(secret)).signature(timestamp: ts, body: Array(body.utf8))
         let message = Array("\(ts).".utf8) + Array(body.utf8)
-        let out = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: message)
+        let out = try await runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: message)
         // openssl prints "SHA2-256(stdin)= <hex>" (3.x) or "(stdin)= <hex>"
         let theirs = out.split(separator: "=").last!.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(ours == theirs)
         #expect(ours.count == 64 && ours == ours.lowercased())
     }
 
-    @Test func matchesPythonHMAC() throws {
+    @Test func matchesPythonHMAC() async throws {
         let body = Array(try PayloadCoding.encode(PayloadTests.sample()))
         let ts: Int64 = 1_700_000_000
         let script = "import hmac,hashlib,sys; d=sys.stdin.buffer.read(); print(hmac.new(sys.argv[1].encode(), d, hashlib.sha256).hexdigest())"
-        let out = try runProcess("/usr/bin/env", ["python3", "-c", script, secret], stdin: Array("\(ts).".utf8) + body)
+        let out = try await runProcess("/usr/bin/env", ["python3", "-c", script, secret], stdin: Array("\(ts).".utf8) + body)
         let header = PayloadSigner(secret: Secret(secret)).headerValue(timestamp: ts, body: body)
         #expect(header == "sha256=" + out.trimmingCharacters(in: .whitespacesAndNewlines))
     }

@@ -103,7 +103,7 @@ import Glibc
     @Test func httpsWithPrivateCAIsVerified() async throws {
         let dir = Paths.tempDir("tls")
         let secretFile = writeSecret(dir, secret)
-        let pki = try makeTestPKI(dir)
+        let pki = try await makeTestPKI(dir)
         let verifier = try await PythonVerifier(dir: dir, secretFile: secretFile, tls: (pki.cert, pki.key))
         // Trusted through --ca-file: delivered.
         let good = try Peer("agent-ca", try Paths.agentBinary(), [
@@ -154,8 +154,8 @@ import Glibc
             metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
         let now = Int64(Date().timeIntervalSince1970)
         // Signed independently with openssl.
-        func opensslSign(_ ts: Int64, _ b: [UInt8]) throws -> String {
-            let out = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + b)
+        func opensslSign(_ ts: Int64, _ b: [UInt8]) async throws -> String {
+            let out = try await runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + b)
             return "sha256=" + out.split(separator: "=").last!.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         func post(_ ts: String?, _ sig: String?, _ b: [UInt8]) async throws -> (status: Int, body: String) {
@@ -285,7 +285,7 @@ import Glibc
 
 /// A private CA, a server certificate for 127.0.0.1 and one for the name wrong.example only,
 /// made with openssl.
-func makeTestPKI(_ dir: String) throws -> (ca: String, cert: String, key: String, wrongCert: String, wrongKey: String) {
+func makeTestPKI(_ dir: String) async throws -> (ca: String, cert: String, key: String, wrongCert: String, wrongKey: String) {
     let sh = """
     set -e
     cd '\(dir)'
@@ -298,7 +298,7 @@ func makeTestPKI(_ dir: String) throws -> (ca: String, cert: String, key: String
     openssl x509 -req -in wrong.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out wrong.pem -days 2 -extfile wrong.cnf 2>/dev/null
     echo done
     """
-    let out = try runProcess("/bin/sh", ["-c", sh])
+    let out = try await runProcess("/bin/sh", ["-c", sh])
     guard out.contains("done") else { throw PeerError("openssl failed: \(out)") }
     return (dir + "/ca.pem", dir + "/server.pem", dir + "/server.key", dir + "/wrong.pem", dir + "/wrong.key")
 }

@@ -51,13 +51,13 @@ import Glibc
             let pid = "\(30_000 + i)"
             for msg in ["pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=\(attacker)  user=root",
                         "Failed password for root from \(attacker) port \(50_000 + i) ssh2"] {
-                let out = try runProcess("/usr/bin/logger", ["-u", "/run/systemd/journal/dev-log", "-t", "sshd", "--id=\(pid)", msg])
+                let out = try await runProcess("/usr/bin/logger", ["-u", "/run/systemd/journal/dev-log", "-t", "sshd", "--id=\(pid)", msg])
                 #expect(out.isEmpty, "logger failed: \(out)")
             }
         }
         // The fourth from another service's PAM stack, at the authpriv facility.
         let ftp = "pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=root rhost=\(attacker)"
-        let out = try runProcess("/usr/bin/logger", ["-u", "/run/systemd/journal/dev-log", "-p", "authpriv.notice", "-t", "vsftpd", "--id=31000", ftp])
+        let out = try await runProcess("/usr/bin/logger", ["-u", "/run/systemd/journal/dev-log", "-p", "authpriv.notice", "-t", "vsftpd", "--id=31000", ftp])
         #expect(out.isEmpty, "logger failed: \(out)")
         try await eventually(timeout: 20, "BRUTE_FORCE:\(attacker)") {
             verifier.records().contains { $0.body.contains("BRUTE_FORCE:\(attacker)") }

@@ -33,7 +33,7 @@ import Testing
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let quiet = (0..<9).map { "quiet\($0)-\(tag)" }
         let flood = "flood-\(tag)"
-        defer { _ = try? docker.run(["rm", "-f"] + quiet + [flood]) }
+        defer { docker.runBlocking(["rm", "-f"] + quiet + [flood]) }
         let (receiver, agent, health) = try await DockerPeerTests().startAgent(
             dir: dir, socket: docker.socket, extra: ["--max-log-entries", "400", "--log-level", "info"])
         defer { agent.stop(); receiver.stop() }
@@ -43,8 +43,8 @@ import Testing
 
         let quietScript = "n=0; while [ $n -lt 60 ]; do i=0; while [ $i -lt 10 ]; do i=$((i+1)); n=$((n+1)); echo \"q $n\"; done; sleep 1; done"
         let floodScript = "n=0; while [ $n -lt 12000 ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); n=$((n+1)); echo \"f $n\"; done; sleep 1; done"
-        try docker.run(["run", "-d", "--name", flood, "test/busybox", "sh", "-c", floodScript])
-        for name in quiet { try docker.run(["run", "-d", "--name", name, "test/busybox", "sh", "-c", quietScript]) }
+        try await docker.run(["run", "-d", "--name", flood, "test/busybox", "sh", "-c", floodScript])
+        for name in quiet { try await docker.run(["run", "-d", "--name", name, "test/busybox", "sh", "-c", quietScript]) }
 
         let names = quiet + [flood]
         try await eventually(timeout: 60, "every container's die event delivered") {
@@ -68,7 +68,7 @@ import Testing
         #expect((m["monitoring_agent_docker_api_requests_total"] ?? 0) >= 20, "inspect and logs for each container")
         try await eventually(timeout: 60, "the followers' connections closed (idle ones after the pool's 30 s)") { Self.descriptors(agent) <= before }
 
-        try docker.run(["rm", "-f"] + names)
+        try await docker.run(["rm", "-f"] + names)
         try await eventuallyAsync("per-container series removed with the containers") {
             await !Self.series(health).keys.contains { $0.contains(tag) }
         }
@@ -92,7 +92,7 @@ import Testing
         let churn = try Peer("churn", "/bin/sh", ["-c", "seq 0 999 | xargs -P 8 -I{} sh -c '\(cli) run -d --name churn{}-\(tag) test/busybox "
             + "sh -c \"echo churn{}\" >/dev/null; \(cli) rm -f churn{}-\(tag) >/dev/null'"], dir: dir)
         #expect(await churn.waitExit(timeout: 900) == 0, "\(churn.stderr)")
-        let left = try docker.run(["ps", "-aq", "--filter", "name=-\(tag)"])
+        let left = try await docker.run(["ps", "-aq", "--filter", "name=-\(tag)"])
         #expect(left.isEmpty, "containers left: \(left)")
         try await eventually(timeout: 60, "descriptors back to where they were (\(before))") { Self.descriptors(agent) <= before }
         try await eventuallyAsync(timeout: 30, "no per-container series left") { await !Self.series(health).keys.contains { $0.contains(tag) } }

@@ -11,8 +11,13 @@ struct DockerCLI {
     let socket: String
 
     @discardableResult
-    func run(_ args: [String]) throws -> String {
-        try runProcess("/usr/bin/env", ["docker", "-H", "unix://" + socket] + args).trimmingCharacters(in: .whitespacesAndNewlines)
+    func run(_ args: [String]) async throws -> String {
+        try await runProcess("/usr/bin/env", ["docker", "-H", "unix://" + socket] + args).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `run` for a `defer` (clean-up only).
+    func runBlocking(_ args: [String]) {
+        cleanUp("/usr/bin/env", ["docker", "-H", "unix://" + socket] + args)
     }
 
     /// The daemon scripts/test.sh started. Missing means the test fails, never skips.
@@ -30,18 +35,23 @@ struct PrivateDockerd {
     var socket: String { dir + "/docker.sock" }
     var cli: DockerCLI { DockerCLI(socket: socket) }
 
-    func start() throws {
-        let out = try script("start")
+    func start() async throws {
+        let out = try await script("start")
         guard FileManager.default.fileExists(atPath: socket) else { throw PeerError("dockerd did not start: \(out)") }
     }
 
-    func stop() throws {
-        _ = try script("stop")
+    func stop() async throws {
+        _ = try await script("stop")
+    }
+
+    /// `stop` for a `defer` (clean-up only).
+    func stopBlocking() {
+        cleanUp("/bin/bash", [Paths.packageRoot + "/scripts/dockerd.sh", "stop", dir])
     }
 
     /// Runs scripts/dockerd.sh with its output in a file: dockerd inherits the script's descriptors,
     /// so reading a pipe to its end would wait for dockerd to exit.
-    private func script(_ command: String) throws -> String {
+    private func script(_ command: String) async throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = [Paths.packageRoot + "/scripts/dockerd.sh", command, dir]
@@ -50,8 +60,7 @@ struct PrivateDockerd {
         p.standardOutput = FileHandle(forWritingAtPath: log)
         p.standardError = FileHandle(forWritingAtPath: log)
         p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        try await runToExit(p)
         return (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     }
 }
@@ -88,11 +97,11 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         let dir = Paths.tempDir("docker")
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let names = ["pre", "mux", "tty", "sh", "hc"].map { "\($0)-\(tag)" }
-        defer { _ = try? docker.run(["rm", "-f"] + names) }
+        defer { docker.runBlocking(["rm", "-f"] + names) }
         // Running before the agent: only the last --tail-lines lines are read on first attach.
-        try docker.run(["run", "-d", "--name", names[0], "test/busybox", "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo pre-$i; done; sleep 600"])
-        try docker.run(["run", "-d", "--name", names[3], "test/busybox", "sleep", "600"])
-        try docker.run(["run", "-d", "--name", names[4], "--health-cmd", "echo healthy", "--health-interval", "1s", "test/busybox", "sleep", "600"])
+        try await docker.run(["run", "-d", "--name", names[0], "test/busybox", "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo pre-$i; done; sleep 600"])
+        try await docker.run(["run", "-d", "--name", names[3], "test/busybox", "sleep", "600"])
+        try await docker.run(["run", "-d", "--name", names[4], "--health-cmd", "echo healthy", "--health-interval", "1s", "test/busybox", "sleep", "600"])
         let (receiver, agent, health) = try await startAgent(dir: dir, socket: docker.socket, extra: ["--tail-lines", "3"])
         defer { agent.stop(); receiver.stop() }
         try await eventually("agent connected to docker") { agent.stderr.contains("docker connected") }
@@ -101,11 +110,11 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         let access = #"echo '10.0.0.1 - - [28/Nov/2026:10:00:00 +0000] "GET /api HTTP/1.1" 502 157 "-" "curl"'"#
         let script = "echo hello-from-mux; echo DB_PASSWORD=hunter2-\(tag); echo to-stderr >&2; "
             + "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do \(access); done; sleep 2"
-        try docker.run(["run", "-d", "--name", names[1], "test/busybox", "sh", "-c", script])
-        try docker.run(["run", "-d", "-t", "--name", names[2], "test/busybox", "sh", "-c", "echo hello-from-tty; sleep 600"])
+        try await docker.run(["run", "-d", "--name", names[1], "test/busybox", "sh", "-c", script])
+        try await docker.run(["run", "-d", "-t", "--name", names[2], "test/busybox", "sh", "-c", "echo hello-from-tty; sleep 600"])
         // A real TTY for `docker exec -it` (script gives it one), and a non-interactive shell.
-        _ = try runProcess("/usr/bin/script", ["-qec", "docker -H unix://\(docker.socket) exec -it \(names[3]) sh -c 'exit 0'", "/dev/null"])
-        try docker.run(["exec", names[3], "sh", "-c", "true"])
+        _ = try await runProcess("/usr/bin/script", ["-qec", "docker -H unix://\(docker.socket) exec -it \(names[3]) sh -c 'exit 0'", "/dev/null"])
+        try await docker.run(["exec", names[3], "sh", "-c", "true"])
 
         try await eventually(timeout: 30, "logs, events and alerts at the receiver") {
             let p = receivedPayloads(receiver)
@@ -160,14 +169,14 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         let dir = Paths.tempDir("podman")
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let names = ["pm-\(tag)", "pmtty-\(tag)"]
-        defer { _ = try? podman.run(["rm", "-f"] + names) }
+        defer { podman.runBlocking(["rm", "-f"] + names) }
         let (receiver, agent, health) = try await startAgent(dir: dir, socket: sock)
         defer { agent.stop(); receiver.stop() }
         try await eventually("agent connected to podman") { agent.stderr.contains("docker connected") }
-        try podman.run(["run", "-d", "--name", names[0], "test/busybox", "sh", "-c",
+        try await podman.run(["run", "-d", "--name", names[0], "test/busybox", "sh", "-c",
                         "echo hello-podman; echo api_key=k-\(tag); echo err-podman >&2; sleep 600"])
-        try podman.run(["run", "-d", "-t", "--name", names[1], "test/busybox", "sh", "-c", "echo tty-podman; sleep 600"])
-        _ = try runProcess("/usr/bin/script", ["-qec", "docker -H unix://\(sock) exec -it \(names[0]) sh -c 'exit 0'", "/dev/null"])
+        try await podman.run(["run", "-d", "-t", "--name", names[1], "test/busybox", "sh", "-c", "echo tty-podman; sleep 600"])
+        _ = try await runProcess("/usr/bin/script", ["-qec", "docker -H unix://\(sock) exec -it \(names[0]) sh -c 'exit 0'", "/dev/null"])
         try await eventually(timeout: 30, "podman logs, events and the shell alert at the receiver") {
             let p = receivedPayloads(receiver)
             let logs = p.flatMap(\.logs)
@@ -189,8 +198,8 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
     @Test func degradedWithoutDockerThenResumesWithoutLossOrDuplicates() async throws {
         let daemon = PrivateDockerd(dir: Paths.tempDir("dockerd"))
         defer {
-            _ = try? daemon.cli.run(["rm", "-f", "counter", "after"])
-            try? daemon.stop()
+            daemon.cli.runBlocking(["rm", "-f", "counter", "after"])
+            daemon.stopBlocking()
         }
         // No daemon yet: degraded, one warning, payloads keep flowing.
         let dir = Paths.tempDir("docker-restart")
@@ -200,9 +209,9 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         #expect(await dockerState(health) == "unavailable")
         #expect(agent.stderr.components(separatedBy: "docker unavailable; metrics").count == 2, "one warning, however many retries")
 
-        try daemon.start()
+        try await daemon.start()
         try await eventually(timeout: 40, "docker connected") { agent.stderr.contains("docker connected") }
-        try daemon.cli.run(["run", "-d", "--name", "counter", "test/busybox", "sh", "-c",
+        try await daemon.cli.run(["run", "-d", "--name", "counter", "test/busybox", "sh", "-c",
                             "i=0; while true; do echo seq-$i; i=$((i+1)); sleep 0.1; done"])
         func seqs() -> [Int] {
             receivedPayloads(receiver).flatMap(\.logs).filter { $0.container == "counter" }
@@ -211,15 +220,15 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         try await eventually(timeout: 20, "counter lines") { (seqs().max() ?? 0) >= 10 }
 
         // The daemon goes away (containers live on: --live-restore) and comes back.
-        try daemon.stop()
+        try await daemon.stop()
         try await eventuallyAsync(timeout: 20, "docker unavailable") { await dockerState(health) == "unavailable" }
         let before = receivedPayloads(receiver).count
         try await Task.sleep(for: .seconds(2))
         #expect(receivedPayloads(receiver).count > before, "metrics keep flowing while docker is down")
         let downAt = seqs().max() ?? 0
-        try daemon.start()
+        try await daemon.start()
         try await eventuallyAsync(timeout: 40, "docker connected again") { await dockerState(health) == "connected" }
-        try daemon.cli.run(["run", "-d", "--name", "after", "test/busybox", "sh", "-c", "echo after-restart; sleep 600"])
+        try await daemon.cli.run(["run", "-d", "--name", "after", "test/busybox", "sh", "-c", "echo after-restart; sleep 600"])
         try await eventually(timeout: 30, "events and logs resume") {
             let p = receivedPayloads(receiver)
             return p.flatMap(\.dockerEvents).contains { $0.container == "after" && $0.action == "start" }

@@ -22,9 +22,9 @@ import Glibc
         let dir = Paths.tempDir("hostile-docker-\(name)")
         let socket = dir + "/docker.sock"
         let docker = try Peer("fake-dockerd", "/usr/bin/env", ["python3", Paths.support + "/fake_dockerd.py", socket] + dockerArgs, dir: dir)
-        try await eventually(timeout: 10, "fake dockerd ready") { docker.stdout.hasPrefix("ready") }
+        try await docker.waitReady("fake dockerd ready") { $0.stdout.hasPrefix("ready") }
         let server = try Peer("http", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", "keepalive"], dir: dir)
-        try await eventually(timeout: 10, "server ready") { server.stdout.hasPrefix("ready ") }
+        try await server.waitReady("server ready") { $0.stdout.hasPrefix("ready ") }
         let port = Int(server.stdout.split(separator: "\n")[0].split(separator: " ")[1])!
         return Setup(dir: dir, docker: docker, server: server, serverPort: port, health: freePort(), socket: socket)
     }

@@ -5,21 +5,20 @@ import Testing
 
 /// The install target, the systemd unit and the example settings.
 @Suite struct PackagingTests {
-    @Test func installStagesBinaryUnitAndSettingsAndTheUnitVerifies() throws {
+    @Test func installStagesBinaryUnitAndSettingsAndTheUnitVerifies() async throws {
         let stage = Paths.tempDir("stage")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = [Paths.packageRoot + "/scripts/install.sh", "--binary", try Paths.agentBinary()]
         p.environment = ProcessInfo.processInfo.environment.merging(["DESTDIR": stage]) { $1 }
         p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        try await runToExit(p)
         #expect(p.terminationStatus == 0)
         let bin = stage + "/usr/local/bin/monitoring-agent"
         let unit = stage + "/etc/systemd/system/monitoring-agent.service"
         let env = stage + "/etc/monitoring-agent/agent.env"
         #expect(FileManager.default.isExecutableFile(atPath: bin))
-        #expect(try runProcess(bin, ["--version"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+        #expect(try await runProcess(bin, ["--version"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
         let mode = try FileManager.default.attributesOfItem(atPath: env)[.posixPermissions] as? Int
         #expect(mode == 0o640, "settings are not world-readable")
 
@@ -32,7 +31,7 @@ import Testing
         }
         let check = stage + "/check.service"
         try text.replacingOccurrences(of: "/usr/local/bin/monitoring-agent", with: bin).write(toFile: check, atomically: true, encoding: .utf8)
-        let out = try runProcess("/usr/bin/systemd-analyze", ["verify", check])
+        let out = try await runProcess("/usr/bin/systemd-analyze", ["verify", check])
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "systemd-analyze verify: \(out)")
     }
 
@@ -60,7 +59,7 @@ import Testing
     /// addresses land in their input sections (also those already in `.text.hot`), named
     /// sections become symbols hottest first, unnamed ones linker-script lines, sections only the
     /// second profile ran come after the first's, and sections nothing ran are left out.
-    @Test func hotTextOrdersExecutedSectionsFromALinkMap() throws {
+    @Test func hotTextOrdersExecutedSectionsFromALinkMap() async throws {
         let dir = Paths.tempDir("hot-text")
         func input(_ vma: Int, _ size: Int, _ name: String) -> String {
             String(format: "%16x %16x %8x    16         %@", vma, vma, size, name)
@@ -90,7 +89,7 @@ import Testing
         try profile([(0x200010, 5), (0x200050, 9), (0x2000d5, 1), (0x1ff004, 2), (0x300004, 50)])
             .write(toFile: dir + "/base.callgrind", atomically: true, encoding: .utf8)
         try profile([(0x200070, 100), (0x200010, 1000)]).write(toFile: dir + "/docker.callgrind", atomically: true, encoding: .utf8)
-        _ = try runProcess("/usr/bin/python3", [Paths.packageRoot + "/scripts/hot-text.py", dir + "/link.map", "monitoring-agent", dir,
+        _ = try await runProcess("/usr/bin/python3", [Paths.packageRoot + "/scripts/hot-text.py", dir + "/link.map", "monitoring-agent", dir,
                                                  dir + "/base.callgrind", "--", dir + "/docker.callgrind"])
         let symbols = try String(contentsOfFile: dir + "/hot-symbols.txt", encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(symbols == ["$sA1fyyF", "$ss5firstyyF", "$sB1gyyF"])

@@ -137,7 +137,7 @@ import Glibc
         let s = setup("inflight")
         let server = try Peer("slow-server", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", "slow"], dir: s.dir)
         defer { server.stop() }
-        try await eventually(timeout: 10, "scripted server ready") { server.stdout.hasPrefix("ready ") }
+        try await server.waitReady("scripted server ready") { $0.stdout.hasPrefix("ready ") }
         let port = Int(server.stdout.split(separator: "\n")[0].split(separator: " ")[1])!
         let agent = try Peer("agent", try Paths.agentBinary(), [
             "--server-url", "http://127.0.0.1:\(port)/", "--secret-file", s.secretFile, "--interval", "5",
@@ -180,7 +180,7 @@ import Glibc
             payloadID: "00000000-0000-4000-8000-0000000000d1", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "", timestamp: "2025-01-01T00:00:00Z",
             metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
         func send(_ ts: Int64) async throws -> (status: Int, body: String) {
-            let sig = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + body)
+            let sig = try await runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + body)
             return try await httpRequest(s.url, method: "POST", headers: [
                 ("X-Agent-Timestamp", "\(ts)"),
                 ("X-Agent-Signature", "sha256=" + sig.split(separator: "=").last!.trimmingCharacters(in: .whitespacesAndNewlines))], body: body)
@@ -213,8 +213,8 @@ import Glibc
         let s = setup("roqueue")
         let mnt = s.dir + "/ro"
         try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
-        #expect(try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", mnt]).isEmpty)
-        defer { _ = try? runProcess("/bin/umount", ["-l", mnt]) }
+        #expect(try await runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", mnt]).isEmpty)
+        defer { cleanUp("/bin/umount", ["-l", mnt]) }
         let receiver = try await startReceiver(s)
         let agent = try Peer("agent", try Paths.agentBinary(), [
             "--server-url", s.url, "--secret-file", s.secretFile, "--interval", "0.3", "--queue-dir", mnt + "/queue",

@@ -33,7 +33,7 @@ import Glibc
             timestamp: RFC3339.format(unixSeconds: Int64(Date().timeIntervalSince1970)),
             metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
         func send(_ ts: Int64) async throws -> (status: Int, body: String) {
-            let sig = try runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + body)
+            let sig = try await runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + body)
             return try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
                 ("X-Agent-Timestamp", "\(ts)"),
                 ("X-Agent-Signature", "sha256=" + sig.split(separator: "=").last!.trimmingCharacters(in: .whitespacesAndNewlines))], body: body)

@@ -14,12 +14,12 @@ import Testing
     }
 
     /// Interoperates with another implementation: Python's gzip module reads ours, we read its.
-    @Test func interoperatesWithPythonsGzip() throws {
+    @Test func interoperatesWithPythonsGzip() async throws {
         let dir = Paths.tempDir("gzip")
         let ours = dir + "/ours.gz", theirs = dir + "/theirs.gz"
         FileManager.default.createFile(atPath: ours, contents: Data(Gzip.compress(Self.text)))
         let script = "import gzip,sys; d=gzip.open(sys.argv[1]).read(); open(sys.argv[2],'wb').write(gzip.compress(d)); print(len(d))"
-        let out = try runProcess("/usr/bin/env", ["python3", "-c", script, ours, theirs])
+        let out = try await runProcess("/usr/bin/env", ["python3", "-c", script, ours, theirs])
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "\(Self.text.count)")
         let back = try [UInt8](Data(contentsOf: URL(fileURLWithPath: theirs)))
         #expect(try Gzip.decompress(back, limit: 1 << 20) == Self.text)

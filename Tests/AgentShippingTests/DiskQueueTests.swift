@@ -108,15 +108,15 @@ func dirBytes(_ dir: String) -> Int {
 
 /// Real filesystem failures on a small tmpfs (mount needs root, as CI has).
 @Suite(.serialized) struct DiskQueueFilesystemTests {
-    func mountTmpfs(_ dir: String, size: String) throws {
-        let out = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", dir])
+    func mountTmpfs(_ dir: String, size: String) async throws {
+        let out = try await runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", dir])
         try #require(out.isEmpty, "mount tmpfs failed: \(out)")
     }
 
-    @Test func diskFullFallsBackToMemoryAndRecovers() throws {
+    @Test func diskFullFallsBackToMemoryAndRecovers() async throws {
         let dir = Paths.tempDir("full")
-        try mountTmpfs(dir, size: "64k")
-        defer { _ = try? runProcess("/bin/umount", ["-l", dir]) }
+        try await mountTmpfs(dir, size: "64k")
+        defer { cleanUp("/bin/umount", ["-l", dir]) }
         let q = DeliveryQueue(disk: DiskQueueConfiguration(directory: dir + "/queue", maxBytes: 10 << 20), memoryCapacity: 1000,
                               logger: .init(label: "t"))
         try Data(count: 40 * 1024).write(to: URL(fileURLWithPath: dir + "/filler"))
@@ -133,11 +133,11 @@ func dirBytes(_ dir: String) -> Int {
         #expect(ids == (0..<60).map { "p\($0)" } + ["after"], "order kept across the fallback")
     }
 
-    @Test func readOnlyFilesystemIsReported() throws {
+    @Test func readOnlyFilesystemIsReported() async throws {
         let dir = Paths.tempDir("ro")
-        try mountTmpfs(dir, size: "1m")
-        defer { _ = try? runProcess("/bin/umount", ["-l", dir]) }
-        _ = try runProcess("/bin/mount", ["-o", "remount,ro", dir])
+        try await mountTmpfs(dir, size: "1m")
+        defer { cleanUp("/bin/umount", ["-l", dir]) }
+        _ = try await runProcess("/bin/mount", ["-o", "remount,ro", dir])
         let q = DeliveryQueue(disk: DiskQueueConfiguration(directory: dir + "/queue"), memoryCapacity: 10, logger: .init(label: "t"))
         #expect(q.diskError?.contains("Read-only") == true, "\(q.diskError ?? "nil")")
         #expect(!q.append(try testPayload("x")) && q.count == 1)

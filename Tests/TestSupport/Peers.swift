@@ -89,6 +89,24 @@ public final class Peer: @unchecked Sendable {
     public var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
+    /// Waits until `condition` holds (the peer printed that it is ready). Fails at once, with the
+    /// peer's stderr, when it exits first; the timeout is a bound for a loaded machine, not a goal.
+    public func waitReady(_ what: String, timeout: Double = 30, _ condition: @escaping (Peer) -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if condition(self) { return }
+            if !process.isRunning {
+                Issue.record("\(name) exited (\(process.terminationStatus)) before \(what): \(stderr.suffix(2000))")
+                throw PeerError("\(name) exited before \(what)")
+            }
+            if Date() >= deadline { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if condition(self) { return }
+        Issue.record("timed out after \(timeout)s waiting for: \(what); stderr: \(stderr.suffix(2000))")
+        throw PeerError("timeout: \(what)")
+    }
+
     public func signal(_ sig: Int32) { if process.isRunning { kill(pid, sig) } }
 
     /// Waits for exit; returns the status, or nil on timeout.
@@ -114,6 +132,9 @@ public func eventually(timeout: Double = 15, _ what: String, _ condition: () thr
         if (try? condition()) == true { return }
         try await Task.sleep(for: .milliseconds(50))
     }
+    // One look after the deadline: a task that could not run for a while (a busy machine) must
+    // not fail on a condition that has held since.
+    if (try? condition()) == true { return }
     Issue.record("timed out after \(timeout)s waiting for: \(what)")
     throw PeerError("timeout: \(what)")
 }
@@ -125,6 +146,7 @@ public func eventuallyAsync(timeout: Double = 15, _ what: String, _ condition: (
         if (try? await condition()) == true { return }
         try await Task.sleep(for: .milliseconds(100))
     }
+    if (try? await condition()) == true { return }
     Issue.record("timed out after \(timeout)s waiting for: \(what)")
     throw PeerError("timeout: \(what)")
 }
@@ -146,8 +168,7 @@ public final class PythonVerifier {
         if dateOffset != 0 { args += ["--date-offset", "\(dateOffset)"] }
         if let gzipStatus { args += ["--gzip-status", "\(gzipStatus)"] }
         peer = try Peer("verifier", "/usr/bin/env", ["python3"] + args, dir: dir)
-        let p = peer
-        try await eventually(timeout: 10, "python verifier ready") { p.stdout.contains("ready") }
+        try await peer.waitReady("python verifier ready") { $0.stdout.contains("ready") }
     }
 
     public struct Record: Decodable {
@@ -183,19 +204,53 @@ public func writeSecret(_ dir: String, _ value: String) -> String {
 }
 
 
-/// Runs a tool to completion with `stdin`; returns stdout and stderr together.
-public func runProcess(_ path: String, _ args: [String], stdin: [UInt8] = []) throws -> String {
+/// Runs a tool to completion with `stdin`; returns stdout and stderr together. The wait holds no
+/// thread: Swift Testing runs tests in parallel on the concurrency pool, which has one thread per
+/// core, so a blocking wait on a 2-core machine stalls every other test (and their deadlines pass
+/// while they cannot run).
+public func runProcess(_ path: String, _ args: [String], stdin: [UInt8] = []) async throws -> String {
+    try await runTool(path, args, stdin: stdin).output
+}
+
+/// `runProcess` with the exit status.
+public func runTool(_ path: String, _ args: [String], stdin: [UInt8] = []) async throws -> (status: Int32, output: String) {
+    let dir = Paths.tempDir("run")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    FileManager.default.createFile(atPath: dir + "/in", contents: Data(stdin))
+    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
-    let input = Pipe(), output = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    p.standardError = output
-    try p.run()
-    input.fileHandleForWriting.write(Data(stdin))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
+    p.standardInput = FileHandle(forReadingAtPath: dir + "/in")
+    let out = FileHandle(forWritingAtPath: dir + "/out")
+    p.standardOutput = out
+    p.standardError = out
+    try await runToExit(p)
+    try? out?.close()
+    return (p.terminationStatus, (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "")
+}
+
+/// Starts `p` and waits for it to exit without holding a thread (see `runProcess`).
+public func runToExit(_ p: Process) async throws {
+    try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
+        p.terminationHandler = { _ in done.resume() }
+        do { try p.run() } catch {
+            p.terminationHandler = nil
+            done.resume(throwing: error)
+        }
+    }
+}
+
+/// Runs a clean-up (umount, rm -f, stopping a daemon) from a `defer`, which cannot await: it blocks
+/// its thread, so only for quick commands. Output is discarded (a daemon the command leaves behind
+/// may hold any pipe open).
+public func cleanUp(_ path: String, _ args: [String]) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    p.standardInput = FileHandle.nullDevice
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return }
     p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
 }
