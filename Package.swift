@@ -31,6 +31,8 @@ let package = Package(
         // The server's SQLite store (the system's libsqlite3). Only monitoring-server links it:
         // GRDB imports all of Foundation, which the agent leaves out.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The server's PostgreSQL store for fleets (several receivers on one database).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure core: wire model, alerts, signing, /proc parsers, retry policy, configuration. No I/O.
@@ -134,8 +136,19 @@ let package = Package(
             dependencies: [
                 "AgentCore", "AgentServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The fleet's store in PostgreSQL: partitioned by day, group-committed inserts.
+        .target(
+            name: "ServerPostgres",
+            dependencies: [
+                "AgentCore", "ServerStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The dashboard: pages rendered on the server from the store's reads, SVG charts, no script.
@@ -150,10 +163,20 @@ let package = Package(
         .executableTarget(
             name: "monitoring-server",
             dependencies: [
-                "AgentApp", "AgentCore", "AgentServer", "AgentPlatform", "ServerStore", "ServerDashboard",
+                "AgentApp", "AgentCore", "AgentServer", "AgentPlatform", "ServerStore", "ServerPostgres", "ServerDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // A load generator for receivers: simulated agents at a fixed rate; prints figures.
+        .executableTarget(
+            name: "server-loadgen",
+            dependencies: [
+                "AgentApp", "AgentCore", "AgentPlatform",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Helpers shared by the test targets: fixture paths, child processes, peers.
@@ -199,7 +222,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerStoreTests",
-            dependencies: ["ServerStore", "ServerDashboard", "AgentCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["ServerStore", "ServerPostgres", "ServerDashboard", "AgentCore", "TestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "AgentServerTests",

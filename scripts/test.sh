@@ -28,6 +28,8 @@ command -v podman >/dev/null || need+=(podman)
 # The dashboard's browser tests: headless Chromium driven by Selenium.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+# The server's PostgreSQL store: a throw-away cluster of Debian's server.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -61,6 +63,10 @@ fi
 PIDS=()
 W=$(mktemp -d /tmp/ma-peers.XXXXXX)
 cleanup() {
+  if [ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  [ -n "${PG_DIR:-}" ] && rm -rf "$PG_DIR"
   [ -n "${PODMAN_DIR:-}" ] && scripts/podman.sh stop "$PODMAN_DIR" || true
   if [ -n "${MA_DOCKER_SOCK:-}" ] && [ -S "$MA_DOCKER_SOCK" ]; then
     ids=$(docker -H "unix://$MA_DOCKER_SOCK" ps -aq 2>/dev/null || true)
@@ -139,6 +145,19 @@ log "starting podman system service"
 PODMAN_DIR="$W/podman"
 scripts/podman.sh start "$PODMAN_DIR" >/dev/null
 export MA_PODMAN_SOCK="$PODMAN_DIR/podman.sock"
+
+# PostgreSQL on a free loopback port (the server's --database tests); the cluster refuses to run
+# as root, so it runs as the package's postgres user in a directory of its own.
+log "starting PostgreSQL"
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PG_DIR=$(mktemp -d /tmp/ma-pg.XXXXXX)
+chown postgres "$PG_DIR"
+PG_PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/pg.log" \
+  -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
+PIDS+=("$(head -1 "$PG_DIR/data/postmaster.pid")")
+export MA_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 
 # ---- build and test ------------------------------------------------------------
 # The tests' own directories (Paths.tempDir: agent and receiver logs, queues) go under $W, so the

@@ -46,6 +46,10 @@ public enum SinkResult: Sendable, Equatable {
     case stored
     /// Already seen (same payload_id): answered 200, not stored or printed again.
     case duplicate
+    /// Older than the store keeps anything: answered 200 (delivered, nothing to retry), not stored.
+    case expired
+    /// Never storable as sent (a 4xx the agent does not retry), with the reason it is told.
+    case refused(status: Int, reason: String)
 }
 
 /// Where verified payloads go. The default prints each one as a JSON line on stdout.
@@ -123,6 +127,14 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
                 switch try await sink.accept(payload, body: body, keyID: keyID) {
                 case .stored: return .json(Array(#"{"status":"ok"}"#.utf8))
                 case .duplicate: return .json(Array(#"{"duplicate":true,"status":"duplicate"}"#.utf8))
+                case .expired:
+                    logger.notice("payload older than the retention, not stored", metadata: ["payload_id": "\(payload.payloadID)",
+                                                                                              "timestamp": "\(payload.timestamp)"])
+                    return .json(Array(#"{"expired":true,"status":"expired"}"#.utf8))
+                case .refused(let status, let reason):
+                    logger.notice("rejected payload", metadata: ["http.status": "\(status)", "reason": "\(reason)",
+                                                                 "payload_id": "\(payload.payloadID)"])
+                    return .json(errorBody(reason), status: .init(code: status))
                 }
             } catch {
                 logger.error("cannot store payload", metadata: ["error": "\(error)"])

@@ -7,11 +7,11 @@ import ServerStore
 /// `/alerts`, every asset inline (no script, no outside fetch), under a Content-Security-Policy
 /// that allows nothing else to load or run.
 public enum DashboardRoutes {
-    public static func register(on router: Router<BasicRequestContext>, database: PayloadDatabase,
+    public static func register(on router: Router<BasicRequestContext>, store: any PayloadStore,
                                 wallClock: @escaping @Sendable () -> Int64) {
         router.get("/") { request, _ in
             let q = request.uri.queryParameters
-            let hosts = try database.fleet(now: wallClock())
+            let hosts = try await store.fleet(now: wallClock())
             return page(Pages.fleet(hosts, now: wallClock(), query: q["q"].map(String.init), sort: q["sort"].map(String.init),
                                     descending: q["desc"] == "1"))
         }
@@ -22,10 +22,10 @@ public enum DashboardRoutes {
             let id = context.parameters.get("id") ?? ""
             let range = Pages.rangeSeconds(request.uri.queryParameters["range"].map(String.init))
             let now = wallClock()
-            let series = try database.series(serverID: id, since: now - range.seconds)
-            let alerts = try database.alerts(serverID: id, since: now - range.seconds, limit: 200)
-            let activity = try database.containerActivity(serverID: id)
-            let known = try !series.isEmpty || database.knows(serverID: id)
+            let series = try await store.series(serverID: id, since: now - range.seconds)
+            let alerts = try await store.alerts(rule: nil, serverID: id, since: now - range.seconds, limit: 200)
+            let activity = try await store.containerActivity(serverID: id)
+            let known = series.isEmpty ? try await store.knows(serverID: id) : true
             guard known else {
                 return page(Pages.layout(title: "Unknown host", body: "<p>No payload from this server id.</p>"), status: .notFound)
             }
@@ -37,7 +37,7 @@ public enum DashboardRoutes {
             let rule = q["rule"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
             let host = q["host"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
             let range = Pages.rangeSeconds(q["range"].map(String.init))
-            let rows = try database.alerts(rule: rule, serverID: host, since: wallClock() - range.seconds)
+            let rows = try await store.alerts(rule: rule, serverID: host, since: wallClock() - range.seconds)
             return page(Pages.alerts(rows, rules: AlertRule.allCases.map(\.rawValue), rule: rule, serverID: host, range: range))
         }
     }

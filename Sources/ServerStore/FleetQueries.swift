@@ -1,62 +1,10 @@
 import GRDB
 
-/// One host on the fleet page: its newest payload, and the alerts of the last hour.
-public struct HostSummary: Sendable, Equatable {
-    public var serverID: String
-    public var host: String
-    public var env: String
-    public var ownerTeam: String
-    /// When its newest payload arrived (unix seconds).
-    public var lastSeen: Int64
-    public var cpu: Double?
-    public var memory: Double?
-    public var disk: Double?
-    public var score: Double
-    public var alertsLastHour: Int
-    /// The keyring key that verified the newest payload (nil: the shared secret).
-    public var keyID: String?
-
-    public init(serverID: String, host: String, env: String, ownerTeam: String, lastSeen: Int64, cpu: Double?, memory: Double?,
-                disk: Double?, score: Double, alertsLastHour: Int, keyID: String? = nil) {
-        self.serverID = serverID; self.host = host; self.env = env; self.ownerTeam = ownerTeam; self.lastSeen = lastSeen
-        self.cpu = cpu; self.memory = memory; self.disk = disk; self.score = score; self.alertsLastHour = alertsLastHour
-        self.keyID = keyID
-    }
-}
-
-/// One point of a host's charts.
-public struct MetricPoint: Sendable, Equatable {
-    public var at: Int64
-    public var cpu: Double?
-    public var memory: Double?
-    public var disk: Double?
-    public var rx: Double?
-    public var tx: Double?
-    public var tcp: Double?
-}
-
-/// One alert as the pages list it: when, where, what, and the detail the agent sent.
-public struct AlertRow: Sendable, Equatable {
-    public var at: Int64
-    public var serverID: String
-    public var host: String
-    public var rule: String
-    public var subject: String?
-    public var detail: String?
-}
-
-/// A container event or log line of a host.
-public struct ContainerRow: Sendable, Equatable {
-    public var at: Int64
-    public var container: String
-    public var text: String
-}
-
-/// The dashboard's reads. Every list is bounded (`limit`), so a page costs the same however
-/// much the database holds.
+/// The dashboard's reads from SQLite. GRDB's async reads run on its reader pool (WAL: they never
+/// wait for the writer) and hold no thread of the concurrency pool.
 extension PayloadDatabase {
-    public func fleet(now: Int64) throws -> [HostSummary] {
-        try read { db in
+    public func fleet(now: Int64) async throws -> [HostSummary] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT p.server_id, p.host, p.env, p.owner_team, p.received_at, p.score, p.key_id, m.cpu_usage, m.memory_usage, m.disk_usage,
                        (SELECT count(*) FROM alerts a JOIN payloads q ON q.payload_id = a.payload_id
@@ -72,14 +20,12 @@ extension PayloadDatabase {
         }
     }
 
-    /// Whether any payload from `serverID` is stored.
-    public func knows(serverID: String) throws -> Bool {
-        try read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM payloads WHERE server_id = ?)", arguments: [serverID]) } ?? false
+    public func knows(serverID: String) async throws -> Bool {
+        try await pool.read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM payloads WHERE server_id = ?)", arguments: [serverID]) } ?? false
     }
 
-    /// A host's metrics since `since`, oldest first, at most `limit` points (the newest).
-    public func series(serverID: String, since: Int64, limit: Int = 2_000) throws -> [MetricPoint] {
-        try read { db in
+    public func series(serverID: String, since: Int64, limit: Int) async throws -> [MetricPoint] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM (
                     SELECT p.collected_at, m.* FROM payloads p JOIN metrics m ON m.payload_id = p.payload_id
@@ -92,9 +38,8 @@ extension PayloadDatabase {
         }
     }
 
-    /// Alerts newest first, with their detail, filtered by rule and host when given.
-    public func alerts(rule: String? = nil, serverID: String? = nil, since: Int64, limit: Int = 500) throws -> [AlertRow] {
-        try read { db in
+    public func alerts(rule: String?, serverID: String?, since: Int64, limit: Int) async throws -> [AlertRow] {
+        try await pool.read { db in
             // A detail belongs to the alert of the same payload, rule and subject (the source of an
             // auth alert, the container of a shell or 5xx alert, the account of a distributed one).
             try Row.fetchAll(db, sql: """
@@ -113,9 +58,8 @@ extension PayloadDatabase {
         }
     }
 
-    /// A host's newest container events and log lines (as the agent masked them), newest first.
-    public func containerActivity(serverID: String, limit: Int = 100) throws -> (events: [ContainerRow], logs: [ContainerRow]) {
-        try read { db in
+    public func containerActivity(serverID: String, limit: Int) async throws -> ContainerActivity {
+        try await pool.read { db in
             let events = try Row.fetchAll(db, sql: """
                 SELECT p.collected_at, e.container, e.action FROM container_events e JOIN payloads p ON p.payload_id = e.payload_id
                 WHERE p.server_id = ? ORDER BY p.collected_at DESC, e.position DESC LIMIT ?
@@ -124,7 +68,7 @@ extension PayloadDatabase {
                 SELECT p.collected_at, l.container, l.message FROM container_logs l JOIN payloads p ON p.payload_id = l.payload_id
                 WHERE p.server_id = ? ORDER BY p.collected_at DESC, l.position DESC LIMIT ?
                 """, arguments: [serverID, limit]).map { ContainerRow(at: $0["collected_at"], container: $0["container"], text: $0["message"]) }
-            return (events, logs)
+            return ContainerActivity(events: events, logs: logs)
         }
     }
 }

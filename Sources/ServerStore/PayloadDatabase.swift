@@ -8,9 +8,9 @@ import GRDB
 /// body as received), its metrics, alerts, alert details, container events and log lines. A
 /// payload_id already stored is a duplicate and nothing is written; the receiver answers 200 only
 /// after the commit. The schema is versioned by GRDB's migrator, applied at open.
-public final class PayloadDatabase: Sendable {
+public final class PayloadDatabase: PayloadStore {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     public init(path: String) throws {
         self.path = path
@@ -91,9 +91,10 @@ public final class PayloadDatabase: Sendable {
         return m
     }
 
-    /// The migrations applied, oldest first.
-    public func appliedMigrations() throws -> [String] {
-        try pool.read { try Self.migrator.appliedIdentifiers($0) }.sorted()
+    public var location: String { path }
+
+    public func appliedMigrations() async throws -> [String] {
+        try await pool.read { try Self.migrator.appliedIdentifiers($0) }.sorted()
     }
 
     /// Stores a verified payload and everything in it, in one transaction. Returns false (and
@@ -145,33 +146,18 @@ public final class PayloadDatabase: Sendable {
         }
     }
 
-    public var payloadCount: Int {
-        get throws { try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads") ?? 0 } }
+    /// Retention in SQLite: a delete of the payloads received before the cutoff, their rows
+    /// following through the foreign keys.
+    public func maintain(now: Int64, retentionDays: Int) async throws -> Expiry {
+        Expiry(payloads: try await deleteReceived(before: now - Int64(retentionDays) * 86_400))
+    }
+
+    public func payloadCount() async throws -> Int {
+        try await pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads") ?? 0 }
     }
 
     /// Reads with SQL (tests, the dashboard's queries).
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
-    }
-}
-
-/// The receiver's sink into the database: a duplicate payload_id is answered 200 and not stored.
-public struct DatabaseSink: PayloadSink {
-    let database: PayloadDatabase
-    let wallClock: @Sendable () -> Int64
-
-    public init(database: PayloadDatabase, wallClock: @escaping @Sendable () -> Int64) {
-        self.database = database
-        self.wallClock = wallClock
-    }
-
-    public var deduplicates: Bool { true }
-
-    public func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult {
-        try await accept(payload, body: body, keyID: nil)
-    }
-
-    public func accept(_ payload: Payload, body: [UInt8], keyID: String?) async throws -> SinkResult {
-        try await database.insert(payload, body: body, receivedAt: wallClock(), keyID: keyID) ? .stored : .duplicate
     }
 }

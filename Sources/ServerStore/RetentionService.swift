@@ -2,15 +2,16 @@ import AgentCore
 import Logging
 import ServiceLifecycle
 
-/// Deletes payloads received more than `days` ago, at start and every hour, until shutdown.
+/// The store's upkeep at start and every hour until shutdown: what is older than `days` goes
+/// (and a partitioned store makes the partitions of the days ahead).
 public struct RetentionService: Service {
-    let database: PayloadDatabase
+    let store: any PayloadStore
     let days: Int
     let wallClock: @Sendable () -> Int64
     let logger: Logger
 
-    public init(database: PayloadDatabase, days: Int, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
-        self.database = database
+    public init(store: any PayloadStore, days: Int, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.store = store
         self.days = days
         self.wallClock = wallClock
         self.logger = logger
@@ -25,14 +26,17 @@ public struct RetentionService: Service {
         }
     }
 
-    /// One pass: what was received before now minus the retention is deleted.
+    /// One pass: what was kept longer than the retention is removed.
     public func sweep() async {
-        let cutoff = wallClock() - Int64(days) * 86_400
         do {
-            let gone = try await database.deleteReceived(before: cutoff)
-            if gone > 0 { logger.info("retention: payloads deleted", metadata: ["payloads": "\(gone)", "retention_days": "\(days)"]) }
+            let gone = try await store.maintain(now: wallClock(), retentionDays: days)
+            guard !gone.isEmpty else { return }
+            var metadata: Logger.Metadata = ["retention_days": "\(days)"]
+            if gone.payloads > 0 { metadata["payloads"] = "\(gone.payloads)" }
+            if !gone.days.isEmpty { metadata["days_dropped"] = "\(gone.days.joined(separator: ","))" }
+            logger.info("retention: expired data removed", metadata: metadata)
         } catch {
-            logger.error("retention: delete failed", metadata: ["error": "\(error)"])
+            logger.error("retention: upkeep failed", metadata: ["error": "\(error)"])
         }
     }
 }

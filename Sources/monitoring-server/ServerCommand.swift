@@ -4,18 +4,19 @@ import AgentServer
 import ArgumentParser
 import Logging
 import ServerDashboard
+import ServerPostgres
 import ServerStore
 import AgentPlatform
 import ServiceLifecycle
 
 /// `monitoring-server`: the fleet's receiver. Verifies signed payloads as `monitoring-agent
-/// receive` does and stores each one, once, in SQLite (`--data`), deleting what is older than
-/// `--retention-days`. A separate executable: the store (GRDB, and with it all of Foundation) is
-/// never loaded into an agent.
+/// receive` does and stores each one, once, in SQLite (`--data`) or PostgreSQL (`--database`),
+/// deleting what is older than `--retention-days`. A separate executable: the stores (GRDB and
+/// with it all of Foundation, postgres-nio) are never loaded into an agent.
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitoring-server",
-        abstract: "Accept signed payloads from agents, verify them, store each once in SQLite.")
+        abstract: "Accept signed payloads from agents, verify them, store each once in SQLite or PostgreSQL.")
 
     @Option(name: ReceiverOptions.listen.name, help: ReceiverOptions.listen.help) var listen: String?
     @Option(name: AgentOptions.secret.name, help: AgentOptions.secret.help) var secret: String?
@@ -24,6 +25,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: ReceiverOptions.maxSkew.name, help: ReceiverOptions.maxSkew.help) var maxSkew: String?
     @Option(name: ReceiverOptions.bodyLimit.name, help: ReceiverOptions.bodyLimit.help) var bodyLimit: String?
     @Option(name: ServerOptions.data.name, help: ServerOptions.data.help) var data: String?
+    @Option(name: ServerOptions.database.name, help: ServerOptions.database.help) var database: String?
     @Option(name: ServerOptions.retentionDays.name, help: ServerOptions.retentionDays.help) var retentionDays: String?
     @Option(name: AgentOptions.logLevel.name, help: AgentOptions.logLevel.help) var logLevel: String?
     @Option(name: AgentOptions.logFormat.name, help: AgentOptions.logFormat.help) var logFormat: String?
@@ -34,21 +36,42 @@ struct ServerCommand: AsyncParsableCommand {
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
         let retention = try CLI.resolveOrExit(try resolver.integer(ServerOptions.retentionDays, what: "days"))
         let logger = try CLI.bootstrapLogging(resolver, label: "monitoring-server")
-        let dir = resolver.string(ServerOptions.data)
-        let database = try CLI.orExit {
-            try FileOps.makeDirectory(dir)
-            return try PayloadDatabase(path: dir + "/monitoring.sqlite")
+        let text = resolver.string(ServerOptions.database)
+        if !text.isEmpty {
+            let url = try CLI.resolveOrExit(try DatabaseURL.parse(text, flag: ServerOptions.database.flag,
+                                                                  passwordFromEnvironment: resolver.environment["PGPASSWORD"]))
+            let store = PostgresStore(url: url, logger: logger)
+            // The pool runs beside the services and stops after them: requests in flight at
+            // shutdown finish their transactions first.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await store.run() }
+                defer { group.cancelAll() }
+                try await CLI.orExit { try await store.migrate() }
+                try await serve(store, configuration: configuration, retention: retention, flags: flags, logger: logger)
+            }
+        } else {
+            let dir = resolver.string(ServerOptions.data)
+            let store = try CLI.orExit {
+                try FileOps.makeDirectory(dir)
+                return try PayloadDatabase(path: dir + "/monitoring.sqlite")
+            }
+            try await serve(store, configuration: configuration, retention: retention, flags: flags, logger: logger)
         }
-        let (stored, migrations) = try CLI.orExit { (try database.payloadCount, try database.appliedMigrations()) }
-        logger.info("database open", metadata: ["path": "\(database.path)", "payloads": "\(stored)", "migrations": "\(migrations)"])
+    }
+
+    /// The receiver with the dashboard, the store's upkeep and the keyring's reloader, until SIGTERM or SIGINT.
+    func serve(_ store: any PayloadStore, configuration: ReceiverConfiguration, retention: Int, flags: [String: String],
+               logger: Logger) async throws {
+        let (stored, migrations) = try await CLI.orExit { (try await store.payloadCount(), try await store.appliedMigrations()) }
+        logger.info("database open", metadata: ["location": "\(store.location)", "payloads": "\(stored)", "migrations": "\(migrations)"])
         let wallClock: @Sendable () -> Int64 = { System.unixNow() }
         let keys = ReceiverKeys(configuration.keys)
-        let app = makeReceiver(configuration: configuration, sink: DatabaseSink(database: database, wallClock: wallClock),
-                               wallClock: wallClock, logger: logger,
+        let sink = DatabaseSink(store: store, retentionDays: retention, wallClock: wallClock)
+        let app = makeReceiver(configuration: configuration, sink: sink, wallClock: wallClock, logger: logger,
                                onRunning: { port in logger.info("server listening", metadata: ["address": "\(configuration.host):\(port)"]) },
-                               routes: { DashboardRoutes.register(on: $0, database: database, wallClock: wallClock) }, keys: keys)
-        let retentionService = RetentionService(database: database, days: retention, wallClock: wallClock, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: retentionService),
+                               routes: { DashboardRoutes.register(on: $0, store: store, wallClock: wallClock) }, keys: keys)
+        let upkeep = RetentionService(store: store, days: retention, wallClock: wallClock, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: upkeep),
                                                                  .init(service: keys.reloader(flags: flags, logger: logger))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await CLI.orExit { try await group.run() }

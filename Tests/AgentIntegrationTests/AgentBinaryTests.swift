@@ -68,7 +68,7 @@ import Glibc
         ], dir: dir)
         try await eventually(timeout: 25, "first payload delivered after 3 failures") { verifier.records().contains { $0.status == 200 } }
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         let r = verifier.records()
         let first4 = Array(r.prefix(4))
         #expect(first4.map(\.status) == [503, 429, 500, 200])
@@ -93,7 +93,7 @@ import Glibc
         ], dir: dir)
         try await eventually(timeout: 15, "two payloads seen") { verifier.records().count >= 2 }
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         let r = verifier.records()
         let ids = try r.map { try PayloadCoding.decode(Array($0.body.utf8)).payloadID }
         #expect(r[0].status == 422 && ids[0] != ids[1], "the 422 payload was not sent again")
@@ -112,7 +112,7 @@ import Glibc
         ], dir: dir)
         try await eventually("payload over https") { verifier.records().count >= 1 }
         good.signal(SIGTERM)
-        #expect(await good.waitExit(timeout: 5) == 0)
+        #expect(await good.waitExit(timeout: 20) == 0)
         #expect(verifier.records().allSatisfy { $0.valid })
 
         // Without the CA the certificate is refused and nothing is delivered.
@@ -123,7 +123,7 @@ import Glibc
         ], dir: dir)
         try await eventually("TLS failure logged") { bad.stderr.contains("send failed") }
         bad.signal(SIGTERM)
-        #expect(await bad.waitExit(timeout: 5) == 0)
+        #expect(await bad.waitExit(timeout: 20) == 0)
         #expect(verifier.records().count == before)
         #expect(bad.stderr.contains("TLS") || bad.stderr.contains("certificate"), "\(bad.stderr.suffix(1500))")
 
@@ -135,7 +135,7 @@ import Glibc
         ], dir: dir)
         try await eventually("name mismatch logged") { wrongName.stderr.contains("send failed") }
         wrongName.signal(SIGTERM)
-        #expect(await wrongName.waitExit(timeout: 5) == 0)
+        #expect(await wrongName.waitExit(timeout: 20) == 0)
         #expect(wrongServer.records().isEmpty)
         #expect(wrongName.stderr.contains("TLS"), "\(wrongName.stderr.suffix(1500))")
     }
@@ -190,9 +190,9 @@ import Glibc
         ], dir: dir)
         try await eventually("agent payloads printed by receiver") { receiver.stdout.split(separator: "\n").count >= 3 }
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         receiver.signal(SIGTERM)
-        #expect(await receiver.waitExit(timeout: 5) == 0)
+        #expect(await receiver.waitExit(timeout: 20) == 0)
         let lines = receiver.stdout.split(separator: "\n")
         #expect(try PayloadCoding.decode(Array(lines[0].utf8)).payloadID == "00000000-0000-4000-8000-000000000001", "only the verified request was printed first")
         for line in lines { #expect(throws: Never.self) { try PayloadCoding.decode(Array(line.utf8)) } }
@@ -209,7 +209,7 @@ import Glibc
             "--failed-auth-threshold", "7", "--baseline-samples", "5"], dir: dir)
         try await eventually("2 payloads") { verifier.records().count >= 2 }
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         for r in verifier.records() {
             let p = try PayloadCoding.decode(Array(r.body.utf8))
             #expect(p.simulated == true && r.body.contains(#""simulated":true"#))

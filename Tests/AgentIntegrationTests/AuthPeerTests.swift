@@ -48,7 +48,7 @@ import Glibc
 
         func stop() async {
             agent.signal(SIGTERM)
-            #expect(await agent.waitExit(timeout: 5) == 0)
+            #expect(await agent.waitExit(timeout: 20) == 0)
             receiver.signal(SIGTERM)
             _ = await receiver.waitExit(timeout: 5)
         }

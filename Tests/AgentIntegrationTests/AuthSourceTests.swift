@@ -65,7 +65,7 @@ import Glibc
         let body = verifier.records().first { $0.body.contains("BRUTE_FORCE:\(attacker)") }?.body ?? ""
         #expect(body.contains(#""services":["sshd","vsftpd"]"#), "the detail names both services: \(body)")
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         let cursor = try String(contentsOfFile: dir + "/queue/journal-cursor", encoding: .utf8)
         #expect(cursor.hasPrefix("s="), "cursor saved for the next start")
     }

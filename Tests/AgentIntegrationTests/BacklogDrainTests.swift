@@ -28,7 +28,7 @@ import Testing
         }
         try await eventuallyAsync(timeout: 120, "200 payloads queued while the server is down") { await queueLength() >= 200 }
         building.signal(SIGTERM)
-        #expect(await building.waitExit(timeout: 10) == 0)
+        #expect(await building.waitExit(timeout: 20) == 0)
         let receiver = try Peer("receiver", try Paths.agentBinary(), [
             "--secret-file", secretFile, "receive", "--listen", "127.0.0.1:\(port)", "--data", dir + "/received",
         ], dir: dir)

@@ -136,7 +136,7 @@ import Glibc
             "--docker-socket", dir + "/no-docker.sock", "--log-level", "debug"], dir: dir)
         try await eventually("a send failure logged") { p.stderr.contains("send failed") }
         p.signal(SIGTERM)
-        #expect(await p.waitExit(timeout: 8) == 0)
+        #expect(await p.waitExit(timeout: 20) == 0)
         let lines = p.stderr.split(separator: "\n")
         #expect(lines.count > 5)
         var startup: [String: Any]?

@@ -37,7 +37,7 @@ import Glibc
         }
         await stress.terminate()
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         let spiked = payloads().dropFirst(calm).first { $0.localAlerts.contains("CPU_SPIKE") }
         #expect(spiked?.score == 0.4 && spiked?.simulated == nil)
     }

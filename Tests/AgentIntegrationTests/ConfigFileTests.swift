@@ -86,7 +86,7 @@ import Testing
             receivedPayloads(receiver).contains { $0.ownerTeam == "team-from-yaml" }
         }
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 8) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
 
         FileManager.default.createFile(atPath: dir + "/bad.yaml", contents: Data((yaml + "\nintervall: 5\n").utf8))
         let bad = try Peer("bad", try Paths.agentBinary(), [], env: ["AGENT_CONFIG": dir + "/bad.yaml"], dir: dir)

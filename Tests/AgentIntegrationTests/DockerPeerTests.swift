@@ -157,7 +157,7 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         #expect(alerted.score >= 0.25)
         #expect(await dockerState(health) == "connected")
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 8) == 0, "clean exit with log streams open")
+        #expect(await agent.waitExit(timeout: 20) == 0, "clean exit with log streams open")
     }
 
     /// podman's Docker-compatible service: its own event names (`init`, `exec`, `exec_died`), no
@@ -192,7 +192,7 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         #expect(actions.starts(with: ["create", "init", "start"]) && actions.contains("exec"), "\(actions)")
         #expect(await dockerState(health) == "connected")
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 8) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
     }
 
     @Test func degradedWithoutDockerThenResumesWithoutLossOrDuplicates() async throws {
@@ -239,6 +239,6 @@ func receivedPayloads(_ receiver: Peer) -> [Payload] {
         #expect(s == Array(0...(s.max() ?? 0)), "no line lost, in order")
         #expect(agent.process.isRunning)
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 8) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
     }
 }

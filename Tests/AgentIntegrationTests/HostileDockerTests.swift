@@ -49,7 +49,7 @@ import Glibc
         defer { s.docker.stop(); s.server.stop() }
         let a = try agent(s, ["--max-containers", "40"])
         defer { a.stop() }
-        try await eventuallyAsync(timeout: 60, "40 containers followed, the rest counted") {
+        try await eventuallyAsync(timeout: 180, "40 containers followed, the rest counted") {
             (try? await metric(s, "monitoring_agent_docker_containers_unfollowed_total")) == 19_960
         }
         let health = try await httpGet("http://127.0.0.1:\(s.health)/healthz").body
@@ -61,7 +61,7 @@ import Glibc
         #expect(fds < 40 + 40, "descriptors: \(fds)")
         try await eventually(timeout: 20, "container lines delivered") { s.server.stdout.contains("body_bytes") }
         a.signal(SIGTERM)
-        #expect(await a.waitExit(timeout: 10) == 0)
+        #expect(await a.waitExit(timeout: 20) == 0)
     }
 
     /// A listing whose body trickles forever: cut off by the body timeout, Docker reported

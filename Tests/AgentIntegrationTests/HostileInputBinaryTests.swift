@@ -73,7 +73,7 @@ import Glibc
             }
             #expect(agent.process.isRunning, "still running: \(agent.stderr.suffix(400))")
             agent.signal(SIGTERM)
-            #expect(await agent.waitExit(timeout: 10) == 0)
+            #expect(await agent.waitExit(timeout: 20) == 0)
         }
     }
 

@@ -73,7 +73,7 @@ import Glibc
         let after = try await health(s)
         #expect((after["queue_length"] as? Int ?? 99) <= 1 && after["last_send_ok"] is String, "at most the newest payload in flight: \(after)")
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         let queued = queuedIDs(agent.stderr), stored = storedIDs(s)
         #expect(stored == queued, "every queued payload delivered once, in order")
         #expect(dirBytes(s.queueDir) == 0, "no records left on disk")
@@ -95,7 +95,7 @@ import Glibc
         let h = try await health(s)
         #expect(h["queue_length"] as? Int == onDisk && onDisk >= 12, "\(h) vs \(onDisk) records on disk")
         b.signal(SIGTERM)
-        #expect(await b.waitExit(timeout: 5) == 0)
+        #expect(await b.waitExit(timeout: 20) == 0)
     }
 
     @Test func sigkillLoopWithFlappingReceiverDeliversEveryQueuedPayloadExactlyOnce() async throws {
@@ -105,7 +105,10 @@ import Glibc
         var rng = SystemRandomNumberGenerator()
         for i in 0..<22 {
             let agent = try startAgent(s, "agent-\(i)", interval: "0.1")
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...900, using: &rng)))
+            // Two payloads queued first (however slow a loaded machine starts the agent), then
+            // the kill lands at a random point of its work.
+            try await eventually(timeout: 30, "agent-\(i) queued two payloads") { queuedIDs(agent.stderr).count >= 2 }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...700, using: &rng)))
             agent.signal(SIGKILL)
             _ = await agent.waitExit(timeout: 5)
             logs += agent.stderr
@@ -121,7 +124,7 @@ import Glibc
         try await eventually(timeout: 60, "all queued payloads stored") { Set(queued).isSubset(of: Set(storedIDs(s))) }
         try await eventually("final agent running") { last.stderr.contains("Server started") }
         last.signal(SIGTERM)
-        #expect(await last.waitExit(timeout: 5) == 0)
+        #expect(await last.waitExit(timeout: 20) == 0)
         let stored = storedIDs(s)
         #expect(stored.count == Set(stored).count, "no payload stored twice")
         let counts = Dictionary(stored.map { ($0, 1) }, uniquingKeysWith: +)
@@ -167,7 +170,7 @@ import Glibc
         }
         let h = try await health(s)
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         #expect(peak > 0 && peak <= max, "disk use \(peak) within --queue-max-bytes \(max)")
         #expect((h["queue_dropped_payloads"] as? Int ?? 0) > 0, "\(h)")
         #expect(agent.stderr.contains("dropped oldest segment"))
@@ -193,7 +196,7 @@ import Glibc
         let retry = try await send(now + 1) // the agent's retry: same payload_id, new signature
         #expect(retry.status == 200 && retry.body.contains(#""duplicate":true"#))
         receiver.signal(SIGTERM)
-        #expect(await receiver.waitExit(timeout: 5) == 0)
+        #expect(await receiver.waitExit(timeout: 20) == 0)
         // After a restart the store still knows the id.
         let again = try await startReceiver(s, "receiver-2")
         #expect(try await send(now + 2).body.contains("duplicate"))
@@ -222,7 +225,7 @@ import Glibc
         try await eventually("payloads delivered without a disk queue") { storedIDs(s).count >= 2 }
         let h = try await health(s)
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         receiver.signal(SIGTERM)
         _ = await receiver.waitExit(timeout: 5)
         #expect((h["queue_error"] as? String)?.contains("Read-only file system") == true, "\(h)")
@@ -238,7 +241,7 @@ import Glibc
         try await eventually("a payload delivered") { verifier.records().count >= 1 }
         let skew = try await health(s)["clock_skew_seconds"] as? Int
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 5) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         #expect(skew.map { abs($0 + 120) <= 2 } == true, "local minus server ≈ -120, got \(String(describing: skew))")
         #expect(agent.stderr.contains("clock skew"))
     }

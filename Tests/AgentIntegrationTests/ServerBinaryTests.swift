@@ -21,6 +21,11 @@ import Glibc
         return p
     }
 
+    /// Payloads stored, read with a synchronous query (`eventually` polls synchronously).
+    static func count(_ db: PayloadDatabase) throws -> Int {
+        try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads") } ?? 0
+    }
+
     @Test func storesAnAgentsPayloadsOnceAndAnswersReplaysAsDuplicates() async throws {
         let dir = Paths.tempDir("server")
         _ = writeSecret(dir, secret)
@@ -54,10 +59,10 @@ import Glibc
             "--auth-source", "none", "--simulate-attack"], dir: dir)
         defer { agent.stop() }
         let db = try PayloadDatabase(path: dir + "/data/monitoring.sqlite")
-        try await eventually(timeout: 20, "three payloads of the agent stored") { try db.payloadCount >= 4 }
+        try await eventually(timeout: 20, "three payloads of the agent stored") { try Self.count(db) >= 4 }
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 10) == 0)
-        let stored = try db.payloadCount
+        #expect(await agent.waitExit(timeout: 20) == 0)
+        let stored = try Self.count(db)
         let brute = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM alerts WHERE rule = 'BRUTE_FORCE' AND subject = '203.0.113.66'") }
         let metrics = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM metrics WHERE cpu_usage IS NOT NULL") }
         let simulated = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads WHERE simulated = 1") }
@@ -69,12 +74,12 @@ import Glibc
 
         // After a restart the database still knows every payload_id.
         server.signal(SIGTERM)
-        #expect(await server.waitExit(timeout: 10) == 0)
+        #expect(await server.waitExit(timeout: 20) == 0)
         let again = try await startServer(dir, port: port, "server-2")
         defer { again.stop() }
         #expect(again.stderr.contains("payloads=\(stored)"))
         #expect(try await send(now + 3).body.contains("duplicate"))
-        #expect(try db.payloadCount == stored)
+        #expect(try Self.count(db) == stored)
     }
 
     /// Headless Chromium (Tests/Support/dashboard_browser.py) on the fleet page, a click through
@@ -85,7 +90,7 @@ import Glibc
         let browser = try Peer("chromium", "/usr/bin/env", ["python3", Paths.support + "/dashboard_browser.py", "http://127.0.0.1:\(port)"], dir: dir)
         #expect(await browser.waitExit(timeout: 120) == 0, "\(browser.stderr)")
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(browser.stdout.utf8)) as? [String: Any], "\(browser.stderr)")
-        let newest = try #require(try db.fleet(now: Int64(Date().timeIntervalSince1970)).first)
+        let newest = try #require(try await db.fleet(now: Int64(Date().timeIntervalSince1970)).first)
         let row = try #require((seen["fleet"] as? [[String: Any]])?.first)
         #expect(row["server_id"] as? String == newest.serverID && row["host"] as? String == newest.host)
         #expect(row["cpu"] as? String == HTML.number(newest.cpu) && row["memory"] as? String == HTML.number(newest.memory)
@@ -95,7 +100,7 @@ import Glibc
         #expect((seen["lines"] as? Int ?? 0) >= 6, "every chart has a line")
         #expect((seen["host_url"] as? String)?.hasSuffix("/hosts/" + newest.serverID) == true)
         let rules = seen["alert_rules"] as? [String] ?? []
-        let expected = try db.alerts(rule: "BRUTE_FORCE", since: Int64(Date().timeIntervalSince1970) - 86_400).count
+        let expected = try await db.alerts(rule: "BRUTE_FORCE", since: Int64(Date().timeIntervalSince1970) - 86_400).count
         #expect(!rules.isEmpty && rules.count == expected && rules.allSatisfy { $0 == "BRUTE_FORCE" })
         #expect((seen["alert_subjects"] as? [String])?.allSatisfy { $0 == "203.0.113.66" } == true)
         #expect(seen["console"] as? [String] == [], "console messages: \(seen["console"] ?? "")")
@@ -153,10 +158,11 @@ import Glibc
         try await eventually("k1 removed") { server.stderr.contains("loaded=k2") }
         let moved = try count("k2")
         try await eventually(timeout: 20, "still delivering") { try count("k2") > moved + 1 }
-        #expect(try db.fleet(now: Int64(Date().timeIntervalSince1970)).first?.keyID == "k2", "the fleet page names the key in use")
+        let inUse = try await db.fleet(now: Int64(Date().timeIntervalSince1970)).first?.keyID
+        #expect(inUse == "k2", "the fleet page names the key in use")
 
         agent.signal(SIGTERM)
-        #expect(await agent.waitExit(timeout: 10) == 0)
+        #expect(await agent.waitExit(timeout: 20) == 0)
         #expect(!agent.stderr.contains("send failed"), "no payload refused during the rotation: \(agent.stderr.suffix(1500))")
         let queued = Set(agent.stderr.split(separator: "\n").filter { $0.contains("payload queued") }.compactMap {
             $0.split(separator: " ").first { $0.hasPrefix("payload_id=") }.map { String($0.dropFirst("payload_id=".count)) }
@@ -179,5 +185,70 @@ import Glibc
         let p = try Peer("server", try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--data", dir + "/data"] + args, dir: dir)
         let code = await p.waitExit(timeout: 10)
         #expect(code == 64 && p.stderr.contains(args[0]), "\(p.stderr)")
+    }
+}
+
+/// `monitoring-server --database`: two servers on one PostgreSQL, as behind a load balancer.
+@Suite struct PostgresServerBinaryTests {
+    let secret = "pg-Secret-\(UUID().uuidString.prefix(8))"
+
+    /// Every payload sent to both servers at once is stored once: one answer `ok`, the other
+    /// `duplicate`. A real agent's payloads land through one server and show on the other's
+    /// dashboard. The database password never reaches a log.
+    @Test func twoServersOnOneDatabaseStoreEachPayloadOnce() async throws {
+        let dir = Paths.tempDir("server-pg")
+        _ = writeSecret(dir, secret)
+        let url = try await PostgresPeer.freshDatabase("servers")
+        let withPassword = url.replacingOccurrences(of: "postgres://postgres@", with: "postgres://postgres:pw-\(secret)@")
+        let ports = [freePort(), freePort()]
+        var servers = [Peer]()
+        for (i, port) in ports.enumerated() {
+            servers.append(try Peer("server-\(i)", try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--listen", "127.0.0.1:\(port)"],
+                                    env: ["DATABASE_URL": withPassword], dir: dir))
+        }
+        defer { servers.forEach { $0.stop() } }
+        for s in servers { try await eventually(timeout: 30, "\(s.name) listening") { s.stderr.contains("server listening") } }
+        #expect(servers.allSatisfy { $0.stderr.contains("migrations=[\"v1\"]") || $0.stderr.contains("migrations=[v1]") }, "\(servers[0].stderr)")
+
+        let signer = PayloadSigner(secret: Secret(secret))
+        let now = Int64(Date().timeIntervalSince1970)
+        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+            for n in 0..<40 {
+                let body = try PayloadCoding.encode(Payload(
+                    payloadID: String(format: "00000000-0000-4000-8000-%012d", n), agentVersion: "t", host: "h\(n % 4)", serverID: "s\(n % 4)",
+                    env: "dev", ownerTeam: "", timestamp: RFC3339.format(unixSeconds: now),
+                    metrics: HostMetrics(cpuUsage: Double(n), memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0,
+                                         tcpConnections: 0)))
+                for port in ports {
+                    group.addTask {
+                        let r = try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
+                            ("X-Agent-Timestamp", "\(now)"), ("X-Agent-Signature", signer.headerValue(timestamp: now, body: body))], body: body)
+                        return r.status == 200 ? (r.body.contains("duplicate") ? "duplicate" : "ok") : "status \(r.status)"
+                    }
+                }
+            }
+            return try await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+        }
+        #expect(outcomes == ["ok": 40, "duplicate": 40], "\(outcomes)")
+        let stored = try await PostgresPeer.psql(url, "SELECT count(*), count(DISTINCT payload_id) FROM payloads")
+        #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == "40|40")
+
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "http://127.0.0.1:\(ports[0])/ingest", "--secret-file", dir + "/secret", "--interval", "0.5",
+            "--queue-dir", dir + "/queue", "--health-addr", "127.0.0.1:\(freePort())", "--docker-socket", "none",
+            "--auth-source", "none", "--simulate-attack", "--server-id", "agent-\(secret.suffix(8))"], dir: dir)
+        defer { agent.stop() }
+        try await eventuallyAsync(timeout: 30, "the agent's alerts on the other server's alerts page") {
+            let page = try await httpRequest("http://127.0.0.1:\(ports[1])/alerts?rule=BRUTE_FORCE", method: "GET")
+            return page.status == 200 && page.body.contains("agent-\(secret.suffix(8))") && page.body.contains("203.0.113.66")
+        }
+        let fleet = try await httpRequest("http://127.0.0.1:\(ports[1])/", method: "GET")
+        #expect(fleet.body.contains("agent-\(secret.suffix(8))") && fleet.body.contains("5 hosts"), "\(fleet.body.prefix(300))")
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 20) == 0)
+        #expect(!agent.stderr.contains("send failed"))
+        for s in servers {
+            #expect(!s.stderr.contains("pw-\(secret)") && s.stderr.contains("postgres://postgres@127.0.0.1"), "the log names the database, never its password")
+        }
     }
 }

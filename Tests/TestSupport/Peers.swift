@@ -254,3 +254,29 @@ public func cleanUp(_ path: String, _ args: [String]) {
     guard (try? p.run()) != nil else { return }
     p.waitUntilExit()
 }
+
+/// The PostgreSQL cluster scripts/test.sh started (`MA_POSTGRES_URL`). Missing means the test
+/// fails, never skips.
+public enum PostgresPeer {
+    public static func url() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["MA_POSTGRES_URL"], !url.isEmpty else {
+            Issue.record("MA_POSTGRES_URL unset: run the tests through scripts/test.sh, which starts PostgreSQL")
+            throw PeerError("no PostgreSQL")
+        }
+        return url
+    }
+
+    /// A new, empty database on that cluster; returns its URL.
+    public static func freshDatabase(_ name: String) async throws -> String {
+        let admin = try url()
+        let db = "ma_\(name)_\(UUID().uuidString.prefix(8).lowercased())"
+        let out = try await psql(admin, "CREATE DATABASE \(db)")
+        guard out.contains("CREATE DATABASE") else { throw PeerError("CREATE DATABASE failed: \(out)") }
+        return admin.replacingOccurrences(of: "/postgres?", with: "/\(db)?")
+    }
+
+    /// Runs one SQL command with psql (unaligned, tuples only); returns its output.
+    public static func psql(_ url: String, _ sql: String) async throws -> String {
+        try await runProcess("/usr/bin/psql", [url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    }
+}

@@ -181,9 +181,11 @@ public enum ReceiverOptions {
 public enum ServerOptions {
     public static let data = OptionSpec("data", env: "SERVER_DATA", default: "server-data", value: "dir",
         "Directory of the server's SQLite database (monitoring.sqlite), created when missing")
+    public static let database = OptionSpec("database", env: "DATABASE_URL", default: nil, value: "url",
+        "PostgreSQL instead of SQLite, for fleets and several receivers: postgres://user[:password]@host[:port]/name[?sslmode=disable|prefer|require] (the password may come from PGPASSWORD instead)")
     public static let retentionDays = OptionSpec("retention-days", env: "RETENTION_DAYS", default: "30", range: 1...3_650, value: "days",
-        "Payloads received longer ago than this are deleted with everything stored from them (checked at start and hourly)")
+        "Payloads older than this are deleted with everything stored from them, checked at start and hourly (PostgreSQL: whole days by their timestamp); older ones arriving are not stored")
     public static let all: [OptionSpec] = [ReceiverOptions.listen, AgentOptions.secret, AgentOptions.secretFile, ReceiverOptions.keyring,
                                            ReceiverOptions.maxSkew,
-                                           ReceiverOptions.bodyLimit, data, retentionDays, AgentOptions.logLevel, AgentOptions.logFormat]
+                                           ReceiverOptions.bodyLimit, data, database, retentionDays, AgentOptions.logLevel, AgentOptions.logFormat]
 }
