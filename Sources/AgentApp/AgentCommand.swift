@@ -126,7 +126,7 @@ public struct AgentCommand: AsyncParsableCommand {
 /// Shared command-line plumbing (the agent's and the server's): configuration errors exit 64
 /// with one line on stderr.
 public enum CLI {
-    static let usageExitCode: Int32 = 64
+    public static let usageExitCode: Int32 = 64
 
     /// The values a parsed command was given, keyed by flag: each of `specs` is declared in the
     /// command as a property called its `propertyName` (an `Option<String?>`, or a `Flag<Bool>`
@@ -169,11 +169,11 @@ public enum CLI {
         }
     }
 
-    static func printError(_ line: String) {
+    public static func printError(_ line: String) {
         writeStderr("monitoring-agent: \(line)\n")
     }
 
-    static func printInfo(_ text: String) {
+    public static func printInfo(_ text: String) {
         writeStderr(text + "\n")
     }
 
@@ -182,7 +182,7 @@ public enum CLI {
     }
 
     /// Writes all of `bytes` (a whole log line in one write(2) when the pipe allows).
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
         var rest = bytes[...]
         while !rest.isEmpty {
             let n = rest.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }

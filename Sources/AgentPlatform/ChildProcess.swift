@@ -12,14 +12,15 @@ public final class ChildProcess {
     private var reaped = false
     public let maxLineBytes: Int
 
-    public init(executable: String, arguments: [String], maxLineBytes: Int = 64 << 10) throws {
+    /// The child's stderr goes to `stderrPath` (appended), by default nowhere.
+    public init(executable: String, arguments: [String], maxLineBytes: Int = 64 << 10, stderrPath: String = "/dev/null") throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw AgentError(.fileRead, "pipe failed", cause: Errno.current()) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_addclose(&actions, fds[0])
         // The agent ignores SIGTERM/SIGINT (its ServiceGroup handles them) and ignored signals
         // survive exec: restore every signal's default and an empty mask so the child behaves

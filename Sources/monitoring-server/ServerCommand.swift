@@ -26,6 +26,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: ReceiverOptions.bodyLimit.name, help: ReceiverOptions.bodyLimit.help) var bodyLimit: String?
     @Option(name: ServerOptions.data.name, help: ServerOptions.data.help) var data: String?
     @Option(name: ServerOptions.database.name, help: ServerOptions.database.help) var database: String?
+    @Option(name: ServerOptions.printPayloads.name, help: ServerOptions.printPayloads.help) var printPayloads: String?
     @Option(name: ServerOptions.retentionDays.name, help: ServerOptions.retentionDays.help) var retentionDays: String?
     @Option(name: AgentOptions.logLevel.name, help: AgentOptions.logLevel.help) var logLevel: String?
     @Option(name: AgentOptions.logFormat.name, help: AgentOptions.logFormat.help) var logFormat: String?
@@ -36,6 +37,11 @@ struct ServerCommand: AsyncParsableCommand {
         let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
         let retention = try CLI.resolveOrExit(try resolver.integer(ServerOptions.retentionDays, what: "days"))
         let logger = try CLI.bootstrapLogging(resolver, label: "monitoring-server")
+        let printing = resolver.string(ServerOptions.printPayloads)
+        guard let echo = PrintingSink.Format(rawValue: printing) else {
+            CLI.printError("--print-payloads: must be none, lines or json, got \"\(printing.prefix(40))\"")
+            throw ExitCode(CLI.usageExitCode)
+        }
         let text = resolver.string(ServerOptions.database)
         if !text.isEmpty {
             let url = try CLI.resolveOrExit(try DatabaseURL.parse(text, flag: ServerOptions.database.flag,
@@ -47,7 +53,7 @@ struct ServerCommand: AsyncParsableCommand {
                 group.addTask { await store.run() }
                 defer { group.cancelAll() }
                 try await CLI.orExit { try await store.migrate() }
-                try await serve(store, configuration: configuration, retention: retention, flags: flags, logger: logger)
+                try await serve(store, configuration: configuration, retention: retention, echo: echo, flags: flags, logger: logger)
             }
         } else {
             let dir = resolver.string(ServerOptions.data)
@@ -55,18 +61,18 @@ struct ServerCommand: AsyncParsableCommand {
                 try FileOps.makeDirectory(dir)
                 return try PayloadDatabase(path: dir + "/monitoring.sqlite")
             }
-            try await serve(store, configuration: configuration, retention: retention, flags: flags, logger: logger)
+            try await serve(store, configuration: configuration, retention: retention, echo: echo, flags: flags, logger: logger)
         }
     }
 
     /// The receiver with the dashboard, the store's upkeep and the keyring's reloader, until SIGTERM or SIGINT.
-    func serve(_ store: any PayloadStore, configuration: ReceiverConfiguration, retention: Int, flags: [String: String],
-               logger: Logger) async throws {
+    func serve(_ store: any PayloadStore, configuration: ReceiverConfiguration, retention: Int, echo: PrintingSink.Format,
+               flags: [String: String], logger: Logger) async throws {
         let (stored, migrations) = try await CLI.orExit { (try await store.payloadCount(), try await store.appliedMigrations()) }
         logger.info("database open", metadata: ["location": "\(store.location)", "payloads": "\(stored)", "migrations": "\(migrations)"])
         let wallClock: @Sendable () -> Int64 = { System.unixNow() }
         let keys = ReceiverKeys(configuration.keys)
-        let sink = DatabaseSink(store: store, retentionDays: retention, wallClock: wallClock)
+        let sink = PrintingSink(inner: DatabaseSink(store: store, retentionDays: retention, wallClock: wallClock), format: echo)
         let app = makeReceiver(configuration: configuration, sink: sink, wallClock: wallClock, logger: logger,
                                onRunning: { port in logger.info("server listening", metadata: ["address": "\(configuration.host):\(port)"]) },
                                routes: { DashboardRoutes.register(on: $0, store: store, wallClock: wallClock) }, keys: keys)
@@ -75,6 +81,31 @@ struct ServerCommand: AsyncParsableCommand {
                                                                  .init(service: keys.reloader(flags: flags, logger: logger))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await CLI.orExit { try await group.run() }
+    }
+}
+
+/// Prints each payload the store newly kept on stdout (`--print-payloads`), one write per line:
+/// how `monitoring-agent demo` shows what the server stored.
+struct PrintingSink: PayloadSink {
+    enum Format: String { case none, lines, json }
+    let inner: DatabaseSink
+    let format: Format
+
+    var deduplicates: Bool { inner.deduplicates }
+
+    func accept(_ payload: Payload, body: [UInt8]) async throws -> SinkResult {
+        try await accept(payload, body: body, keyID: nil)
+    }
+
+    func accept(_ payload: Payload, body: [UInt8], keyID: String?) async throws -> SinkResult {
+        let result = try await inner.accept(payload, body: body, keyID: keyID)
+        guard result == .stored else { return result }
+        switch format {
+        case .none: break
+        case .lines: CLI.writeAll(1, Array((PayloadSummary.line(payload) + "\n").utf8))
+        case .json: CLI.writeAll(1, (body.contains(0x0A) ? ((try? PayloadCoding.encode(payload)) ?? []) : body) + [0x0A])
+        }
+        return result
     }
 }
 

@@ -1,6 +1,7 @@
 import AgentCore
 @testable import AgentApp
 import Foundation
+import ServerStore
 import TestSupport
 import Testing
 #if canImport(Glibc)
@@ -246,14 +247,22 @@ import Glibc
     }
 
     /// The demo prints one readable line per verified payload (`--json`: the payloads), and ends
-    /// after `--count` without a failed send.
-    @Test(arguments: [false, true])
-    func demoCommandRunsWithNoOutsideServer(_ json: Bool) async throws {
+    /// after `--count` without a failed send: with `monitoring-server` beside the agent, that
+    /// server stores them in the demo's SQLite database and serves the dashboard whose URL the
+    /// demo prints; an agent alone (copied away from the server) uses its in-process receiver.
+    @Test(arguments: [(false, true), (true, true), (false, false)])
+    func demoCommandRunsWithNoOutsideServer(_ json: Bool, _ withServer: Bool) async throws {
         let dir = Paths.tempDir("demo")
-        let demo = try Peer("demo", try Paths.agentBinary(), [
-            "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())", "--simulate-attack", "demo", "--port", "\(freePort())", "--count", "2",
-        ] + (json ? ["--json"] : []), dir: dir)
-        let code = await demo.waitExit(timeout: 20)
+        var binary = try Paths.agentBinary()
+        if !withServer {
+            try FileManager.default.copyItem(atPath: binary, toPath: dir + "/monitoring-agent")
+            binary = dir + "/monitoring-agent"
+        }
+        let port = freePort()
+        let demo = try Peer("demo", binary, [
+            "--interval", "0.5", "--health-addr", "127.0.0.1:\(freePort())", "--simulate-attack", "demo", "--port", "\(port)", "--count", "2",
+        ] + (json ? ["--json"] : []), env: ["SERVER_BIN": ""], dir: dir)
+        let code = await demo.waitExit(timeout: 60)
         #expect(code == 0, "\(demo.stderr)")
         #expect(!demo.stderr.contains("send failed") && !demo.stderr.contains("replayed"), "\(demo.stderr)")
         let lines = demo.stdout.split(separator: "\n")
@@ -265,6 +274,14 @@ import Glibc
                 #expect(line.contains("  cpu ") && line.contains("  mem ") && line.contains("BRUTE_FORCE:203.0.113.66")
                         && line.contains("(simulated)"), "\(line)")
             }
+        }
+        if withServer {
+            #expect(demo.stderr.contains("dashboard on http://127.0.0.1:\(port)/"), "\(demo.stderr)")
+            let db = try PayloadDatabase(path: dir + "/demo-data/monitoring.sqlite")
+            #expect(try await db.payloadCount() >= 2, "the server stored what the demo printed")
+            #expect(!demo.stderr.contains(try String(contentsOfFile: dir + "/demo-data/demo-secret", encoding: .utf8)), "no secret in the log")
+        } else {
+            #expect(demo.stderr.contains("no monitoring-server beside this binary") && !FileManager.default.fileExists(atPath: dir + "/demo-data"))
         }
     }
 

@@ -178,7 +178,8 @@ import Glibc
         try await eventually(timeout: 20, "a refusal for the unknown key id") { server.stderr.contains("unknown key id") }
     }
 
-    @Test(arguments: [["--retention-days", "0"], ["--listen", "nowhere"], ["--max-skew", "x"]])
+    @Test(arguments: [["--retention-days", "0"], ["--listen", "nowhere"], ["--max-skew", "x"], ["--print-payloads", "xml"],
+                      ["--database", "mysql://u:pw@h/d"]])
     func badFlagsExitNamingTheFlag(_ args: [String]) async throws {
         let dir = Paths.tempDir("server-flags")
         _ = writeSecret(dir, secret)

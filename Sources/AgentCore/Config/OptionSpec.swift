@@ -183,9 +183,11 @@ public enum ServerOptions {
         "Directory of the server's SQLite database (monitoring.sqlite), created when missing")
     public static let database = OptionSpec("database", env: "DATABASE_URL", default: nil, value: "url",
         "PostgreSQL instead of SQLite, for fleets and several receivers: postgres://user[:password]@host[:port]/name[?sslmode=disable|prefer|require] (the password may come from PGPASSWORD instead)")
+    public static let printPayloads = OptionSpec("print-payloads", env: "PRINT_PAYLOADS", default: "none", value: "format",
+        "Also print each newly stored payload on stdout: none, lines (one readable line each) or json (its JSON line)")
     public static let retentionDays = OptionSpec("retention-days", env: "RETENTION_DAYS", default: "30", range: 1...3_650, value: "days",
         "Payloads older than this are deleted with everything stored from them, checked at start and hourly (PostgreSQL: whole days by their timestamp); older ones arriving are not stored")
     public static let all: [OptionSpec] = [ReceiverOptions.listen, AgentOptions.secret, AgentOptions.secretFile, ReceiverOptions.keyring,
                                            ReceiverOptions.maxSkew,
-                                           ReceiverOptions.bodyLimit, data, database, retentionDays, AgentOptions.logLevel, AgentOptions.logFormat]
+                                           ReceiverOptions.bodyLimit, data, database, retentionDays, printPayloads, AgentOptions.logLevel, AgentOptions.logFormat]
 }
