@@ -16,15 +16,18 @@ public struct AuthMonitorService: Service {
     /// What the once-a-second poll sleeps on: the cycle loop's clock in the agent, so the tick
     /// wakes the loop's own thread instead of going through Dispatch's timer thread.
     let clock: any Clock<Duration>
+    /// How long one tick may read (`defaultWorkPerTick`).
+    let workPerTick: Duration
 
     public init(path: String, positionFile: String, feed: AuthFeed, wallClock: @escaping @Sendable () -> Int64, logger: Logger,
-                clock: any Clock<Duration> = ContinuousClock()) {
+                clock: any Clock<Duration> = ContinuousClock(), workPerTick: Duration = Self.defaultWorkPerTick) {
         self.path = path
         self.positionFile = positionFile
         self.feed = feed
         self.wallClock = wallClock
         self.logger = logger
         self.clock = clock
+        self.workPerTick = workPerTick
     }
 
     /// `/var/log/auth.log` (Debian, Ubuntu), else `/var/log/secure` (RHEL), else nil.
@@ -35,10 +38,10 @@ public struct AuthMonitorService: Service {
     /// Each tick reads chunks of the tailer's `maxBytesPerPoll` until the log is caught up, each
     /// ingested and its position saved before the next (memory stays at one chunk's lines
     /// whatever the backlog, and a restart resumes after the last chunk taken), for at most
-    /// `workPerTick` of the second: about 300,000 lines a second on one core, so a 50,000
+    /// `defaultWorkPerTick` of the second: about 300,000 lines a second on one core, so a 50,000
     /// lines/s attack is read as it is written, while a backlog of gigabytes never holds more
     /// than a quarter of a core. `maxChunksPerTick` bounds a tick whatever the clock does.
-    static let workPerTick = Duration.milliseconds(250)
+    public static let defaultWorkPerTick = Duration.milliseconds(250)
     static let maxChunksPerTick = 256
 
     public func run() async throws {
@@ -61,7 +64,7 @@ public struct AuthMonitorService: Service {
                         save(p)
                         saved = p
                     }
-                    guard tailer.hasMore, !Task.isCancelled, ContinuousClock.now - began < Self.workPerTick else { break }
+                    guard tailer.hasMore, !Task.isCancelled, ContinuousClock.now - began < workPerTick else { break }
                     await Task.yield()
                 }
             }

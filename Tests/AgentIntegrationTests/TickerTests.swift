@@ -81,4 +81,31 @@ import Testing
         task.cancel()
         try await task.value
     }
+
+    /// One tick reads the whole backlog, chunk after chunk, not one chunk of the tailer's
+    /// 256 KiB (a 50,000 lines/s attack writes several a second). The tick's time budget is
+    /// raised here so the figure does not depend on how fast this machine parses.
+    @Test func oneTickReadsUntilCaughtUp() async throws {
+        let dir = Paths.tempDir("auth-catchup")
+        FileManager.default.createFile(atPath: dir + "/auth.log", contents: Data())
+        let clock = ManualClock()
+        let feed = AuthFeed(detectors: DetectorSet([]))
+        let service = AuthMonitorService(path: dir + "/auth.log", positionFile: dir + "/position", feed: feed,
+                                         wallClock: { 0 }, logger: Logger(label: "test"), clock: clock, workPerTick: .seconds(600))
+        let task = Task { try await service.run() }
+        try await eventually(timeout: 60, "the tailer asleep on the clock") { clock.sleeping == 1 }
+        clock.advance(by: .seconds(1)) // first poll: opens the file at its end
+        try await eventually(timeout: 60, "asleep again") { clock.sleeping == 1 }
+        // 8,000 lines of about 100 bytes: three chunks and more.
+        let lines = (0..<8_000).map { "Nov 30 10:00:00 vm sshd[\($0)]: Failed password for root from 192.0.2.\($0 % 250) port 22 ssh2\n" }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/auth.log"))
+        h.seekToEndOfFile()
+        h.write(Data(lines.joined().utf8))
+        try h.close()
+        clock.advance(by: .seconds(1))
+        try await eventually(timeout: 120, "the tick done") { clock.sleeping == 1 && feed.counts.lines > 0 }
+        #expect(feed.counts.lines == 8_000, "one tick read \(feed.counts.lines) of 8,000 lines")
+        task.cancel()
+        try await task.value
+    }
 }
