@@ -20,8 +20,10 @@ chmod 755 "$W"
 PIDS=()
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 cleanup() {
+  # Servers are started in command substitutions (subshells), so their PIDs are in files.
+  for f in "$W"/*.pid; do [ -f "$f" ] && PIDS+=("$(cat "$f")"); done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
   [ -f "$W/pg/data/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$W/pg/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$W"
 }
@@ -50,7 +52,6 @@ start_server() {
   local name=$1; shift
   local port; port=$(free_port)
   "$SERVER" --keyring "$W/keyring" --listen "127.0.0.1:$port" --log-level warning "$@" > "$W/$name.out" 2> "$W/$name.err" &
-  PIDS+=($!)
   echo "$!" > "$W/$name.pid"
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.2; done
   echo "$port"
