@@ -52,16 +52,24 @@ public struct DemoCommand: AsyncParsableCommand {
         let receiver = makeReceiver(
             configuration: ReceiverConfiguration(host: "127.0.0.1", port: port, secret: Secret(secret)),
             sink: sink, wallClock: { System.unixNow() }, logger: logger.with(component: "receiver"))
+        try await run(receiver, agentConfiguration: agentConfiguration, stopper: stopper, logger: logger, banner: """
+            demo: no monitoring-server beside this binary (swift build makes it): an in-process receiver, no dashboard;
+            demo: receiver on http://127.0.0.1:\(port)/ingest, agent sending every \(agentConfiguration.interval)s with a random secret;
+            demo: health on http://\(agentConfiguration.healthHost):\(agentConfiguration.healthPort)/healthz. Each payload below passed signature verification\(json ? "" : " (--json prints the payloads themselves)"). Ctrl-C stops.
+            """)
+    }
+
+    /// The agent beside the demo's receiver (`receiver` first: a group stops in reverse order,
+    /// so the agent's last send is answered before the receiver stops), until Ctrl-C or the
+    /// stopper; `banner` is printed once the group is set up.
+    func run(_ receiver: any Service, agentConfiguration: AgentConfiguration, stopper: GroupStopper, logger: Logger,
+             banner: String) async throws {
         let agent = try CLI.orExit { try buildAgent(configuration: agentConfiguration, logger: logger) }
         let group = ServiceGroup(configuration: .init(
             services: ([receiver] + agent.services).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         stopper.set(group)
-        CLI.printInfo("""
-            demo: no monitoring-server beside this binary (swift build makes it): an in-process receiver, no dashboard;
-            demo: receiver on http://127.0.0.1:\(port)/ingest, agent sending every \(agentConfiguration.interval)s with a random secret;
-            demo: health on http://\(agentConfiguration.healthHost):\(agentConfiguration.healthPort)/healthz. Each payload below passed signature verification\(json ? "" : " (--json prints the payloads themselves)"). Ctrl-C stops.
-            """)
+        CLI.printInfo(banner)
         try await CLI.orExit { try await agent.run(group) }
     }
 
@@ -96,19 +104,11 @@ public struct DemoCommand: AsyncParsableCommand {
             await relay.stop()
             throw ExitCode(1)
         }
-        let agent = try CLI.orExit { try buildAgent(configuration: agentConfiguration, logger: logger) }
-        // The relay first: a group stops in reverse order, so the agent's last send is answered
-        // before the server stops.
-        let group = ServiceGroup(configuration: .init(
-            services: ([relay] + agent.services).map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        stopper.set(group)
-        CLI.printInfo("""
+        try await run(relay, agentConfiguration: agentConfiguration, stopper: stopper, logger: logger, banner: """
             demo: monitoring-server on 127.0.0.1:\(port) storing into \(data)/monitoring.sqlite; the agent sends every \(agentConfiguration.interval)s with a random secret.
             demo: dashboard on http://127.0.0.1:\(port)/ (open it in a browser); agent health on http://\(agentConfiguration.healthHost):\(agentConfiguration.healthPort)/healthz.
             demo: each line below is a payload the server verified and stored\(json ? "" : " (--json prints the payloads themselves)"). Ctrl-C stops.
             """)
-        try await CLI.orExit { try await agent.run(group) }
     }
 
     static func randomSecret() -> String {

@@ -20,9 +20,14 @@ public final class StdoutSink: PayloadSink {
         return .stored
     }
 
+    /// The payload as one JSON line (no newline): as received, or re-encoded onto one line when
+    /// it was sent with line breaks.
+    public static func line(_ payload: Payload, body: [UInt8]) -> [UInt8] {
+        body.contains(0x0A) ? ((try? PayloadCoding.encode(payload)) ?? []) : body
+    }
+
     private func print(_ payload: Payload, body: [UInt8]) {
-        // A payload is printed as received; one sent with line breaks is re-encoded onto one line.
-        let line = body.contains(0x0A) ? ((try? PayloadCoding.encode(payload)) ?? []) : body
+        let line = Self.line(payload, body: body)
         lock.withLock { _ in
             // One write(2) per line, unbuffered, so a reader of the pipe sees whole lines at once.
             var bytes = line

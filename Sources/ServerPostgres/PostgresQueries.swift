@@ -4,8 +4,6 @@ import ServerStore
 /// The dashboard's reads from PostgreSQL. Each filters on `day` as well as on time, so only the
 /// partitions of the range are scanned, and on indexed columns of one table.
 extension PostgresStore {
-    static func day(_ unix: Int64) -> Int32 { Int32(max(0, unix) / 86_400) }
-
     public func fleet(now: Int64) async throws -> [HostSummary] {
         let since = now - 3_600
         let rows = try await client.query("""

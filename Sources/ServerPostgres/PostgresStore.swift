@@ -26,7 +26,7 @@ public final class PostgresStore: PayloadStore {
         let receivedAt: Int64
         let keyID: String?
         let collectedAt: Int64
-        var day: Int32 { Int32((collectedAt >= 0 ? collectedAt : collectedAt - 86_399) / 86_400) }
+        var day: Int32 { PostgresStore.day(collectedAt) }
     }
 
     /// `writers` transactions in flight at most, each of at most `maxBatch` payloads.
@@ -121,7 +121,7 @@ public final class PostgresStore: PayloadStore {
     /// Makes today's and tomorrow's partitions, drops every day that ended before `now` minus the
     /// retention (all six tables, in one transaction), and forgets hosts not heard from since.
     public func maintain(now: Int64, retentionDays: Int) async throws -> Expiry {
-        let today = Int32(now / 86_400)
+        let today = Self.day(now)
         try await ensure(days: [today, today + 1])
         let cutoff = now - Int64(retentionDays) * 86_400
         var old = [(day: Int32, suffix: String)]()
@@ -147,12 +147,18 @@ public final class PostgresStore: PayloadStore {
         return Expiry(days: old.map { RFC3339.format(unixSeconds: Int64($0.day) * 86_400).prefix(10).description })
     }
 
+    /// The day (since 1970-01-01, UTC) of a unix time: what partitions rows and what the reads
+    /// filter on. Floor division, so a time before 1970 is in a day before day 0.
+    static func day(_ unix: Int64) -> Int32 {
+        Int32(clamping: unix >= 0 ? unix / 86_400 : (unix - 86_399) / 86_400)
+    }
+
     /// The day of a partition named `TABLE_YYYYMMDD`.
     static func day(partition name: String) -> Int32? {
         let digits = name.suffix(8)
         guard digits.count == 8, digits.allSatisfy(\.isNumber), name.dropLast(8).hasSuffix("_") else { return nil }
         let iso = "\(digits.prefix(4))-\(digits.dropFirst(4).prefix(2))-\(digits.suffix(2))T00:00:00Z"
-        return RFC3339.parse(iso).map { Int32($0 / 86_400) }
+        return RFC3339.parse(iso).map(day)
     }
 
     // MARK: inserts

@@ -103,7 +103,7 @@ struct PrintingSink: PayloadSink {
         switch format {
         case .none: break
         case .lines: CLI.writeAll(1, Array((PayloadSummary.line(payload) + "\n").utf8))
-        case .json: CLI.writeAll(1, (body.contains(0x0A) ? ((try? PayloadCoding.encode(payload)) ?? []) : body) + [0x0A])
+        case .json: CLI.writeAll(1, StdoutSink.line(payload, body: body) + [0x0A])
         }
         return result
     }

@@ -34,7 +34,6 @@ struct Loadgen: AsyncParsableCommand {
                                 configuration: .init(connectionPool: .init(idleTimeout: .seconds(60),
                                                                            concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
         let total = Int(rate * duration)
-        let run = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let templates = (0..<agents).map { Self.template(agent: $0, logs: logs) }
         let stats = StatsBox()
         let start = ContinuousClock.now
@@ -50,7 +49,7 @@ struct Loadgen: AsyncParsableCommand {
                         if due > .now { try? await Task.sleep(until: due) }
                         let agent = i % agents
                         var p = templates[agent]
-                        p.payloadID = Self.payloadID(run: run, n: i)
+                        p.payloadID = PayloadID.random()
                         p.timestamp = RFC3339.format(unixSeconds: System.unixNow())
                         let body = (try? PayloadCoding.encode(p)) ?? []
                         let key = keys[agent % keys.count]
@@ -118,14 +117,6 @@ struct Loadgen: AsyncParsableCommand {
                                                       timestamp: "2026-12-01T10:00:0\($0 % 10)Z") },
                        alerts: [Alert(.cpuSpike), Alert(.bruteForce, subject: "203.0.113.\(agent % 250)")],
                        alertsDetail: [AlertDetail(rule: .cpuSpike), brute])
-    }
-
-    /// A version-4-shaped id, unique per run and request.
-    static func payloadID(run: String, n: Int) -> String {
-        let r = String(repeating: "0", count: max(0, 8 - run.count)) + run
-        let h = String(n, radix: 16)
-        let tail = String(repeating: "0", count: max(0, 12 - h.count)) + h
-        return "\(r.prefix(8))-0000-4000-8000-\(tail.suffix(12))"
     }
 
     func report(_ s: Stats, elapsed: Duration, keys: Int) {

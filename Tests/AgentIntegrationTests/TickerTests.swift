@@ -58,18 +58,26 @@ import Testing
 /// The auth tailer polls on the clock it is given (the agent passes its cycle loop's clock, so
 /// the once-a-second tick does not go through Dispatch's timer thread).
 @Suite struct AuthPollClockTests {
-    /// A line appended to the log is read at the next tick of the given clock, and not before.
-    @Test func authTailerPollsOnTheInjectedClock() async throws {
-        let dir = Paths.tempDir("auth-clock")
+    /// The tailer on an empty auth log, on a manual clock, past its first poll (which opens the
+    /// file at its end) and asleep until the next tick.
+    static func startedTailer(_ name: String, workPerTick: Duration = AuthMonitorService.defaultWorkPerTick) async throws
+        -> (dir: String, clock: ManualClock, feed: AuthFeed, task: Task<Void, any Error>) {
+        let dir = Paths.tempDir(name)
         FileManager.default.createFile(atPath: dir + "/auth.log", contents: Data())
         let clock = ManualClock()
         let feed = AuthFeed(detectors: DetectorSet([]))
         let service = AuthMonitorService(path: dir + "/auth.log", positionFile: dir + "/position", feed: feed,
-                                         wallClock: { 0 }, logger: Logger(label: "test"), clock: clock)
+                                         wallClock: { 0 }, logger: Logger(label: "test"), clock: clock, workPerTick: workPerTick)
         let task = Task { try await service.run() }
         try await eventually(timeout: 60, "the tailer asleep on the clock") { clock.sleeping == 1 }
-        clock.advance(by: .seconds(1)) // first poll: opens the file at its end
+        clock.advance(by: .seconds(1))
         try await eventually(timeout: 60, "asleep again") { clock.sleeping == 1 }
+        return (dir, clock, feed, task)
+    }
+
+    /// A line appended to the log is read at the next tick of the given clock, and not before.
+    @Test func authTailerPollsOnTheInjectedClock() async throws {
+        let (dir, clock, feed, task) = try await Self.startedTailer("auth-clock")
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/auth.log"))
         h.seekToEndOfFile()
         h.write(Data("Nov 30 10:00:00 vm sshd[7]: Failed password for root from 192.0.2.5 port 22 ssh2\n".utf8))
@@ -86,16 +94,7 @@ import Testing
     /// 256 KiB (a 50,000 lines/s attack writes several a second). The tick's time budget is
     /// raised here so the figure does not depend on how fast this machine parses.
     @Test func oneTickReadsUntilCaughtUp() async throws {
-        let dir = Paths.tempDir("auth-catchup")
-        FileManager.default.createFile(atPath: dir + "/auth.log", contents: Data())
-        let clock = ManualClock()
-        let feed = AuthFeed(detectors: DetectorSet([]))
-        let service = AuthMonitorService(path: dir + "/auth.log", positionFile: dir + "/position", feed: feed,
-                                         wallClock: { 0 }, logger: Logger(label: "test"), clock: clock, workPerTick: .seconds(600))
-        let task = Task { try await service.run() }
-        try await eventually(timeout: 60, "the tailer asleep on the clock") { clock.sleeping == 1 }
-        clock.advance(by: .seconds(1)) // first poll: opens the file at its end
-        try await eventually(timeout: 60, "asleep again") { clock.sleeping == 1 }
+        let (dir, clock, feed, task) = try await Self.startedTailer("auth-catchup", workPerTick: .seconds(600))
         // 8,000 lines of about 100 bytes: three chunks and more.
         let lines = (0..<8_000).map { "Nov 30 10:00:00 vm sshd[\($0)]: Failed password for root from 192.0.2.\($0 % 250) port 22 ssh2\n" }
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/auth.log"))
