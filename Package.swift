@@ -52,7 +52,11 @@ let package = Package(
         // line splitting, log tailing, child processes, gzip with a bound on the decoded size.
         .target(
             name: "AgentPlatform",
-            dependencies: ["AgentCore", .product(name: "CompressNIO", package: "compress-nio")]
+            dependencies: [
+                "AgentCore",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Linux sources: /proc and statvfs readers, host metrics collector and source.
         .target(
@@ -82,6 +86,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -206,7 +211,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentDockerTests",
-            dependencies: ["AgentDocker", "AgentCore", "TestSupport"]
+            dependencies: [
+                "AgentDocker", "AgentCore", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "AgentShippingTests",

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentPlatform
 import AsyncHTTPClient
 import NIOCore
 import NIOPosix
@@ -39,14 +40,20 @@ public final class DockerClient: Sendable {
     /// the loop that read it costs a queue append, where a hop to the cooperative pool and back
     /// costs two thread wake-ups per chunk (most of the agent's CPU with 200 followed containers).
     let eventLoop: any EventLoop
-    public let executor: EventLoopTaskExecutor
+    /// The loop's own group: the loop pauses between busy rounds of reads (`ReadCoalescer`), so
+    /// it is not shared with the health server or anything else that must answer at once.
+    let group: MultiThreadedEventLoopGroup
+    let coalescer: ReadCoalescer
+    public let executor: EventLoopExecutor
     let socketPath: String
     let base: String
     static let smallResponseLimit = 8 << 20
     /// Called once per request sent (each stream is one), for the API-call counter.
     let onRequest: @Sendable () -> Void
 
-    public init(socketPath: String, onRequest: @escaping @Sendable () -> Void = {}) {
+    /// `readCoalescing`: how long busy log streams' data piles up between rounds of reads
+    /// (`ReadCoalescer`); zero reads every line as it comes.
+    public init(socketPath: String, readCoalescing: TimeAmount = .milliseconds(25), onRequest: @escaping @Sendable () -> Void = {}) {
         self.socketPath = socketPath
         self.onRequest = onRequest
         var configuration = HTTPClient.Configuration(
@@ -57,14 +64,17 @@ public final class DockerClient: Sendable {
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
-        eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-        executor = EventLoopTaskExecutor(eventLoop)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        eventLoop = group.next()
+        executor = EventLoopExecutor(eventLoop: eventLoop)
+        coalescer = ReadCoalescer(window: readCoalescing, eventLoop: eventLoop)
         client = HTTPClient(eventLoopGroupProvider: .shared(eventLoop), configuration: configuration)
         base = "http+unix://" + Self.escape(socketPath)
     }
 
     public func shutdown() async {
         try? await client.shutdown()
+        try? await group.shutdownGracefully()
     }
 
     /// Connects to the socket once, so a missing, refused or forbidden socket is reported at once
@@ -172,17 +182,17 @@ public final class DockerClient: Sendable {
         return try await stream(version: version, path: "/events?" + query)
     }
 
-    /// `GET /containers/{id}/logs` following (or, with `follow` false, up to now) stdout and
-    /// stderr with timestamps: the last `tail` lines on first attach, or everything from `since`
-    /// when resuming.
-    public func logs(_ id: String, version: String, tail: Int, since: DockerTimestamp?, follow: Bool = true) async throws -> HTTPClientResponse.Body {
+    /// The path of `GET /containers/{id}/logs` following (or, with `follow` false, up to now)
+    /// stdout and stderr with timestamps: the last `tail` lines on first attach, or everything
+    /// from `since` when resuming. Read with `readLogs`.
+    static func logsPath(_ id: String, version: String, tail: Int, since: DockerTimestamp?, follow: Bool = true) -> String {
         var query = "follow=\(follow ? 1 : 0)&stdout=1&stderr=1&timestamps=1"
         if let since {
             query += "&since=" + since.sinceParameter + "&tail=all"
         } else {
             query += "&tail=\(tail)"
         }
-        return try await stream(version: version, path: "/containers/\(id)/logs?" + query)
+        return "/v\(version)/containers/\(escape(id))/logs?" + query
     }
 
     // MARK: - transport

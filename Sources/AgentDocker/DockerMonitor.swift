@@ -66,12 +66,6 @@ public final class DockerMonitor: Service, Sendable {
         }
     }
 
-    /// Where a container's log stream stopped: its last timestamp and how many lines carried it.
-    struct LogCursor: Sendable, Equatable {
-        var last: DockerTimestamp
-        var linesAtLast: Int
-    }
-
     struct MonitorState: Sendable {
         /// Events handled, so a reconnection's overlap is skipped (and `since` for it).
         var events = EventReplayFilter()
@@ -335,13 +329,9 @@ public final class DockerMonitor: Service, Sendable {
         }
         guard started else { return }
         group.addTask { [self] in
-            // Whichever ends first: the stream (container stopped, daemon gone) or a stop request.
-            await withTaskGroup(of: Void.self) { one in
-                one.addTask { await self.follow(id, info: info, version: version, stop: stop) }
-                one.addTask { await stop.wait() }
-                await one.next()
-                one.cancelAll()
-            }
+            // Until the stream ends (container stopped, daemon gone), a stop closes it, or the
+            // session ends (cancellation closes it).
+            await follow(id, info: info, version: version, stop: stop)
             state.withLock { s in
                 if s.followers[id] === stop { s.followers[id] = nil }
             }
@@ -363,80 +353,41 @@ public final class DockerMonitor: Service, Sendable {
 
     /// Streams one container's logs until the container stops, the daemon goes away, or cancellation.
     private func follow(_ id: String, info: ContainerInfo, version: String, stop: FollowerStop) async {
-        // Lines up to `resume` (and `skipAtLast` lines at its timestamp) were delivered already.
-        var resume = state.withLock { $0.cursors[id] }
-        var skipAtLast = resume?.linesAtLast ?? 0
-        var current = resume
-        func newDecoder() -> DockerLogDecoder {
-            DockerLogDecoder(tty: info.tty, timestamps: true, holdBytes: configuration.maxLineBytes + 1024)
-        }
-        var decoder = newDecoder()
-        var intake = LogIntake(container: info.name)
-        var lines: [DockerLogLine] = []
-        var reportedFrames = 0
-        func deliver() {
-            var fresh: [DockerLogLine] = []
-            fresh.reserveCapacity(lines.count)
-            for line in lines {
-                if let ts = line.timestamp, let resume {
-                    if ts < resume.last { continue }
-                    if ts == resume.last, skipAtLast > 0 { skipAtLast -= 1; continue }
-                }
-                if let ts = line.timestamp {
-                    if current?.last == ts { current!.linesAtLast += 1 } else { current = LogCursor(last: ts, linesAtLast: 1) }
-                }
-                fresh.append(line)
+        let resume = state.withLock { $0.cursors[id] }
+        let reader = ContainerLogReader(container: info.name, tty: info.tty,
+                                        holdBytes: configuration.maxLineBytes + 1024, resume: resume)
+        let wallClock = wallClock
+        let now: @Sendable () -> String = { RFC3339.format(unixSeconds: wallClock()) }
+        func read(_ what: String, touching: Bool, with reader: ContainerLogReader, path: String) async -> LogStreamOutcome {
+            let outcome = await client.readLogs(path: path, reader: reader, stop: stop, now: now) { [self] batch in
+                if touching { stop.touch() }
+                activity.add(pending: batch.pending, statuses: batch.statuses, container: info.name,
+                             malformedFrames: batch.malformedFrames)
+                if let cursor = batch.cursor { state.withLock { $0.cursors[id] = cursor } }
             }
-            lines.removeAll(keepingCapacity: true)
-            var pending: [PendingLogLine] = []
-            var statuses = HTTPStatusCounts()
-            intake.take(fresh, now: { RFC3339.format(unixSeconds: wallClock()) }, into: &pending, statuses: &statuses)
-            let frames = decoder.malformedFrames - reportedFrames
-            reportedFrames = decoder.malformedFrames
-            activity.add(pending: pending, statuses: statuses, container: info.name, malformedFrames: frames)
-            if let current { state.withLock { $0.cursors[id] = current } }
-        }
-        /// Reads one response to its end; true when it ended by itself (not by an error or a stop).
-        func read(_ what: String, touching: Bool, _ open: () async throws -> HTTPClientResponse.Body) async -> Bool {
-            var ended = false
-            do {
-                for try await buffer in try await open() {
-                    if touching { stop.touch() }
-                    decoder.feed(buffer.readableBytesView, into: &lines)
-                    deliver()
-                }
-                ended = true
-            } catch {
-                logger.debug("\(what)", metadata: ["container": "\(info.name)", "reason": "\(error)"])
+            if let failure = outcome.failure {
+                logger.debug("\(what)", metadata: ["container": "\(info.name)", "reason": "\(failure)"])
             }
-            decoder.finish(into: &lines)
-            deliver()
-            return ended
+            return outcome
         }
-        let endedByItself = await read("log stream ended", touching: true) {
-            try await client.logs(id, version: version, tail: configuration.tailLines, since: resume?.last)
-        }
+        let followed = await read("log stream ended", touching: true, with: reader, path:
+            DockerClient.logsPath(id, version: version, tail: configuration.tailLines, since: resume?.last))
         // The stream ended by itself: the container stopped. dockerd can end a follow stream
         // before the container's last lines reach it, so one read without follow, from what was
         // delivered, takes them (the lines at the cursor's timestamp already delivered are skipped).
-        guard endedByItself, !Task.isCancelled, let from = current else { return }
-        resume = from
-        skipAtLast = from.linesAtLast
-        decoder = newDecoder()
-        reportedFrames = 0
-        _ = await read("last lines not read", touching: false) {
-            try await client.logs(id, version: version, tail: 0, since: from.last, follow: false)
-        }
+        guard followed.endedByItself, !Task.isCancelled, !stop.isStopped, let from = followed.reader.cursor else { return }
+        _ = await read("last lines not read", touching: false, with: followed.reader.resuming(from: from), path:
+            DockerClient.logsPath(id, version: version, tail: 0, since: from.last, follow: false))
     }
 }
 
-/// Stops one log follower: waited on by the follower's sibling task, so a stop cancels the
-/// follower through their task group. Stopping twice is stopping once. It also records when the
-/// follower last read data, for the safety net after a container dies.
+/// Stops one log follower: closes the connection it is reading (registered by the reader with
+/// `whenStopped`) and keeps it from opening another. Stopping twice is stopping once. It also
+/// records when the follower last read data, for the safety net after a container dies.
 final class FollowerStop: Sendable {
     private struct State {
         var stopped = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var action: (@Sendable () -> Void)?
         var lastData = ContinuousClock.now
     }
     private let state = Mutex(State())
@@ -453,27 +404,23 @@ final class FollowerStop: Sendable {
         return ContinuousClock.now - last >= d
     }
 
-    func stop() {
-        state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.stopped = true
-            defer { s.waiter = nil }
-            return s.waiter
-        }?.resume()
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// What ends the current read (closing its connection), in place of the previous read's;
+    /// run at once when the stop came first.
+    func whenStopped(_ action: @escaping @Sendable () -> Void) {
+        let stopped = state.withLock { s -> Bool in
+            if !s.stopped { s.action = action }
+            return s.stopped
+        }
+        if stopped { action() }
     }
 
-    /// Returns once stopped, or at once when cancelled (the follower ended first). Cancellation
-    /// counts as a stop, so it also ends a wait that had not stored its continuation yet.
-    func wait() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { c in
-                let stopped = state.withLock { s -> Bool in
-                    if !s.stopped { s.waiter = c }
-                    return s.stopped
-                }
-                if stopped { c.resume() }
-            }
-        } onCancel: {
-            stop()
-        }
+    func stop() {
+        state.withLock { s -> (@Sendable () -> Void)? in
+            s.stopped = true
+            defer { s.action = nil }
+            return s.action
+        }?()
     }
 }

@@ -1,3 +1,4 @@
+import AgentPlatform
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -46,21 +47,6 @@ struct PinnedService: Service {
 
     func run() async throws {
         try await withTaskExecutorPreference(executor) { try await base.run() }
-    }
-}
-
-/// Runs Swift concurrency jobs on a NIO event loop. From the loop's own thread `execute` only
-/// appends to the loop's task queue (no eventfd write, no wake-up).
-public final class EventLoopExecutor: TaskExecutor, Sendable {
-    public let eventLoop: any EventLoop
-
-    public init(eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
 

@@ -1,40 +1,44 @@
 @testable import AgentDocker
+import Synchronization
 import Testing
 
-/// The signal that ends one log follower inside the session's task group.
+/// The signal that ends one log follower: it closes the connection being read, whichever of the
+/// stop and the connection's opening comes first.
 @Suite struct FollowerStopTests {
-    @Test func stopReleasesTheWaiterWhetherItCameFirstOrNot() async {
-        let early = FollowerStop()
-        early.stop()
-        await early.wait() // returns: the stop came before the wait
-
-        let late = FollowerStop()
-        let waiting = Task { await late.wait() }
-        late.stop()
-        await waiting.value
+    final class Calls: Sendable {
+        let names = Mutex<[String]>([])
+        func action(_ name: String) -> @Sendable () -> Void { { self.names.withLock { $0.append(name) } } }
+        var all: [String] { names.withLock { $0 } }
     }
 
-    /// The follower ended first: its sibling's wait is cancelled and must not hang, even when
-    /// the cancellation comes before the wait began.
-    @Test func cancellationEndsTheWaitAtAnyMoment() async {
+    @Test func stopRunsTheCurrentReadsActionOnce() {
+        let calls = Calls()
         let s = FollowerStop()
-        let before = Task {
-            withUnsafeCurrentTask { $0?.cancel() }
-            await s.wait()
-        }
-        await before.value
-        let during = Task { await FollowerStop().wait() }
-        during.cancel()
-        await during.value
+        #expect(!s.isStopped)
+        s.whenStopped(calls.action("first read"))
+        s.whenStopped(calls.action("second read"))
+        s.stop()
+        s.stop()
+        #expect(s.isStopped)
+        #expect(calls.all == ["second read"], "only the read in progress is closed, once")
     }
 
-    /// Stopping twice is stopping once, before or after the wait began.
-    @Test func aSecondStopChangesNothing() async {
+    /// A connection that opens after the stop is closed at once.
+    @Test func aReadRegisteredAfterTheStopIsEndedAtOnce() {
+        let calls = Calls()
         let s = FollowerStop()
         s.stop()
-        s.stop()
-        await s.wait()
-        s.stop()
-        await s.wait()
+        #expect(calls.all.isEmpty)
+        s.whenStopped(calls.action("late"))
+        #expect(calls.all == ["late"])
+    }
+
+    @Test func quietMeansNoDataForTheWholeSpan() async throws {
+        let s = FollowerStop()
+        #expect(!s.quiet(for: .seconds(60)))
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(s.quiet(for: .milliseconds(20)))
+        s.touch()
+        #expect(!s.quiet(for: .milliseconds(20)))
     }
 }
