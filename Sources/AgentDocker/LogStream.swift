@@ -77,7 +77,7 @@ final class LogStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .body(let buffer):
             // An error status's body is not read into anything (and the status says enough).
             guard status == 200 else { return }
-            deliver(reader.feed(buffer.readableBytesView, now: now))
+            deliver(buffer.withUnsafeReadableBytes { reader.feed($0, now: now) })
         case .end:
             if status == 200 {
                 finish(endedByItself: true, failure: nil)

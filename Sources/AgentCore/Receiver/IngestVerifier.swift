@@ -8,8 +8,8 @@ public struct IngestRejection: Error, Sendable, Equatable {
 /// Checks what a receiver gets: timestamp header present and within the skew window, signature
 /// valid (constant-time), body a payload. Pure; the HTTP server around it only moves bytes.
 public struct IngestVerifier: Sendable {
-    /// Every current key: a request naming one (`X-Agent-Key-Id`) is checked against it, one
-    /// naming none against each in turn (at most `Keyring.maxKeys` plus the shared secret).
+    /// Every current key, each tried in turn (at most `Keyring.maxKeys` plus the shared secret);
+    /// the key a request names (`X-Agent-Key-Id`) first.
     public let keys: [VerifyingKey]
     /// Largest accepted |now - X-Agent-Timestamp|, seconds.
     public let maxSkewSeconds: Int64
@@ -48,14 +48,13 @@ public struct IngestVerifier: Sendable {
         guard let signature, !signature.isEmpty else {
             return .failure(.init(status: 401, reason: "missing \(PayloadSigner.signatureHeader) header"))
         }
-        let candidates: [VerifyingKey]
-        if let keyID {
-            guard let key = keys.first(where: { $0.id == keyID }) else {
-                return .failure(.init(status: 401, reason: "unknown key id"))
-            }
-            candidates = [key]
-        } else {
-            candidates = keys
+        // The named key is tried first, then the others: the id orders the keys, never widens
+        // them (a request naming none is checked against each anyway). An agent whose secret file
+        // was rotated and re-read on SIGHUP names its old key until it restarts, and is not
+        // refused for it; what is stored is the key that verified.
+        var candidates = keys
+        if let keyID, let named = keys.firstIndex(where: { $0.id == keyID }), named > 0 {
+            candidates.swapAt(0, named)
         }
         guard let key = candidates.first(where: { $0.signer.verify(headerValue: signature, timestamp: ts, body: body) }) else {
             return .failure(.init(status: 401, reason: "signature mismatch"))
