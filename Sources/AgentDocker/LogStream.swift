@@ -115,9 +115,9 @@ final class LogStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 extension DockerClient {
     /// Reads one container's log response (`DockerClient.logsPath`) on the client's event loop,
     /// handing each batch of lines to `deliver` there, until the response ends, the connection
-    /// fails, `stop` is stopped or the calling task is cancelled (both close the connection). A connection of its
-    /// own, not the HTTP client's: the per-chunk path of a followed container is the agent's
-    /// busiest, and here it is one read callback.
+    /// fails, `stop` is stopped or the calling task is cancelled (both close the connection).
+    /// A connection of its own, not the HTTP client's: the per-chunk path of a followed
+    /// container is the agent's busiest, and here it is one read callback.
     func readLogs(path: String, reader: ContainerLogReader, headTimeout: TimeAmount = .seconds(30),
                   stop: FollowerStop? = nil, now: @escaping @Sendable () -> String,
                   deliver: @escaping @Sendable (LogBatch) -> Void) async -> LogStreamOutcome {
