@@ -110,7 +110,7 @@ import Glibc
     }
 
     static func expectClosedByClient(_ peer: Peer) async throws {
-        try await eventually(timeout: 5, "the client closed the connection") { peer.log.closed.withLock { $0 } }
+        try await eventually(timeout: 30, "the client closed the connection") { peer.log.closed.withLock { $0 } }
         try await peer.channel?.close()
     }
 
@@ -181,7 +181,7 @@ import Glibc
         let peer = try await Self.peer([Self.head200, Self.chunk(Self.frame("first", at: 1))])
         let delivered = Delivered()
         let task = Task { await Self.read(peer, into: delivered) }
-        try await eventually(timeout: 5, "the first line read") { delivered.all == ["first"] }
+        try await eventually(timeout: 30, "the first line read") { delivered.all == ["first"] }
         task.cancel()
         let outcome = await task.value
         #expect(!outcome.endedByItself)
@@ -196,7 +196,7 @@ import Glibc
         let delivered = Delivered()
         let stop = FollowerStop()
         let task = Task { await Self.read(peer, stop: stop, into: delivered) }
-        try await eventually(timeout: 5, "the first line read") { delivered.all == ["first"] }
+        try await eventually(timeout: 30, "the first line read") { delivered.all == ["first"] }
         stop.stop()
         let outcome = await task.value
         #expect(!outcome.endedByItself && outcome.reader.cursor?.linesAtLast == 1)
