@@ -25,7 +25,8 @@ public enum DockerError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 }
 
-/// A small Docker Engine API client over the unix socket, built on async-http-client.
+/// A small Docker Engine API client over the unix socket: requests and the event stream through
+/// async-http-client, container log streams on connections of their own (`readLogs`).
 /// The API version is negotiated from `/_ping` (`API-Version`), never pinned: the client uses the
 /// daemon's version, capped at the newest this agent was written against.
 public final class DockerClient: Sendable {
@@ -36,9 +37,9 @@ public final class DockerClient: Sendable {
 
     let client: HTTPClient
     /// Every Docker connection lives on this one event loop, and the monitor's tasks run on it
-    /// too (`executor`): a log stream delivers a chunk per line, and resuming the reading task on
-    /// the loop that read it costs a queue append, where a hop to the cooperative pool and back
-    /// costs two thread wake-ups per chunk (most of the agent's CPU with 200 followed containers).
+    /// too (`executor`): a response resumes the waiting task on the loop that read it (a queue
+    /// append) instead of a hop to the cooperative pool and back (two thread wake-ups). Log
+    /// streams are decoded in the loop's read callback and resume no task per chunk at all.
     let eventLoop: any EventLoop
     /// The loop's own group: the loop pauses between busy rounds of reads (`ReadCoalescer`), so
     /// it is not shared with the health server or anything else that must answer at once.
@@ -51,23 +52,24 @@ public final class DockerClient: Sendable {
     /// Called once per request sent (each stream is one), for the API-call counter.
     let onRequest: @Sendable () -> Void
 
-    /// `readCoalescing`: how long busy log streams' data piles up between rounds of reads
-    /// (`ReadCoalescer`); zero reads every line as it comes.
-    public init(socketPath: String, readCoalescing: TimeAmount = .milliseconds(25), onRequest: @escaping @Sendable () -> Void = {}) {
+    /// How long busy log streams' data piles up between rounds of reads (`ReadCoalescer`).
+    static let readCoalescing = TimeAmount.milliseconds(25)
+
+    public init(socketPath: String, onRequest: @escaping @Sendable () -> Void = {}) {
         self.socketPath = socketPath
         self.onRequest = onRequest
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: nil),
-            // One long-lived connection per followed container plus the event stream: the pool
-            // must not queue streams behind each other.
+            // The event stream holds its connection for as long as it lasts: requests must never
+            // queue behind it (or behind each other) for a connection.
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         eventLoop = group.next()
         executor = EventLoopExecutor(eventLoop: eventLoop)
-        coalescer = ReadCoalescer(window: readCoalescing, eventLoop: eventLoop)
+        coalescer = ReadCoalescer(window: Self.readCoalescing, eventLoop: eventLoop)
         client = HTTPClient(eventLoopGroupProvider: .shared(eventLoop), configuration: configuration)
         base = "http+unix://" + Self.escape(socketPath)
     }

@@ -175,7 +175,7 @@ final class ReadCoalescer: @unchecked Sendable {
     private let eventLoop: any EventLoop
     private var lastRead = NIODeadline.uptimeNanoseconds(0)
     private var pausing = false
-    /// Pauses taken (for tests and the debug log).
+    /// Pauses taken (for tests).
     private(set) var pauses = 0
 
     /// Blocks the loop's thread for the window (injected by tests).

@@ -16,8 +16,6 @@ public struct LogBatch: Sendable {
     public var malformedFrames = 0
     /// The newest line delivered so far (the resume point), nil until a timestamped line came.
     public var cursor: LogCursor?
-
-    public var isEmpty: Bool { pending.isEmpty && statuses.total == 0 && malformedFrames == 0 }
 }
 
 /// One container's log stream turned into lines for the payload: decodes the bytes, skips what a
