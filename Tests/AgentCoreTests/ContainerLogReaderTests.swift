@@ -78,4 +78,18 @@ import Testing
         #expect(end.pending.map(\.line.text) == ["partial"])
         #expect(end.cursor?.last == Self.at(1))
     }
+
+    /// A stderr line timestamped before the stdout line that came ahead of it (Docker's two
+    /// copiers): delivered, but the cursor stays at the newest time, so the read that resumes
+    /// from it gives nothing twice.
+    @Test func aLineOutOfTimeOrderNeverMovesTheCursorBack() {
+        var r = ContainerLogReader(container: "web", tty: false, holdBytes: 4096, resume: nil)
+        let first = r.feed(Self.frame("out-a", at: 3) + Self.frame("out-b", at: 5) + Self.frame("err", at: 4, stream: 2), now: Self.now)
+        #expect(first.pending.map(\.line.text) == ["out-a", "out-b", "err"])
+        #expect(first.cursor == LogCursor(last: Self.at(5), linesAtLast: 1))
+        var again = r.resuming(from: r.cursor!)
+        // dockerd's replay `since=` the cursor: the line at 5 again, then a new one.
+        let replay = again.feed(Self.frame("out-b", at: 5) + Self.frame("out-c", at: 6), now: Self.now)
+        #expect(replay.pending.map(\.line.text) == ["out-c"])
+    }
 }

@@ -83,7 +83,15 @@ public struct ContainerLogReader: Sendable {
                         if ts < resume.last { continue }
                         if ts == resume.last, skipAtLast > 0 { skipAtLast -= 1; continue }
                     }
-                    if cursor?.last == ts { cursor!.linesAtLast += 1 } else { cursor = LogCursor(last: ts, linesAtLast: 1) }
+                    // The cursor only moves forward. stdout and stderr are timestamped by separate
+                    // copiers, so a line can come after one with a later time; moving the cursor
+                    // back to it would make the next stream (`since=` the cursor) deliver the
+                    // later lines a second time.
+                    if let c = cursor, ts <= c.last {
+                        if ts == c.last { cursor!.linesAtLast += 1 }
+                    } else {
+                        cursor = LogCursor(last: ts, linesAtLast: 1)
+                    }
                 }
                 fresh.append(line)
             }
