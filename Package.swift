@@ -180,8 +180,9 @@ let package = Package(
             dependencies: [
                 "AgentApp", "AgentCore", "AgentPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Helpers shared by the test targets: fixture paths, child processes, peers.

@@ -64,6 +64,7 @@ for t in "${targets[@]}"; do
     options) seed "$corpus" packaging/agent.env.example ;;
     http-date) printf 'Sun, 06 Nov 1994 08:49:37 GMT' > "$corpus/seed-date"; printf '120' > "$corpus/seed-delta" ;;
     receiver) { printf '1736937000\0sha256=00\0'; cat $F/golden/payload.json; } > "$corpus/seed-request" ;;
+    payload-decode) cp $F/golden/payload.json "$corpus/seed-payload" ;;
     queue-segment) { cat $F/golden/payload.json; echo; cat $F/golden/payload.json; } > "$corpus/seed-segment" ;;
     json-array) printf '[{"Id":"a","Names":["/x"]},{"Id":"b"}]' > "$corpus/seed-list" ;;
     gzip) printf 'payload body' | gzip -c > "$corpus/seed-gzip"; gzip -c $F/golden/payload.json > "$corpus/seed-payload" ;;
@@ -72,7 +73,7 @@ for t in "${targets[@]}"; do
   [ -d "$F/fuzz/$t" ] && cp "$F/fuzz/$t"/* "$corpus/" 2>/dev/null || true
   # Line-shaped inputs need no more than a few lines; streams and listings a few frames.
   case "$t" in
-    queue-segment|json-array) max_len=16384 ;;
+    queue-segment|json-array|payload-decode) max_len=16384 ;;
     *) max_len=4096 ;;
   esac
   log=$SCRATCH/$t.log

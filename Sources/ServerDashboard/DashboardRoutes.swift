@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import ServerStore
 
-/// The dashboard's pages on the server's router: `/` (the fleet), `/hosts/<server_id>` and
+/// The dashboard's pages on the server's router: `/` (the fleet, `?q=&sort=&desc=1&page=`), `/hosts/<server_id>` and
 /// `/alerts`, every asset inline (no script, no outside fetch), under a Content-Security-Policy
 /// that allows nothing else to load or run.
 public enum DashboardRoutes {
@@ -11,9 +11,10 @@ public enum DashboardRoutes {
                                 wallClock: @escaping @Sendable () -> Int64) {
         router.get("/") { request, _ in
             let q = request.uri.queryParameters
-            let hosts = try await store.fleet(now: wallClock())
-            return page(Pages.fleet(hosts, now: wallClock(), query: q["q"].map(String.init), sort: q["sort"].map(String.init),
-                                    descending: q["desc"] == "1"))
+            let now = wallClock()
+            let query = Pages.fleetQuery(filter: q["q"].map(String.init), sort: q["sort"].map(String.init), descending: q["desc"] == "1",
+                                         page: q["page"].map(String.init), now: now)
+            return page(Pages.fleet(try await store.fleet(query, now: now), query: query, now: now))
         }
         router.get("/favicon.svg") { _, _ in
             page(Pages.favicon, contentType: "image/svg+xml")

@@ -35,7 +35,7 @@ public enum Pages {
         header a{color:#fff;margin-right:16px}h1{font-size:18px;margin:4px 0}main{padding:16px}table{border-collapse:collapse;background:#fff;width:100%}
         th,td{border-bottom:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}th a{color:inherit}
         td.num{text-align:right;font-variant-numeric:tabular-nums}tr.stale td{color:#8c959f}.badge{background:#cf222e;color:#fff;border-radius:8px;padding:0 6px}
-        .stale-mark{background:#bf8700;color:#fff;border-radius:8px;padding:0 6px}form{margin-bottom:12px}
+        .stale-mark{background:#bf8700;color:#fff;border-radius:8px;padding:0 6px}form{margin-bottom:12px}nav#pages{margin-top:8px}nav#pages a{margin-left:8px}
         .chart{display:inline-block;margin:0 16px 16px 0;background:#fff;padding:8px}.chart svg{width:640px;height:160px}
         .chart polyline{fill:none;stroke:#0969da;stroke-width:1.5}.chart circle{fill:#0969da}.chart .axis{stroke:#8c959f}
         .chart text{font-size:10px;fill:#57606a}pre{margin:0;white-space:pre-wrap;word-break:break-all;max-width:60em}
@@ -43,42 +43,43 @@ public enum Pages {
 
     // MARK: fleet
 
-    /// The columns the fleet table sorts by, and how.
-    static let fleetColumns: [(key: String, title: String, less: @Sendable (HostSummary, HostSummary) -> Bool)] = [
-        ("host", "Host", { ($0.host, $0.serverID) < ($1.host, $1.serverID) }),
-        ("env", "Env", { ($0.env, $0.host) < ($1.env, $1.host) }),
-        ("team", "Team", { ($0.ownerTeam, $0.host) < ($1.ownerTeam, $1.host) }),
-        ("seen", "Last seen", { $0.lastSeen < $1.lastSeen }),
-        ("cpu", "CPU %", { ($0.cpu ?? -1) < ($1.cpu ?? -1) }),
-        ("memory", "Memory %", { ($0.memory ?? -1) < ($1.memory ?? -1) }),
-        ("disk", "Disk %", { ($0.disk ?? -1) < ($1.disk ?? -1) }),
-        ("score", "Score", { $0.score < $1.score }),
-        ("alerts", "Alerts (1 h)", { $0.alertsLastHour < $1.alertsLastHour }),
-        ("key", "Key", { ($0.keyID ?? "", $0.host) < ($1.keyID ?? "", $1.host) }),
+    /// Hosts on one page of the fleet table.
+    public static let fleetPageSize = 100
+
+    /// The fleet table's columns: the sort each one's heading asks for, and its title.
+    static let fleetColumns: [(sort: FleetQuery.Sort, title: String)] = [
+        (.host, "Host"), (.env, "Env"), (.team, "Team"), (.seen, "Last seen"), (.cpu, "CPU %"), (.memory, "Memory %"),
+        (.disk, "Disk %"), (.score, "Score"), (.alerts, "Alerts (1 h)"), (.key, "Key"),
     ]
 
-    /// One row per host, filtered by `query` (host, server id, env or team containing it), sorted
-    /// by `sort` (a column key; descending with `descending`).
-    public static func fleet(_ hosts: [HostSummary], now: Int64, query: String?, sort: String?, descending: Bool) -> String {
-        let q = (query ?? "").lowercased()
-        var rows = q.isEmpty ? hosts : hosts.filter { h in
-            [h.host, h.serverID, h.env, h.ownerTeam].contains { $0.lowercased().contains(q) }
+    /// What a fleet URL asks for (`?q=&sort=&desc=1&page=`), pages counted from 1.
+    public static func fleetQuery(filter: String?, sort: String?, descending: Bool, page: String?, now: Int64) -> FleetQuery {
+        let number = min(max(1, page.flatMap { Int($0) } ?? 1), 1_000_000)
+        return FleetQuery(filter: filter, sort: sort.flatMap(FleetQuery.Sort.init(rawValue:)) ?? .host, descending: descending,
+                          offset: (number - 1) * fleetPageSize, limit: fleetPageSize, staleBefore: now - staleAfterSeconds)
+    }
+
+    /// One page of hosts, as the store filtered and sorted them for `query`, with links to sort
+    /// by each column and to the pages before and after.
+    public static func fleet(_ page: FleetPage, query: FleetQuery, now: Int64) -> String {
+        let filter = query.filter ?? ""
+        func link(sort: FleetQuery.Sort, descending: Bool, page: Int = 1) -> String {
+            "/?sort=\(sort.rawValue)\(descending ? "&amp;desc=1" : "")\(filter.isEmpty ? "" : "&amp;q=" + HTML.queryValue(filter))"
+                + (page > 1 ? "&amp;page=\(page)" : "")
         }
-        let column = fleetColumns.first { $0.key == sort } ?? fleetColumns[0]
-        rows.sort(by: column.less)
-        if descending { rows.reverse() }
-        let stale = rows.filter { now - $0.lastSeen > staleAfterSeconds }.count
-        var b = "<form method=\"get\" action=\"/\"><input type=\"search\" name=\"q\" value=\"\(HTML.escape(query ?? ""))\" placeholder=\"host, env or team\">"
-        b += "<input type=\"hidden\" name=\"sort\" value=\"\(HTML.escape(column.key))\"> <button>Filter</button>"
-        b += " <span id=\"summary\">\(rows.count) hosts, \(stale) stale</span></form><table id=\"fleet\"><thead><tr>"
+        let first = page.hosts.isEmpty ? 0 : query.offset + 1, last = query.offset + page.hosts.count
+        var b = "<form method=\"get\" action=\"/\"><input type=\"search\" name=\"q\" value=\"\(HTML.escape(filter))\" placeholder=\"host, env or team\">"
+        b += "<input type=\"hidden\" name=\"sort\" value=\"\(query.sort.rawValue)\">"
+        if query.descending { b += "<input type=\"hidden\" name=\"desc\" value=\"1\">" }
+        b += " <button>Filter</button> <span id=\"summary\">\(page.total) hosts, \(page.stale) stale</span></form><table id=\"fleet\"><thead><tr>"
         for c in fleetColumns {
-            let desc = c.key == column.key && !descending
-            let href = "/?sort=\(c.key)\(desc ? "&amp;desc=1" : "")\(q.isEmpty ? "" : "&amp;q=" + HTML.queryValue(query ?? ""))"
-            b += "<th><a href=\"\(href)\">\(c.title)\(c.key == column.key ? (descending ? " ▼" : " ▲") : "")</a></th>"
+            let current = c.sort == query.sort
+            b += "<th><a href=\"\(link(sort: c.sort, descending: current && !query.descending))\">\(c.title)"
+            b += "\(current ? (query.descending ? " ▼" : " ▲") : "")</a></th>"
         }
         b += "</tr></thead><tbody>"
-        for h in rows {
-            let isStale = now - h.lastSeen > staleAfterSeconds
+        for h in page.hosts {
+            let isStale = h.lastSeen < query.staleBefore
             b += "<tr class=\"\(isStale ? "stale" : "")\" data-server-id=\"\(HTML.escape(h.serverID))\">"
             b += "<td><a href=\"/hosts/\(HTML.queryValue(h.serverID))\">\(HTML.escape(h.host))</a>"
             if h.host != h.serverID { b += " <small>\(HTML.escape(h.serverID))</small>" }
@@ -90,6 +91,11 @@ public enum Pages {
             b += "<td class=\"key\">\(HTML.escape(h.keyID ?? "–"))</td></tr>"
         }
         b += "</tbody></table>"
+        let number = query.offset / max(1, query.limit) + 1
+        b += "<nav id=\"pages\"><span>\(first)–\(last) of \(page.total)</span>"
+        if number > 1 { b += " <a rel=\"prev\" href=\"\(link(sort: query.sort, descending: query.descending, page: number - 1))\">Previous</a>" }
+        if last < page.total { b += " <a rel=\"next\" href=\"\(link(sort: query.sort, descending: query.descending, page: number + 1))\">Next</a>" }
+        b += "</nav>"
         return layout(title: "Fleet", body: b)
     }
 

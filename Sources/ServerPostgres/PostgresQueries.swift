@@ -4,19 +4,35 @@ import ServerStore
 /// The dashboard's reads from PostgreSQL. Each filters on `day` as well as on time, so only the
 /// partitions of the range are scanned, and on indexed columns of one table.
 extension PostgresStore {
-    public func fleet(now: Int64) async throws -> [HostSummary] {
+    public func fleet(_ query: FleetQuery, now: Int64) async throws -> FleetPage {
         let since = now - 3_600
+        let filter = query.needle.map(PostgresText.text)
+        // The alerts of the last hour are counted for the page's rows only (an expensive
+        // expression in the select list is evaluated after the sort and limit), except when the
+        // page is sorted by them.
         let rows = try await client.query("""
             SELECT h.server_id, h.host, h.env, h.owner_team, h.received_at, h.score, h.key_id, h.cpu_usage, h.memory_usage, h.disk_usage,
                    (SELECT count(*) FROM alerts a WHERE a.server_id = h.server_id AND a.day >= \(Self.day(since)) AND a.collected_at >= \(since))
-            FROM hosts h ORDER BY h.server_id LIMIT 100000
+                   AS alerts_hour
+            FROM hosts h
+            WHERE \(filter)::text IS NULL OR strpos(lower(h.host), \(filter)::text) > 0 OR strpos(lower(h.server_id), \(filter)::text) > 0
+               OR strpos(lower(h.env), \(filter)::text) > 0 OR strpos(lower(h.owner_team), \(filter)::text) > 0
+            ORDER BY \(unescaped: query.sort.orderBy(descending: query.descending)) LIMIT \(query.limit) OFFSET \(query.offset)
             """, logger: logger)
-        var out = [HostSummary]()
+        var hosts = [HostSummary]()
         for try await r in rows.decode((String, String, String, String, Int64, Double, String?, Double?, Double?, Double?, Int64).self) {
-            out.append(HostSummary(serverID: r.0, host: r.1, env: r.2, ownerTeam: r.3, lastSeen: r.4, cpu: r.7, memory: r.8, disk: r.9,
-                                   score: r.5, alertsLastHour: Int(r.10), keyID: r.6))
+            hosts.append(HostSummary(serverID: r.0, host: r.1, env: r.2, ownerTeam: r.3, lastSeen: r.4, cpu: r.7, memory: r.8, disk: r.9,
+                                     score: r.5, alertsLastHour: Int(r.10), keyID: r.6))
         }
-        return out
+        let counts = try await client.query("""
+            SELECT count(*), count(*) FILTER (WHERE received_at < \(query.staleBefore)) FROM hosts h
+            WHERE \(filter)::text IS NULL OR strpos(lower(h.host), \(filter)::text) > 0 OR strpos(lower(h.server_id), \(filter)::text) > 0
+               OR strpos(lower(h.env), \(filter)::text) > 0 OR strpos(lower(h.owner_team), \(filter)::text) > 0
+            """, logger: logger)
+        for try await (total, stale) in counts.decode((Int64, Int64).self) {
+            return FleetPage(hosts: hosts, total: Int(total), stale: Int(stale))
+        }
+        return FleetPage(hosts: hosts, total: 0, stale: 0)
     }
 
     public func knows(serverID: String) async throws -> Bool {

@@ -3,20 +3,33 @@ import GRDB
 /// The dashboard's reads from SQLite. GRDB's async reads run on its reader pool (WAL: they never
 /// wait for the writer) and hold no thread of the concurrency pool.
 extension PayloadDatabase {
-    public func fleet(now: Int64) async throws -> [HostSummary] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT p.server_id, p.host, p.env, p.owner_team, p.received_at, p.score, p.key_id, m.cpu_usage, m.memory_usage, m.disk_usage,
-                       (SELECT count(*) FROM alerts a JOIN payloads q ON q.payload_id = a.payload_id
-                        WHERE q.server_id = p.server_id AND q.received_at >= ?) AS alerts_hour
+    public func fleet(_ query: FleetQuery, now: Int64) async throws -> FleetPage {
+        // Each host's newest payload (by arrival), then the page's filter, order and window.
+        // SQLite's lower() folds ASCII letters only.
+        let hosts = """
+            WITH f AS (
+                SELECT p.server_id, p.host, p.env, p.owner_team, p.received_at, p.score, p.key_id, m.cpu_usage, m.memory_usage, m.disk_usage
                 FROM payloads p JOIN metrics m ON m.payload_id = p.payload_id
                 WHERE p.received_at = (SELECT max(received_at) FROM payloads WHERE server_id = p.server_id)
-                GROUP BY p.server_id ORDER BY p.server_id
-                """, arguments: [now - 3_600]).map { r in
+                GROUP BY p.server_id
+            ), matching AS (
+                SELECT * FROM f WHERE ?1 IS NULL OR instr(lower(host), ?1) > 0 OR instr(lower(server_id), ?1) > 0
+                    OR instr(lower(env), ?1) > 0 OR instr(lower(owner_team), ?1) > 0
+            )
+            """
+        return try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: hosts + """
+                SELECT *, (SELECT count(*) FROM alerts a JOIN payloads q ON q.payload_id = a.payload_id
+                           WHERE q.server_id = matching.server_id AND q.received_at >= ?2) AS alerts_hour
+                FROM matching ORDER BY \(query.sort.orderBy(descending: query.descending)) LIMIT ?3 OFFSET ?4
+                """, arguments: [query.needle, now - 3_600, query.limit, query.offset]).map { r in
                 HostSummary(serverID: r["server_id"], host: r["host"], env: r["env"], ownerTeam: r["owner_team"],
                             lastSeen: r["received_at"], cpu: r["cpu_usage"], memory: r["memory_usage"], disk: r["disk_usage"],
                             score: r["score"], alertsLastHour: r["alerts_hour"], keyID: r["key_id"])
             }
+            let counts = try Row.fetchOne(db, sql: hosts + "SELECT count(*), coalesce(sum(received_at < ?2), 0) FROM matching",
+                                          arguments: [query.needle, query.staleBefore])
+            return FleetPage(hosts: rows, total: counts?[0] ?? 0, stale: counts?[1] ?? 0)
         }
     }
 

@@ -18,8 +18,10 @@ public protocol PayloadStore: Sendable {
     /// The schema migrations applied, oldest first.
     func appliedMigrations() async throws -> [String]
 
-    /// One row per server id from its newest payload, with its alerts of the last hour.
-    func fleet(now: Int64) async throws -> [HostSummary]
+    /// One page of the fleet: a row per server id from its newest payload, with its alerts of
+    /// the last hour, filtered, ordered and cut to the page in the database (the server reads a
+    /// page's rows whatever the fleet's size), and how many hosts match in all.
+    func fleet(_ query: FleetQuery, now: Int64) async throws -> FleetPage
     /// Whether any payload from `serverID` is stored.
     func knows(serverID: String) async throws -> Bool
     /// A host's metrics since `since`, oldest first, at most `limit` points (the newest).
@@ -31,6 +33,11 @@ public protocol PayloadStore: Sendable {
 }
 
 extension PayloadStore {
+    /// Every host (up to 100,000), ordered by host name.
+    public func fleet(now: Int64) async throws -> [HostSummary] {
+        try await fleet(FleetQuery(limit: 100_000), now: now).hosts
+    }
+
     public func series(serverID: String, since: Int64) async throws -> [MetricPoint] {
         try await series(serverID: serverID, since: since, limit: 2_000)
     }
@@ -65,6 +72,64 @@ public struct ContainerActivity: Sendable, Equatable {
     public init(events: [ContainerRow], logs: [ContainerRow]) {
         self.events = events
         self.logs = logs
+    }
+}
+
+/// What the fleet page asks for: the hosts whose host name, server id, env or team contains
+/// `filter` (ignoring case), ordered by `sort` (then by host and server id), `limit` of them
+/// from `offset`. Hosts whose newest payload arrived before `staleBefore` are counted as stale.
+public struct FleetQuery: Sendable, Equatable {
+    public enum Sort: String, Sendable, CaseIterable {
+        case host, env, team, seen, cpu, memory, disk, score, alerts, key
+
+        /// The ORDER BY terms over the fleet's columns (both stores name them alike). Only these
+        /// fixed texts reach the SQL; an unknown metric sorts as -1 (below every real value).
+        public func orderBy(descending: Bool) -> String {
+            let terms: [String] = switch self {
+            case .host: ["host"]
+            case .env: ["env", "host"]
+            case .team: ["owner_team", "host"]
+            case .seen: ["received_at"]
+            case .cpu: ["coalesce(cpu_usage, -1)"]
+            case .memory: ["coalesce(memory_usage, -1)"]
+            case .disk: ["coalesce(disk_usage, -1)"]
+            case .score: ["score"]
+            case .alerts: ["alerts_hour"]
+            case .key: ["coalesce(key_id, '')", "host"]
+            }
+            return (terms + ["server_id"]).map { $0 + (descending ? " DESC" : " ASC") }.joined(separator: ", ")
+        }
+    }
+
+    /// As typed (nil when empty).
+    public var filter: String?
+    public var sort: Sort
+    public var descending: Bool
+    public var offset: Int
+    public var limit: Int
+    public var staleBefore: Int64
+
+    public init(filter: String? = nil, sort: Sort = .host, descending: Bool = false, offset: Int = 0, limit: Int = 100,
+                staleBefore: Int64 = .min) {
+        self.filter = filter.flatMap { $0.isEmpty ? nil : $0 }
+        self.sort = sort; self.descending = descending
+        self.offset = max(0, offset); self.limit = max(0, limit); self.staleBefore = staleBefore
+    }
+
+    /// The filter as the stores compare it (with the columns lowercased).
+    public var needle: String? { filter?.lowercased() }
+}
+
+/// One page of the fleet, and the counts over every page.
+public struct FleetPage: Sendable, Equatable {
+    public var hosts: [HostSummary]
+    /// Hosts matching the filter.
+    public var total: Int
+    /// Of those, hosts whose newest payload arrived before the query's `staleBefore`.
+    public var stale: Int
+
+    public init(hosts: [HostSummary], total: Int, stale: Int) {
+        self.hosts = hosts; self.total = total; self.stale = stale
     }
 }
 

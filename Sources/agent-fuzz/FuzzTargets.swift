@@ -18,6 +18,7 @@ enum FuzzTargets {
         ("docker-event", dockerEvent), ("timestamps", timestamps), ("proc", proc), ("flat-yaml", flatYAML),
         ("options", options), ("http-date", httpDate), ("receiver", receiver), ("queue-segment", queueSegment),
         ("secret-masker", secretMasker), ("json-array", jsonArray), ("address", address), ("gzip", gzip),
+        ("payload-decode", payloadDecode),
     ]
 
     static func named(_ name: String) -> (@Sendable ([UInt8]) -> Void)? { all.first { $0.name == name }?.run }
@@ -130,6 +131,16 @@ enum FuzzTargets {
         }
         _ = try? PayloadCoding.decode(f[2])
         _ = PayloadID.isValid(text(f[2]))
+    }
+
+    /// The receiver's payload reader against JSONDecoder on the same bytes: whatever the reader
+    /// accepts, JSONDecoder reads as the same payload (once zeros with an exponent, which it
+    /// refuses in part, are written 0). The reader refuses more: what is not JSON.
+    static func payloadDecode(_ b: [UInt8]) {
+        guard let mine = try? PayloadCoding.decode(b) else { return }
+        let theirs = (try? JSONDecoder().decode(Payload.self, from: Data(b)))
+            ?? (try? JSONDecoder().decode(Payload.self, from: Data(JSONDecoderComparison.zeroExponentsAsZero(b))))
+        precondition(theirs == mine, theirs == nil ? "the payload reader accepted what JSONDecoder refuses" : "the payload reader read it differently")
     }
 
     /// A request body sent with `Content-Encoding: gzip`: decoded within a limit or refused; and

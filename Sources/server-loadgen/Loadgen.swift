@@ -2,15 +2,17 @@ import AgentApp
 import AgentCore
 import AgentPlatform
 import ArgumentParser
-import AsyncHTTPClient
 import NIOCore
-import Synchronization
+import NIOHTTP1
+import NIOPosix
 
 /// `server-loadgen`: N simulated agents, each with its own server id and a key of the keyring,
 /// sending realistic signed payloads (metrics, container logs and events, alerts with their
 /// detail) to one or more receivers at a fixed rate. Open loop: request i is due at i / rate
 /// seconds, and its latency counts from when it was due, so a receiver that falls behind shows
-/// in the percentiles instead of slowing the generator down. Prints figures; asserts nothing.
+/// in the percentiles instead of slowing the generator down. Requests go on keep-alive
+/// connections of its own (`Driver`), cheap beside the server it measures when both share a
+/// machine. Prints figures; asserts nothing.
 struct Loadgen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server-loadgen",
@@ -20,7 +22,7 @@ struct Loadgen: AsyncParsableCommand {
     @Option(help: "Simulated agents (server ids)") var agents = 200
     @Option(help: "Payloads per second, all agents together") var rate = 2_000.0
     @Option(help: "Seconds to send for") var duration = 30.0
-    @Option(help: "Requests in flight at most") var concurrency = 128
+    @Option(help: "Connections to each receiver (requests in flight at most, per receiver)") var concurrency = 128
     @Option(help: "Container log lines per payload") var logs = 5
     @Option(help: "File with the shared secret") var secretFile: String?
     @Option(help: "Keyring file (id: secret lines): agent i signs with key i mod count and names it") var keyring: String?
@@ -30,44 +32,52 @@ struct Loadgen: AsyncParsableCommand {
     func run() async throws {
         guard !urls.isEmpty, rate > 0, duration > 0, agents > 0, concurrency > 0 else { throw ValidationError("need --url, and positive numbers") }
         let keys = try loadKeys()
-        let client = HTTPClient(eventLoopGroupProvider: .singleton,
-                                configuration: .init(connectionPool: .init(idleTimeout: .seconds(60),
-                                                                           concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
-        let total = Int(rate * duration)
+        let targets = try urls.map(Self.target)
+        let payloads = Int(rate * duration)
+        let fan = everyURL ? targets.count : 1
         let templates = (0..<agents).map { Self.template(agent: $0, logs: logs) }
-        let stats = StatsBox()
-        let start = ContinuousClock.now
-        let workers = min(concurrency, total)
-        let (rate, agents, urls, everyURL) = (self.rate, self.agents, self.urls, self.everyURL)
-        await withTaskGroup(of: Void.self) { group in
-            for w in 0..<workers {
-                group.addTask {
-                    var mine = Stats()
-                    var i = w
-                    while i < total {
-                        let due = start + .seconds(Double(i) / rate)
-                        if due > .now { try? await Task.sleep(until: due) }
-                        let agent = i % agents
-                        var p = templates[agent]
-                        p.payloadID = PayloadID.random()
-                        p.timestamp = RFC3339.format(unixSeconds: System.unixNow())
-                        let body = (try? PayloadCoding.encode(p)) ?? []
-                        let key = keys[agent % keys.count]
-                        let targets = everyURL ? urls : [urls[i % urls.count]]
-                        for url in targets {
-                            let outcome = await Self.send(client, url: url, body: body, key: key)
-                            mine.record(outcome, latency: ContinuousClock.now - due)
-                        }
-                        i += workers
-                    }
-                    let done = mine
-                    stats.all.withLock { $0.merge(done) }
-                }
+        let interval = 1e9 / rate
+        let (agents, everyURL) = (self.agents, self.everyURL)
+        // Request i is payload i / fan; with --every-url its copies go to each target in turn.
+        var body = ByteBuffer(), signature = "", timestamp: Int64 = 0
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let driver = Driver(loop: loop, targets: targets.map { ($0.host, $0.port) }, connectionsPerTarget: concurrency,
+                            total: payloads * fan) { i, start in
+            let n = i / fan, agent = n % agents
+            let key = keys[agent % keys.count]
+            if i % fan == 0 {
+                var p = templates[agent]
+                p.payloadID = PayloadID.random()
+                timestamp = System.unixNow()
+                p.timestamp = RFC3339.format(unixSeconds: timestamp)
+                let bytes = (try? PayloadCoding.encode(p)) ?? []
+                signature = key.signer.headerValue(timestamp: timestamp, body: bytes)
+                body = ByteBuffer(bytes: bytes)
             }
+            let t = everyURL ? i % fan : n % targets.count
+            var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: targets[t].path)
+            head.headers.add(name: "Host", value: "\(targets[t].host):\(targets[t].port)")
+            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Length", value: "\(body.readableBytes)")
+            head.headers.add(name: PayloadSigner.timestampHeader, value: "\(timestamp)")
+            head.headers.add(name: PayloadSigner.signatureHeader, value: signature)
+            if let id = key.id { head.headers.add(name: Keyring.keyIDHeader, value: id) }
+            return PlannedRequest(target: t, due: start + .nanoseconds(Int64(Double(n) * interval)), head: head, body: body)
         }
-        let elapsed = ContinuousClock.now - start
-        try await client.shutdown()
-        report(stats.all.withLock { $0 }, elapsed: elapsed, keys: keys.count)
+        let start = ContinuousClock.now
+        let stats = try await driver.run(patience: .seconds(60))
+        report(stats, elapsed: ContinuousClock.now - start, keys: keys.count)
+    }
+
+    /// `http://host:port/path` (the only form the generator sends to).
+    static func target(_ url: String) throws -> (host: String, port: Int, path: String) {
+        guard url.hasPrefix("http://") else { throw ValidationError("--url must be http://host:port/path: \(url)") }
+        let rest = url.dropFirst("http://".count)
+        let hostPort = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(hostPort.count)
+        let parts = hostPort.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]), (1...65_535).contains(port) else { throw ValidationError("--url needs host:port: \(url)") }
+        return (String(parts[0]), port, path.isEmpty ? "/" : String(path))
     }
 
     func loadKeys() throws -> [(id: String?, signer: PayloadSigner)] {
@@ -78,25 +88,6 @@ struct Loadgen: AsyncParsableCommand {
         guard let secretFile else { throw ValidationError("need --secret-file or --keyring") }
         let secret = try ConfigResolver.secret(fileBytes: try FileOps.readAll(secretFile), path: secretFile)
         return [(nil, PayloadSigner(secret: secret))]
-    }
-
-    static func send(_ client: HTTPClient, url: String, body: [UInt8], key: (id: String?, signer: PayloadSigner)) async -> Outcome {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        let ts = System.unixNow()
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: PayloadSigner.timestampHeader, value: "\(ts)")
-        request.headers.add(name: PayloadSigner.signatureHeader, value: key.signer.headerValue(timestamp: ts, body: body))
-        if let id = key.id { request.headers.add(name: Keyring.keyIDHeader, value: id) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        do {
-            let response = try await client.execute(request, timeout: .seconds(30))
-            let text = String(buffer: try await response.body.collect(upTo: 4_096))
-            guard response.status.code == 200 else { return .status(Int(response.status.code)) }
-            return text.contains("duplicate") ? .duplicate : .stored
-        } catch {
-            return .failed
-        }
     }
 
     /// A payload as a busy host sends it: metrics, `logs` container lines (one masked secret),
@@ -141,10 +132,6 @@ struct Loadgen: AsyncParsableCommand {
 }
 
 enum Outcome { case stored, duplicate, status(Int), failed }
-
-final class StatsBox: Sendable {
-    let all = Mutex(Stats())
-}
 
 struct Stats {
     var stored = 0, duplicate = 0, failed = 0

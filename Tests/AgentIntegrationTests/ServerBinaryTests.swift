@@ -214,7 +214,7 @@ import Glibc
         }
         defer { servers.forEach { $0.stop() } }
         for s in servers { try await eventually(timeout: 30, "\(s.name) listening") { s.stderr.contains("server listening") } }
-        #expect(servers.allSatisfy { $0.stderr.contains("migrations=[\"v1\"]") || $0.stderr.contains("migrations=[v1]") }, "\(servers[0].stderr)")
+        #expect(servers.allSatisfy { $0.stderr.contains("migrations=[\"v1\", \"v2\"]") }, "\(servers[0].stderr)")
 
         let signer = PayloadSigner(secret: Secret(secret))
         let now = Int64(Date().timeIntervalSince1970)

@@ -28,17 +28,59 @@ import Testing
         let (db, now, open) = try await Self.database(kind)
         defer { open.close() }
         let hosts = try await db.fleet(now: now)
-        #expect(hosts.map(\.serverID) == ["srv-1", "srv-2"])
+        #expect(hosts.map(\.serverID) == ["srv-2", "srv-1"], "by host name: db-1, web-1")
         let known = try await db.knows(serverID: "srv-2"), unknown = try await db.knows(serverID: "srv-3")
         #expect(known && !unknown, "the host page's 404 for an unknown id")
-        #expect(hosts[0].cpu == 91.5 && hosts[0].alertsLastHour == 2 && hosts[1].alertsLastHour == 2 - 2, "db-1's alerts are older than an hour")
-        let html = Pages.fleet(hosts, now: now, query: nil, sort: "cpu", descending: true)
+        #expect(hosts[1].cpu == 91.5 && hosts[1].alertsLastHour == 2 && hosts[0].alertsLastHour == 2 - 2, "db-1's alerts are older than an hour")
+        let byCPU = Pages.fleetQuery(filter: nil, sort: "cpu", descending: true, page: nil, now: now)
+        let html = Pages.fleet(try await db.fleet(byCPU, now: now), query: byCPU, now: now)
         let rows = html.components(separatedBy: "<tr class=").dropFirst()
         #expect(rows.count == 2 && rows.first!.contains("web-1") && rows.first!.contains(">91.5<"), "sorted by CPU, highest first")
         #expect(rows.last!.hasPrefix("\"stale\"") && rows.last!.contains("stale-mark"), "db-1 last seen 2 hours ago")
         #expect(!rows.first!.hasPrefix("\"stale\""))
-        let filtered = Pages.fleet(hosts, now: now, query: "STAG", sort: nil, descending: false)
+        let staging = Pages.fleetQuery(filter: "STAG", sort: nil, descending: false, page: nil, now: now)
+        let filtered = Pages.fleet(try await db.fleet(staging, now: now), query: staging, now: now)
         #expect(filtered.contains("db-1") && !filtered.contains(">web-1<") && filtered.contains("1 hosts, 1 stale"))
+        #expect(filtered.contains("value=\"STAG\""), "the filter as typed")
+    }
+
+    /// 250 hosts: the store filters, sorts and pages them, and the page links to its neighbours
+    /// with the same sort and filter; the counts are over every page.
+    @Test(arguments: StoreKind.allCases)
+    func fleetIsSortedFilteredAndPagedInTheStore(_ kind: StoreKind) async throws {
+        let open = try await kind.open("pages")
+        defer { open.close() }
+        let db = open.store
+        let now: Int64 = 1_796_100_000
+        for i in 0..<250 {
+            var p = PayloadDatabaseTests.payload(String(format: "00000000-0000-4000-8000-%012d", i), timestamp: RFC3339.format(unixSeconds: now - 30))
+            p.host = String(format: "host-%03d", i); p.serverID = "srv-\(i)"; p.env = i % 5 == 0 ? "Prod-EU" : "staging"
+            p.metrics.cpuUsage = Double((i * 37) % 250); p.localAlerts = Array(repeating: "CPU_SPIKE", count: i % 4)
+            let seen = i % 10 == 0 ? now - 600 : now - 30
+            #expect(try await db.insert(p, body: try PayloadCoding.encode(p), receivedAt: seen, keyID: nil))
+        }
+        let first = Pages.fleetQuery(filter: nil, sort: "cpu", descending: true, page: nil, now: now)
+        let page1 = try await db.fleet(first, now: now)
+        #expect(page1.total == 250 && page1.stale == 25 && page1.hosts.count == Pages.fleetPageSize)
+        #expect(page1.hosts.map(\.cpu) == (150..<250).reversed().map { Optional(Double($0)) }, "the highest CPU of all 250 first")
+        let html = Pages.fleet(page1, query: first, now: now)
+        #expect(html.contains("1–100 of 250") && html.contains("href=\"/?sort=cpu&amp;desc=1&amp;page=2\"") && !html.contains("rel=\"prev\""))
+        let third = Pages.fleetQuery(filter: nil, sort: "cpu", descending: true, page: "3", now: now)
+        let page3 = try await db.fleet(third, now: now)
+        #expect(page3.hosts.map(\.cpu) == (0..<50).reversed().map { Optional(Double($0)) })
+        let html3 = Pages.fleet(page3, query: third, now: now)
+        #expect(html3.contains("201–250 of 250") && html3.contains("page=2\">Previous") && !html3.contains("rel=\"next\""))
+        let eu = Pages.fleetQuery(filter: "prod-eu", sort: "alerts", descending: true, page: nil, now: now)
+        let euPage = try await db.fleet(eu, now: now)
+        #expect(euPage.total == 50 && euPage.stale == 25 && euPage.hosts.allSatisfy { $0.env == "Prod-EU" })
+        #expect(euPage.hosts.map(\.alertsLastHour) == euPage.hosts.map(\.alertsLastHour).sorted(by: >) && euPage.hosts.first?.alertsLastHour == 3)
+        #expect(Pages.fleet(euPage, query: eu, now: now).contains("50 hosts, 25 stale"))
+        let byHost = try await db.fleet(Pages.fleetQuery(filter: "HOST-24", sort: nil, descending: false, page: nil, now: now), now: now)
+        #expect(byHost.hosts.map(\.host) == (240..<250).map { String(format: "host-%03d", $0) }, "ignoring case, by host name")
+        let beyond = try await db.fleet(Pages.fleetQuery(filter: nil, sort: "seen", descending: false, page: "99", now: now), now: now)
+        #expect(beyond.hosts.isEmpty && beyond.total == 250)
+        #expect(Pages.fleetQuery(filter: nil, sort: "'; DROP TABLE hosts; --", descending: false, page: "-4", now: now) == FleetQuery(staleBefore: now - 120),
+                "an unknown sort is the host name, a page below 1 the first")
     }
 
     /// Container output and alert subjects are attacker-influenced: never markup on the page.
@@ -55,11 +97,11 @@ import Testing
         #expect(activity.events.map(\.text) == ["exec_start: sh"] && activity.logs.count == 1)
         #expect(!html.contains("<script") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;"))
         #expect(html.contains("api&lt;x&gt;"))
-        let evil = Pages.fleet([HostSummary(serverID: "\"><img src=x onerror=alert(1)>", host: "<b>h</b>", env: "e", ownerTeam: "t",
-                                            lastSeen: now, cpu: nil, memory: nil, disk: nil, score: 0, alertsLastHour: 0)],
-                               now: now, query: nil, sort: nil, descending: false)
+        let evil = Pages.fleet(FleetPage(hosts: [HostSummary(serverID: "\"><img src=x onerror=alert(1)>", host: "<b>h</b>", env: "e", ownerTeam: "t",
+                                                             lastSeen: now, cpu: nil, memory: nil, disk: nil, score: 0, alertsLastHour: 0)],
+                                         total: 1, stale: 0), query: FleetQuery(), now: now)
         #expect(!evil.contains("<img") && !evil.contains("<b>h") && evil.contains("&lt;b&gt;h&lt;/b&gt;"))
-        let query = Pages.fleet([], now: now, query: "\"><script>", sort: nil, descending: false)
+        let query = Pages.fleet(FleetPage(hosts: [], total: 0, stale: 0), query: FleetQuery(filter: "\"><script>"), now: now)
         #expect(!query.contains("<script") && query.contains("value=\"&quot;&gt;&lt;script&gt;\"") && query.contains("q=%22%3E%3Cscript%3E"))
         #expect(evil.contains("/hosts/%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"), "ids in links are percent-encoded")
     }

@@ -23,7 +23,7 @@ import Testing
         let url = try await PostgresPeer.freshDatabase("pg_once")
         let (store, runner) = try await StoreKind.postgres(url)
         defer { runner.cancel() }
-        #expect(try await store.appliedMigrations() == ["v1"])
+        #expect(try await store.appliedMigrations() == ["v1", "v2"])
         let now: Int64 = 1_796_100_000
         let p = payload(1, at: now - 30)
         let body = try PayloadCoding.encode(p)

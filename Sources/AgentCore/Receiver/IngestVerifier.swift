@@ -63,7 +63,7 @@ public struct IngestVerifier: Sendable {
         do {
             payload = try PayloadCoding.decode(body)
         } catch {
-            return .failure(.init(status: 400, reason: "body is not a valid payload"))
+            return .failure(.init(status: 400, reason: "body is not a valid payload: \(error)"))
         }
         // Stores deduplicate on payload_id: one exact spelling, nothing that needs escaping.
         guard PayloadID.isValid(payload.payloadID) else {

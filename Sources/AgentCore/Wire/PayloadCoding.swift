@@ -12,7 +12,13 @@ public enum PayloadCoding {
         PayloadJSON.encode(detail: d)
     }
 
+    /// What JSONDecoder makes of the bytes as `Payload`'s Codable form (`PayloadReader`, without
+    /// Foundation); the error says what is wrong and where, never the bytes.
+    public static func decode(_ bytes: [UInt8]) throws -> Payload {
+        try PayloadReader.decode(bytes)
+    }
+
     public static func decode(_ bytes: some Collection<UInt8>) throws -> Payload {
-        try JSONDecoder().decode(Payload.self, from: Data(bytes))
+        try PayloadReader.decode(Array(bytes))
     }
 }
