@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // The server's PostgreSQL store for fleets (several receivers on one database).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // bcrypt for the dashboard's users (the C of OpenBSD's bcrypt, nothing else of the package).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // Pure core: wire model, alerts, signing, /proc parsers, retry policy, configuration. No I/O.
@@ -156,13 +158,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The dashboard: pages rendered on the server from the store's reads, SVG charts, no script.
+        // The dashboard: pages rendered on the server from the store's reads, SVG charts, no script;
+        // its users' bcrypt hashes checked on NIO's thread pool.
         .target(
             name: "ServerDashboard",
             dependencies: [
                 "AgentCore", "ServerStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -234,7 +240,8 @@ let package = Package(
         .testTarget(
             name: "ServerStoreTests",
             dependencies: ["ServerStore", "ServerPostgres", "ServerDashboard", "AgentCore", "TestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]
         ),
         .testTarget(
             name: "AgentServerTests",
@@ -246,6 +253,7 @@ let package = Package(
                 "AgentApp", "AgentCore", "AgentDetect", "AgentPlatform", "AgentShipping", "AgentServer", "AgentDocker", "TestSupport",
                 "ServerStore", "ServerDashboard",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,8 +7,12 @@ import ServerStore
 /// `/alerts`, every asset inline (no script, no outside fetch), under a Content-Security-Policy
 /// that allows nothing else to load or run.
 public enum DashboardRoutes {
+    /// With `users`, every page asks for one of them (HTTP Basic); the ingest routes are the
+    /// router's own and stay as they are (signed requests).
     public static func register(on router: Router<BasicRequestContext>, store: any PayloadStore,
-                                wallClock: @escaping @Sendable () -> Int64) {
+                                wallClock: @escaping @Sendable () -> Int64, users: DashboardUsers? = nil) {
+        let router = router.group()
+        if let users { router.add(middleware: SignInGate(users: users)) }
         router.get("/") { request, _ in
             let q = request.uri.queryParameters
             let now = wallClock()
@@ -50,5 +54,22 @@ public enum DashboardRoutes {
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// Lets a request through to the dashboard's pages only with the credentials of one of its users;
+/// otherwise 401 with the challenge that makes a browser ask for them.
+struct SignInGate: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let users: DashboardUsers
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard await users.user(authorization: request.headers[.authorization]) != nil else {
+            var response = DashboardRoutes.page(Pages.layout(title: "Sign in", body: "<p>This dashboard asks for a user and password.</p>"),
+                                                status: .unauthorized)
+            response.headers[.wwwAuthenticate] = "Basic realm=\"monitoring\", charset=\"UTF-8\""
+            return response
+        }
+        return try await next(request, context)
     }
 }

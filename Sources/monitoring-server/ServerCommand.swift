@@ -28,6 +28,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: ServerOptions.database.name, help: ServerOptions.database.help) var database: String?
     @Option(name: ServerOptions.printPayloads.name, help: ServerOptions.printPayloads.help) var printPayloads: String?
     @Option(name: ServerOptions.retentionDays.name, help: ServerOptions.retentionDays.help) var retentionDays: String?
+    @Option(name: ServerOptions.dashboardUsers.name, help: ServerOptions.dashboardUsers.help) var dashboardUsers: String?
     @Option(name: AgentOptions.logLevel.name, help: AgentOptions.logLevel.help) var logLevel: String?
     @Option(name: AgentOptions.logFormat.name, help: AgentOptions.logFormat.help) var logFormat: String?
 
@@ -42,6 +43,18 @@ struct ServerCommand: AsyncParsableCommand {
             CLI.printError("--print-payloads: must be none, lines or json, got \"\(printing.prefix(40))\"")
             throw ExitCode(CLI.usageExitCode)
         }
+        let usersFile = resolver.string(ServerOptions.dashboardUsers)
+        var users: DashboardUsers?
+        if !usersFile.isEmpty {
+            do { users = DashboardUsers(try Self.readUsers(usersFile)) } catch {
+                CLI.printError("--dashboard-users: \(error)")
+                throw ExitCode(CLI.usageExitCode)
+            }
+        }
+        if users == nil, !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
+            logger.warning("the dashboard has no sign-in (--dashboard-users): whoever reaches this address sees the fleet",
+                           metadata: ["address": "\(configuration.host)"])
+        }
         let text = resolver.string(ServerOptions.database)
         if !text.isEmpty {
             let url = try CLI.resolveOrExit(try DatabaseURL.parse(text, flag: ServerOptions.database.flag,
@@ -53,7 +66,7 @@ struct ServerCommand: AsyncParsableCommand {
                 group.addTask { await store.run() }
                 defer { group.cancelAll() }
                 try await CLI.orExit { try await store.migrate() }
-                try await serve(store, configuration: configuration, retention: retention, echo: echo, flags: flags, logger: logger)
+                try await serve(store, configuration: configuration, retention: retention, echo: echo, users: users, flags: flags, logger: logger)
             }
         } else {
             let dir = resolver.string(ServerOptions.data)
@@ -61,13 +74,13 @@ struct ServerCommand: AsyncParsableCommand {
                 try FileOps.makeDirectory(dir)
                 return try PayloadDatabase(path: dir + "/monitoring.sqlite")
             }
-            try await serve(store, configuration: configuration, retention: retention, echo: echo, flags: flags, logger: logger)
+            try await serve(store, configuration: configuration, retention: retention, echo: echo, users: users, flags: flags, logger: logger)
         }
     }
 
     /// The receiver with the dashboard, the store's upkeep and the keyring's reloader, until SIGTERM or SIGINT.
     func serve(_ store: any PayloadStore, configuration: ReceiverConfiguration, retention: Int, echo: PrintingSink.Format,
-               flags: [String: String], logger: Logger) async throws {
+               users: DashboardUsers?, flags: [String: String], logger: Logger) async throws {
         let (stored, migrations) = try await CLI.orExit { (try await store.payloadCount(), try await store.appliedMigrations()) }
         logger.info("database open", metadata: ["location": "\(store.location)", "payloads": "\(stored)", "migrations": "\(migrations)"])
         let wallClock: @Sendable () -> Int64 = { System.unixNow() }
@@ -75,13 +88,43 @@ struct ServerCommand: AsyncParsableCommand {
         let sink = PrintingSink(inner: DatabaseSink(store: store, retentionDays: retention, wallClock: wallClock), format: echo)
         let app = makeReceiver(configuration: configuration, sink: sink, wallClock: wallClock, logger: logger,
                                onRunning: { port in logger.info("server listening", metadata: ["address": "\(configuration.host):\(port)"]) },
-                               routes: { DashboardRoutes.register(on: $0, store: store, wallClock: wallClock) }, keys: keys)
+                               routes: { DashboardRoutes.register(on: $0, store: store, wallClock: wallClock, users: users) }, keys: keys)
         let upkeep = RetentionService(store: store, days: retention, wallClock: wallClock, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: upkeep),
-                                                                 .init(service: keys.reloader(flags: flags, logger: logger))],
+                                                                 .init(service: reloader(keys: keys, users: users, flags: flags, logger: logger))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await CLI.orExit { try await group.run() }
     }
+}
+
+extension ServerCommand {
+    static func readUsers(_ path: String) throws -> [String: String] {
+        try DashboardUsers.parse(try FileOps.readAll(path), path: path)
+    }
+
+    /// On SIGHUP, the keys and the dashboard's users are read again; each file that cannot be
+    /// read or parsed keeps what it had loaded.
+    func reloader(keys: ReceiverKeys, users: DashboardUsers?, flags: [String: String], logger: Logger) -> HangupReloader {
+        let keysReload = keys.reloader(flags: flags, logger: logger)
+        let path = ConfigResolver.live(flags: flags).string(ServerOptions.dashboardUsers)
+        return HangupReloader("keys and dashboard users", logger: logger) {
+            var loaded = [String]()
+            var failures = [String]()
+            do { loaded.append(try await keysReload.reload()) } catch { failures.append("\(error)") }
+            if let users {
+                do {
+                    users.replace(try Self.readUsers(path))
+                    loaded.append("dashboard users " + users.names.joined(separator: ","))
+                } catch { failures.append("\(error)") }
+            }
+            guard failures.isEmpty else { throw ReloadFailure(description: (failures + loaded.map { "loaded " + $0 }).joined(separator: "; ")) }
+            return loaded.joined(separator: "; ")
+        }
+    }
+}
+
+struct ReloadFailure: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Prints each payload the store newly kept on stdout (`--print-payloads`), one write per line:

@@ -1,5 +1,6 @@
 import AgentCore
 import Foundation
+import HummingbirdBcrypt
 import ServerDashboard
 import ServerStore
 import TestSupport
@@ -183,8 +184,70 @@ import Glibc
         #expect(!named.stderr.contains("send failed") && !server.stderr.contains("signature mismatch"), "\(named.stderr.suffix(1500))")
     }
 
+    /// `--dashboard-users`: the pages ask for a user (401 with a Basic challenge), a right
+    /// password opens them, ingest is unchanged, and a SIGHUP with a new file replaces the users
+    /// at once; a broken file keeps them and is logged without a hash.
+    @Test func dashboardAsksForAUserAndReloadsThem() async throws {
+        let dir = Paths.tempDir("server-users")
+        _ = writeSecret(dir, secret)
+        let users = dir + "/users"
+        let alice = Bcrypt.hash("alice pw", cost: 6)
+        FileManager.default.createFile(atPath: users, contents: Data("alice: $2y$\(alice.dropFirst(4))\n".utf8))
+        let port = freePort()
+        let server = try Peer("server", try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--listen", "127.0.0.1:\(port)",
+                                                                   "--data", dir + "/data", "--dashboard-users", users], dir: dir)
+        defer { server.stop() }
+        try await eventually("server listening") { server.stderr.contains("server listening") }
+        func get(_ path: String, _ user: String? = nil, _ password: String = "") async throws -> (status: Int, headers: [(String, String)], body: String) {
+            let auth = user.map { [("Authorization", "Basic " + Data("\($0):\(password)".utf8).base64EncodedString())] } ?? []
+            return try await httpExchange("http://127.0.0.1:\(port)\(path)", headers: auth)
+        }
+        for path in ["/", "/alerts", "/hosts/x", "/favicon.svg"] {
+            let r = try await get(path)
+            #expect(r.status == 401 && r.headers.contains { $0.0.lowercased() == "www-authenticate" && $0.1.hasPrefix("Basic realm=") }, "\(path)")
+        }
+        #expect(try await get("/", "alice", "wrong").status == 401)
+        #expect(try await get("/", "mallory", "alice pw").status == 401)
+        let open = try await get("/", "alice", "alice pw")
+        #expect(open.status == 200 && open.body.contains("Fleet"))
+
+        // Ingest is signed, not signed in.
+        let body = try PayloadCoding.encode(Payload(
+            payloadID: "00000000-0000-4000-8000-0000000005e2", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "",
+            timestamp: RFC3339.format(unixSeconds: Int64(Date().timeIntervalSince1970)),
+            metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
+        let ts = Int64(Date().timeIntervalSince1970)
+        let signed = try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
+            ("X-Agent-Timestamp", "\(ts)"), ("X-Agent-Signature", PayloadSigner(secret: Secret(secret)).headerValue(timestamp: ts, body: body))],
+            body: body)
+        #expect(signed.status == 200, "\(signed)")
+
+        // A broken file on reload keeps alice; a new one replaces her.
+        FileManager.default.createFile(atPath: users, contents: Data("alice \(alice)\n".utf8))
+        server.signal(SIGHUP)
+        try await eventually("the failed reload logged") { server.stderr.contains("reload on SIGHUP failed") }
+        #expect(!server.stderr.contains(alice) && !server.stderr.contains(String(alice.dropFirst(7))), "no hash in the log")
+        #expect(try await get("/", "alice", "alice pw").status == 200)
+        FileManager.default.createFile(atPath: users, contents: Data("bob: \(Bcrypt.hash("bob pw", cost: 6))\n".utf8))
+        server.signal(SIGHUP)
+        try await eventually("users reloaded") { server.stderr.contains("dashboard users bob") }
+        #expect(try await get("/", "alice", "alice pw").status == 401, "alice removed")
+        #expect(try await get("/alerts", "bob", "bob pw").status == 200)
+    }
+
+    /// Without `--dashboard-users` on an address beyond loopback, the server says the dashboard is open.
+    @Test func anOpenDashboardOnANonLoopbackAddressIsWarned() async throws {
+        let dir = Paths.tempDir("server-open")
+        _ = writeSecret(dir, secret)
+        let server = try Peer("server", try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--listen", "0.0.0.0:\(freePort())",
+                                                                   "--data", dir + "/data"], dir: dir)
+        defer { server.stop() }
+        try await eventually("server listening") { server.stderr.contains("server listening") }
+        #expect(server.stderr.contains("the dashboard has no sign-in"))
+    }
+
     @Test(arguments: [["--retention-days", "0"], ["--listen", "nowhere"], ["--max-skew", "x"], ["--print-payloads", "xml"],
-                      ["--database", "mysql://u:pw@h/d"]])
+                      ["--database", "mysql://u:pw@h/d"], ["--dashboard-users", "/nonexistent/users"]])
     func badFlagsExitNamingTheFlag(_ args: [String]) async throws {
         let dir = Paths.tempDir("server-flags")
         _ = writeSecret(dir, secret)

@@ -187,7 +187,10 @@ public enum ServerOptions {
         "Also print each newly stored payload on stdout: none, lines (one readable line each) or json (its JSON line)")
     public static let retentionDays = OptionSpec("retention-days", env: "RETENTION_DAYS", default: "30", range: 1...3_650, value: "days",
         "Payloads older than this are deleted with everything stored from them, checked at start and hourly (PostgreSQL: whole days by their timestamp); older ones arriving are not stored")
+    public static let dashboardUsers = OptionSpec("dashboard-users", env: "DASHBOARD_USERS", default: nil, value: "path",
+        "File of 'name: bcrypt-hash' lines (htpasswd -B, Prometheus's basic_auth_users): the dashboard asks for one of these users (HTTP Basic); read again on SIGHUP. Without it the dashboard is open to whoever reaches --listen")
     public static let all: [OptionSpec] = [ReceiverOptions.listen, AgentOptions.secret, AgentOptions.secretFile, ReceiverOptions.keyring,
                                            ReceiverOptions.maxSkew,
-                                           ReceiverOptions.bodyLimit, data, database, retentionDays, printPayloads, AgentOptions.logLevel, AgentOptions.logFormat]
+                                           ReceiverOptions.bodyLimit, data, database, retentionDays, printPayloads, dashboardUsers,
+                                           AgentOptions.logLevel, AgentOptions.logFormat]
 }
