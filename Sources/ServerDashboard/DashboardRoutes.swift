@@ -27,7 +27,7 @@ public enum DashboardRoutes {
             let id = context.parameters.get("id") ?? ""
             let range = Pages.rangeSeconds(request.uri.queryParameters["range"].map(String.init))
             let now = wallClock()
-            let series = try await store.series(serverID: id, since: now - range.seconds)
+            let series = try await store.series(serverID: id, since: now - range.seconds, until: now)
             let alerts = try await store.alerts(rule: nil, serverID: id, since: now - range.seconds, limit: 200)
             let activity = try await store.containerActivity(serverID: id)
             let known = series.isEmpty ? try await store.knows(serverID: id) : true

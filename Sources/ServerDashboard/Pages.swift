@@ -106,7 +106,7 @@ public enum Pages {
         let from = now - range.seconds
         var b = "<p>Range: " + ranges.map { r in
             r.name == range.name ? "<strong>\(r.name)</strong>" : "<a href=\"/hosts/\(HTML.queryValue(serverID))?range=\(r.name)\">\(r.name)</a>"
-        }.joined(separator: " · ") + " · \(series.count) payloads</p><section id=\"charts\">"
+        }.joined(separator: " · ") + " · \(series.reduce(0) { $0 + $1.payloads }) payloads</p><section id=\"charts\">"
         func chart(_ title: String, _ unit: String, max: Double? = nil, _ value: (MetricPoint) -> Double?) -> String {
             LineChart(title: title, unit: unit, points: series.map { ($0.at, value($0)) }, from: from, to: now, maxValue: max).svg()
         }

@@ -41,17 +41,20 @@ extension PostgresStore {
         return false
     }
 
-    public func series(serverID: String, since: Int64, limit: Int) async throws -> [MetricPoint] {
+    public func series(serverID: String, since: Int64, until: Int64, points: Int) async throws -> [MetricPoint] {
+        let span = MetricPoint.span(since: since, until: until, points: points)
         let rows = try await client.query("""
-            SELECT collected_at, cpu_usage, memory_usage, disk_usage, network_rx_bytes_per_sec, network_tx_bytes_per_sec, tcp_connections
-            FROM metrics WHERE server_id = \(serverID) AND day >= \(Self.day(since)) AND collected_at >= \(since)
-            ORDER BY collected_at DESC LIMIT \(limit)
+            SELECT min(collected_at), avg(cpu_usage), avg(memory_usage), avg(disk_usage), avg(network_rx_bytes_per_sec),
+                   avg(network_tx_bytes_per_sec), avg(tcp_connections)::float8, count(*)
+            FROM metrics WHERE server_id = \(serverID) AND day >= \(Self.day(since)) AND day <= \(Self.day(until))
+              AND collected_at >= \(since) AND collected_at <= \(until)
+            GROUP BY (collected_at - \(since)) / \(span) ORDER BY 1
             """, logger: logger)
         var out = [MetricPoint]()
-        for try await r in rows.decode((Int64, Double?, Double?, Double?, Double?, Double?, Int64?).self) {
-            out.append(MetricPoint(at: r.0, cpu: r.1, memory: r.2, disk: r.3, rx: r.4, tx: r.5, tcp: r.6.map(Double.init)))
+        for try await r in rows.decode((Int64, Double?, Double?, Double?, Double?, Double?, Double?, Int64).self) {
+            out.append(MetricPoint(at: r.0, cpu: r.1, memory: r.2, disk: r.3, rx: r.4, tx: r.5, tcp: r.6, payloads: Int(r.7)))
         }
-        return out.reversed()
+        return out
     }
 
     public func alerts(rule: String?, serverID: String?, since: Int64, limit: Int) async throws -> [AlertRow] {

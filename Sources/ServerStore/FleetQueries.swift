@@ -37,16 +37,19 @@ extension PayloadDatabase {
         try await pool.read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM payloads WHERE server_id = ?)", arguments: [serverID]) } ?? false
     }
 
-    public func series(serverID: String, since: Int64, limit: Int) async throws -> [MetricPoint] {
-        try await pool.read { db in
+    public func series(serverID: String, since: Int64, until: Int64, points: Int) async throws -> [MetricPoint] {
+        let span = MetricPoint.span(since: since, until: until, points: points)
+        return try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM (
-                    SELECT p.collected_at, m.* FROM payloads p JOIN metrics m ON m.payload_id = p.payload_id
-                    WHERE p.server_id = ? AND p.collected_at >= ? ORDER BY p.collected_at DESC LIMIT ?
-                ) ORDER BY collected_at
-                """, arguments: [serverID, since, limit]).map { r in
-                MetricPoint(at: r["collected_at"], cpu: r["cpu_usage"], memory: r["memory_usage"], disk: r["disk_usage"],
-                            rx: r["network_rx_bytes_per_sec"], tx: r["network_tx_bytes_per_sec"], tcp: r["tcp_connections"])
+                SELECT min(p.collected_at) AS at, avg(m.cpu_usage) AS cpu, avg(m.memory_usage) AS memory, avg(m.disk_usage) AS disk,
+                       avg(m.network_rx_bytes_per_sec) AS rx, avg(m.network_tx_bytes_per_sec) AS tx, avg(m.tcp_connections) AS tcp,
+                       count(*) AS n
+                FROM payloads p JOIN metrics m ON m.payload_id = p.payload_id
+                WHERE p.server_id = ? AND p.collected_at >= ? AND p.collected_at <= ?
+                GROUP BY (p.collected_at - ?) / ? ORDER BY at
+                """, arguments: [serverID, since, until, since, span]).map { r in
+                MetricPoint(at: r["at"], cpu: r["cpu"], memory: r["memory"], disk: r["disk"], rx: r["rx"], tx: r["tx"], tcp: r["tcp"],
+                            payloads: r["n"])
             }
         }
     }

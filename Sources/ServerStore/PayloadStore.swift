@@ -24,8 +24,11 @@ public protocol PayloadStore: Sendable {
     func fleet(_ query: FleetQuery, now: Int64) async throws -> FleetPage
     /// Whether any payload from `serverID` is stored.
     func knows(serverID: String) async throws -> Bool
-    /// A host's metrics since `since`, oldest first, at most `limit` points (the newest).
-    func series(serverID: String, since: Int64, limit: Int) async throws -> [MetricPoint]
+    /// A host's metrics from `since` to `until`, oldest first, in at most `points` points: the
+    /// range cut into `points` equal spans, each point the averages of the payloads collected in
+    /// one span (a chart of 7 days at a 30 s interval is 20,160 payloads; it draws 500 points
+    /// that cover the whole week). A span holds at most one payload when they are sparser.
+    func series(serverID: String, since: Int64, until: Int64, points: Int) async throws -> [MetricPoint]
     /// Alerts newest first with their detail, filtered by rule and host when given.
     func alerts(rule: String?, serverID: String?, since: Int64, limit: Int) async throws -> [AlertRow]
     /// A host's newest container events and log lines (as the agent masked them), newest first.
@@ -38,8 +41,9 @@ extension PayloadStore {
         try await fleet(FleetQuery(limit: 100_000), now: now).hosts
     }
 
-    public func series(serverID: String, since: Int64) async throws -> [MetricPoint] {
-        try await series(serverID: serverID, since: since, limit: 2_000)
+    /// The charts' points: at most 500 over the range.
+    public func series(serverID: String, since: Int64, until: Int64) async throws -> [MetricPoint] {
+        try await series(serverID: serverID, since: since, until: until, points: 500)
     }
 
     public func alerts(rule: String? = nil, serverID: String? = nil, since: Int64) async throws -> [AlertRow] {
@@ -157,8 +161,9 @@ public struct HostSummary: Sendable, Equatable {
     }
 }
 
-/// One point of a host's charts.
+/// One point of a host's charts: the averages of the payloads of one span of the range.
 public struct MetricPoint: Sendable, Equatable {
+    /// When the span's first payload was collected.
     public var at: Int64
     public var cpu: Double?
     public var memory: Double?
@@ -166,9 +171,19 @@ public struct MetricPoint: Sendable, Equatable {
     public var rx: Double?
     public var tx: Double?
     public var tcp: Double?
+    /// Payloads averaged into the point.
+    public var payloads: Int
 
-    public init(at: Int64, cpu: Double?, memory: Double?, disk: Double?, rx: Double?, tx: Double?, tcp: Double?) {
+    public init(at: Int64, cpu: Double?, memory: Double?, disk: Double?, rx: Double?, tx: Double?, tcp: Double?, payloads: Int = 1) {
         self.at = at; self.cpu = cpu; self.memory = memory; self.disk = disk; self.rx = rx; self.tx = tx; self.tcp = tcp
+        self.payloads = payloads
+    }
+
+    /// The width of each span when `since...until` is cut into `points` (at least 1 s).
+    public static func span(since: Int64, until: Int64, points: Int) -> Int64 {
+        let range = max(0, until - since) + 1
+        let n = Int64(max(1, points))
+        return max(1, (range + n - 1) / n)
     }
 }
 

@@ -83,13 +83,46 @@ import Testing
                 "an unknown sort is the host name, a page below 1 the first")
     }
 
+    /// A day of payloads, one a minute, charted in 100 points: every point the averages of its
+    /// span, the points covering the whole day, every payload counted once.
+    @Test(arguments: StoreKind.allCases)
+    func chartsAverageSpansOverTheWholeRange(_ kind: StoreKind) async throws {
+        let open = try await kind.open("series")
+        defer { open.close() }
+        let db = open.store
+        let now: Int64 = 1_796_100_000, since = now - 86_400
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<1_440 {
+                group.addTask {
+                    var p = PayloadDatabaseTests.payload(String(format: "00000000-0000-4000-8000-%012d", i),
+                                                         timestamp: RFC3339.format(unixSeconds: since + Int64(i) * 60))
+                    p.metrics.cpuUsage = Double(i % 10); p.metrics.tcpConnections = i
+                    return try await db.insert(p, body: try PayloadCoding.encode(p), receivedAt: since + Int64(i) * 60, keyID: nil)
+                }
+            }
+            for try await stored in group { #expect(stored) }
+        }
+        let points = try await db.series(serverID: "srv-1", since: since, until: now, points: 100)
+        let span = MetricPoint.span(since: since, until: now, points: 100)
+        #expect(points.count <= 100 && points.count >= 99, "\(points.count) points")
+        #expect(points.reduce(0) { $0 + $1.payloads } == 1_440, "every payload in one point")
+        #expect(points.first?.at == since && (points.last?.at ?? 0) >= now - span, "the whole day, not its newest part")
+        // The first span: payloads 0...(span - 1) / 60.
+        let first = Array(0...Int((span - 1) / 60))
+        #expect(points[0].payloads == first.count)
+        #expect(abs((points[0].tcp ?? -1) - Double(first.reduce(0, +)) / Double(first.count)) < 1e-9)
+        #expect(abs((points[0].cpu ?? -1) - Double(first.map { $0 % 10 }.reduce(0, +)) / Double(first.count)) < 1e-9)
+        let hour = try await db.series(serverID: "srv-1", since: now - 3_600, until: now)
+        #expect(hour.count == 60 && hour.allSatisfy { $0.payloads == 1 }, "an hour at one a minute: every payload its own point")
+    }
+
     /// Container output and alert subjects are attacker-influenced: never markup on the page.
     @Test(arguments: StoreKind.allCases)
     func hostileTextIsEscapedEverywhere(_ kind: StoreKind) async throws {
         let (db, now, open) = try await Self.database(kind)
         defer { open.close() }
         let activity = try await db.containerActivity(serverID: "srv-1")
-        let series = try await db.series(serverID: "srv-1", since: now - 86_400)
+        let series = try await db.series(serverID: "srv-1", since: now - 86_400, until: now)
         #expect(series.count == 1 && series[0].cpu == 91.5 && series[0].tcp == 17 && series[0].rx == 1200)
         let alerts = try await db.alerts(serverID: "srv-1", since: now - 86_400)
         let html = Pages.host(serverID: "srv-1", range: Pages.rangeSeconds("24h"), now: now, series: series,
