@@ -7,32 +7,40 @@ extension PostgresStore {
     public func fleet(_ query: FleetQuery, now: Int64) async throws -> FleetPage {
         let since = now - 3_600
         let filter = query.needle.map(PostgresText.text)
-        // The alerts of the last hour are counted for the page's rows only (an expensive
-        // expression in the select list is evaluated after the sort and limit), except when the
-        // page is sorted by them.
+        let order = query.sort.orderBy(descending: query.descending)
+        // Alerts of the last hour (only the partitions of its days are read); `a` qualifies the columns.
+        func recent(_ a: String = "") -> String { "\(a)day >= \(Self.day(since)) AND \(a)collected_at >= \(since)" }
+        let window = "ORDER BY \(order) LIMIT \(query.limit) OFFSET \(query.offset)"
+        // The alerts of the last hour are counted for the page's rows only (a count per host
+        // skipped by the offset would cost an index probe each), except when the page is sorted
+        // by them: then they are counted once, grouped, for every host. The counts row comes
+        // with the page's rows (and alone for a page past the end).
+        let sortedByAlerts = query.sort == .alerts
+        let page = sortedByAlerts
+            ? "SELECT f.*, coalesce(a.n, 0) AS alerts_hour FROM f LEFT JOIN (SELECT server_id, count(*) AS n FROM alerts WHERE \(recent()) GROUP BY server_id) a USING (server_id) \(window)"
+            : "SELECT * FROM f \(window)"
+        let alertsColumn = sortedByAlerts ? "p.alerts_hour" : "(SELECT count(*) FROM alerts a WHERE a.server_id = p.server_id AND \(recent("a.")))"
         let rows = try await client.query("""
-            SELECT h.server_id, h.host, h.env, h.owner_team, h.received_at, h.score, h.key_id, h.cpu_usage, h.memory_usage, h.disk_usage,
-                   (SELECT count(*) FROM alerts a WHERE a.server_id = h.server_id AND a.day >= \(Self.day(since)) AND a.collected_at >= \(since))
-                   AS alerts_hour
-            FROM hosts h
-            WHERE \(filter)::text IS NULL OR strpos(lower(h.host), \(filter)::text) > 0 OR strpos(lower(h.server_id), \(filter)::text) > 0
-               OR strpos(lower(h.env), \(filter)::text) > 0 OR strpos(lower(h.owner_team), \(filter)::text) > 0
-            ORDER BY \(unescaped: query.sort.orderBy(descending: query.descending)) LIMIT \(query.limit) OFFSET \(query.offset)
+            WITH f AS NOT MATERIALIZED (
+                SELECT server_id, host, env, owner_team, received_at, score, key_id, cpu_usage, memory_usage, disk_usage FROM hosts h
+                WHERE \(filter)::text IS NULL OR strpos(lower(h.host), \(filter)::text) > 0 OR strpos(lower(h.server_id), \(filter)::text) > 0
+                   OR strpos(lower(h.env), \(filter)::text) > 0 OR strpos(lower(h.owner_team), \(filter)::text) > 0
+            ), c AS (
+                SELECT count(*) AS total, count(*) FILTER (WHERE received_at < \(query.staleBefore)) AS stale FROM f
+            ), p AS (\(unescaped: page))
+            SELECT c.total, c.stale, p.server_id, p.host, p.env, p.owner_team, p.received_at, p.score, p.key_id, p.cpu_usage,
+                   p.memory_usage, p.disk_usage, \(unescaped: alertsColumn) AS alerts_hour
+            FROM c LEFT JOIN p ON true ORDER BY \(unescaped: order)
             """, logger: logger)
-        var hosts = [HostSummary]()
-        for try await r in rows.decode((String, String, String, String, Int64, Double, String?, Double?, Double?, Double?, Int64).self) {
-            hosts.append(HostSummary(serverID: r.0, host: r.1, env: r.2, ownerTeam: r.3, lastSeen: r.4, cpu: r.7, memory: r.8, disk: r.9,
-                                     score: r.5, alertsLastHour: Int(r.10), keyID: r.6))
+        var out = FleetPage(hosts: [], total: 0, stale: 0)
+        for try await r in rows.decode((Int64, Int64, String?, String?, String?, String?, Int64?, Double?, String?, Double?, Double?, Double?,
+                                        Int64?).self) {
+            out.total = Int(r.0); out.stale = Int(r.1)
+            guard let id = r.2, let host = r.3, let env = r.4, let team = r.5, let seen = r.6, let score = r.7 else { continue }
+            out.hosts.append(HostSummary(serverID: id, host: host, env: env, ownerTeam: team, lastSeen: seen, cpu: r.9, memory: r.10,
+                                         disk: r.11, score: score, alertsLastHour: Int(r.12 ?? 0), keyID: r.8))
         }
-        let counts = try await client.query("""
-            SELECT count(*), count(*) FILTER (WHERE received_at < \(query.staleBefore)) FROM hosts h
-            WHERE \(filter)::text IS NULL OR strpos(lower(h.host), \(filter)::text) > 0 OR strpos(lower(h.server_id), \(filter)::text) > 0
-               OR strpos(lower(h.env), \(filter)::text) > 0 OR strpos(lower(h.owner_team), \(filter)::text) > 0
-            """, logger: logger)
-        for try await (total, stale) in counts.decode((Int64, Int64).self) {
-            return FleetPage(hosts: hosts, total: Int(total), stale: Int(stale))
-        }
-        return FleetPage(hosts: hosts, total: 0, stale: 0)
+        return out
     }
 
     public func knows(serverID: String) async throws -> Bool {
