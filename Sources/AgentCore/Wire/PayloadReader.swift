@@ -7,11 +7,12 @@
 /// must be refused here, where the agent is told (400), not fail in the store, where it would be
 /// retried for ever. For every document it accepts, JSONDecoder gives the same `Payload` (the
 /// tests and the `payload-decode` fuzz target compare the two): keys in any order, unknown keys
-/// skipped, the first of duplicate keys wins, integers may be written as exact decimals (`37.0`,
+/// skipped, integers may be written as exact decimals (`37.0`,
 /// `3.7e1`), a number that is infinite as a Double or rounds to zero from a non-zero value is
 /// refused, `\u0000` is kept, an unpaired surrogate escape and invalid UTF-8 are refused.
-/// JSONDecoder accepts more that is not JSON (a comma before a closing bracket, a byte order mark,
-/// any bytes in a string or a number it skips) and refuses some zeros written with an exponent
+/// JSONDecoder accepts more: what is not JSON (a comma before a closing bracket, a byte order mark,
+/// any bytes in a string or a number it skips) and a key of the payload twice in one object
+/// (it keeps the first; refused here), and it refuses some zeros written with an exponent
 /// (`0e5`), which this reads as 0. Nesting is bounded (`maxDepth`), so no input can exhaust the stack.
 struct PayloadReader {
     private let b: UnsafeBufferPointer<UInt8>
@@ -47,14 +48,17 @@ struct PayloadReader {
         return p
     }
 
-    /// Which keys of an object were already read: the first of duplicates wins.
+    /// Which keys of an object were read.
     private struct Seen {
         var bits: UInt32 = 0
-        mutating func first(_ k: Int) -> Bool {
-            defer { bits |= 1 << UInt32(k) }
-            return bits & (1 << UInt32(k)) == 0
-        }
         func has(_ k: Int) -> Bool { bits & (1 << UInt32(k)) != 0 }
+    }
+
+    /// A key the payload reads may appear once in its object: with two, the stored body (where
+    /// `jsonb` keeps the last) and the rows (JSONDecoder kept the first) could tell different stories.
+    private func once(_ key: Int, _ seen: inout Seen) throws(Failure) {
+        guard !seen.has(key) else { throw fail("a key appears twice") }
+        seen.bits |= 1 << UInt32(key)
     }
 
     private static let payloadKeys: [[UInt8]] = ["payload_id", "agent_version", "host", "server_id", "env", "owner_team", "timestamp",
@@ -68,7 +72,8 @@ struct PayloadReader {
         var score = 0.0, simulated: Bool?
         var seen = Seen()
         try object(keys: Self.payloadKeys) { (r: inout PayloadReader, key: Int?) throws(Failure) in
-            guard let key, seen.first(key) else { try r.skipValue(); return }
+            guard let key else { try r.skipValue(); return }
+            try r.once(key, &seen)
             switch key {
             case 0...6: strings[key] = try r.string()
             case 7: metrics = try r.metrics()
@@ -85,8 +90,9 @@ struct PayloadReader {
         for k in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12] where !seen.has(k) {
             throw fail("missing key \(String(decoding: Self.payloadKeys[k], as: UTF8.self))")
         }
+        guard let metrics else { throw fail("missing key metrics") }
         var p = Payload(payloadID: strings[0], agentVersion: strings[1], host: strings[2], serverID: strings[3], env: strings[4],
-                        ownerTeam: strings[5], timestamp: strings[6], metrics: metrics!)
+                        ownerTeam: strings[5], timestamp: strings[6], metrics: metrics)
         p.dockerEvents = events
         p.logs = logs
         p.localAlerts = alerts
@@ -104,7 +110,8 @@ struct PayloadReader {
         var tcp: Int?
         var seen = Seen()
         try object(keys: Self.metricKeys) { (r: inout PayloadReader, key: Int?) throws(Failure) in
-            guard let key, seen.first(key) else { try r.skipValue(); return }
+            guard let key else { try r.skipValue(); return }
+            try r.once(key, &seen)
             if key == 5 {
                 tcp = try r.ifPresent { (r: inout PayloadReader) throws(Failure) in try r.int() }
             } else {
@@ -134,7 +141,8 @@ struct PayloadReader {
         var s = [String](repeating: "", count: keys.count)
         var seen = Seen()
         try object(keys: keys) { (r: inout PayloadReader, key: Int?) throws(Failure) in
-            guard let key, seen.first(key) else { try r.skipValue(); return }
+            guard let key else { try r.skipValue(); return }
+            try r.once(key, &seen)
             s[key] = try r.string()
         }
         for k in keys.indices where !seen.has(k) { throw fail("\(what) without \(String(decoding: keys[k], as: UTF8.self))") }
@@ -152,7 +160,8 @@ struct PayloadReader {
         var services: [String]?, samples: [String]?
         var seen = Seen()
         try object(keys: Self.detailKeys) { (r: inout PayloadReader, key: Int?) throws(Failure) in
-            guard let key, seen.first(key) else { try r.skipValue(); return }
+            guard let key else { try r.skipValue(); return }
+            try r.once(key, &seen)
             func strings(_ r: inout PayloadReader) throws(Failure) -> [String]? {
                 try r.ifPresent { (r: inout PayloadReader) throws(Failure) in
                     try r.array { (r: inout PayloadReader) throws(Failure) in try r.string() }
