@@ -5,6 +5,9 @@ import ArgumentParser
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `server-loadgen`: N simulated agents, each with its own server id and a key of the keyring,
 /// sending realistic signed payloads (metrics, container logs and events, alerts with their
@@ -27,6 +30,8 @@ struct Loadgen: AsyncParsableCommand {
     @Option(help: "File with the shared secret") var secretFile: String?
     @Option(help: "Keyring file (id: secret lines): agent i signs with key i mod count and names it") var keyring: String?
     @Flag(help: "Send every payload to every URL (two receivers on one database must store it once)") var everyURL = false
+    @Option(help: "Date the payloads over the last this many seconds instead of now, metrics varying with their time (a history for the dashboard's charts)")
+    var backfill = 0
     @Flag(help: "Print one JSON line of figures") var json = false
 
     func run() async throws {
@@ -37,7 +42,8 @@ struct Loadgen: AsyncParsableCommand {
         let fan = everyURL ? targets.count : 1
         let templates = (0..<agents).map { Self.template(agent: $0, logs: logs) }
         let interval = 1e9 / rate
-        let (agents, everyURL) = (self.agents, self.everyURL)
+        let (agents, everyURL, backfill) = (self.agents, self.everyURL, Int64(max(0, self.backfill)))
+        let runStart = System.unixNow()
         // Request i is payload i / fan; with --every-url its copies go to each target in turn.
         var body = ByteBuffer(), signature = "", timestamp: Int64 = 0
         let loop = MultiThreadedEventLoopGroup.singleton.next()
@@ -49,7 +55,9 @@ struct Loadgen: AsyncParsableCommand {
                 var p = templates[agent]
                 p.payloadID = PayloadID.random()
                 timestamp = System.unixNow()
-                p.timestamp = RFC3339.format(unixSeconds: timestamp)
+                let collected = backfill == 0 ? timestamp : runStart - backfill + backfill * Int64(n) / Int64(max(1, payloads))
+                p.timestamp = RFC3339.format(unixSeconds: collected)
+                if backfill > 0 { p.metrics = Self.metrics(agent: agent, at: collected) }
                 let bytes = (try? PayloadCoding.encode(p)) ?? []
                 signature = key.signer.headerValue(timestamp: timestamp, body: bytes)
                 body = ByteBuffer(bytes: bytes)
@@ -88,6 +96,17 @@ struct Loadgen: AsyncParsableCommand {
         guard let secretFile else { throw ValidationError("need --secret-file or --keyring") }
         let secret = try ConfigResolver.secret(fileBytes: try FileOps.readAll(secretFile), path: secretFile)
         return [(nil, PayloadSigner(secret: secret))]
+    }
+
+    /// Metrics that move with time as a host's do: a daily wave and a faster one, a slow disk fill.
+    static func metrics(agent: Int, at t: Int64) -> HostMetrics {
+        let day = Double(t % 86_400) / 86_400 * 2 * .pi, phase = Double(agent % 24) / 24 * 2 * .pi
+        let fast = sin(Double(t) / 900 + phase)
+        func r(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+        return HostMetrics(cpuUsage: r(max(0, min(100, 45 + 30 * sin(day + phase) + 12 * fast))),
+                           memoryUsage: r(55 + 15 * sin(day / 2 + phase)), diskUsage: r(40 + Double(t % 604_800) / 604_800 * 20),
+                           networkRxBytesPerSec: r(200_000 + 150_000 * sin(day + phase)), networkTxBytesPerSec: r(80_000 + 60_000 * fast),
+                           tcpConnections: Int(40 + 25 * sin(day + phase)))
     }
 
     /// A payload as a busy host sends it: metrics, `logs` container lines (one masked secret),
