@@ -44,6 +44,16 @@ public enum HTML {
         return r == r.rounded() && abs(r) < 1e15 ? String(Int64(r)) : String(r)
     }
 
+    /// A number for an axis label, short enough for its margin: one decimal and k, M, G or T
+    /// from a thousand up (`122.5k`, `1.2M`), else as `number` prints it.
+    public static func compact(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return number(v) }
+        for (limit, suffix) in [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")] where abs(v) >= limit {
+            return number((v / limit * 10).rounded() / 10) + suffix
+        }
+        return number(v)
+    }
+
     /// Unix seconds as `YYYY-MM-DD HH:MM:SS` UTC.
     public static func time(_ unix: Int64) -> String {
         RFC3339.format(unixSeconds: unix).replacing("T", with: " ").replacing("Z", with: "")

@@ -45,7 +45,7 @@ public struct LineChart {
         var s = "<figure class=\"chart\"><figcaption>\(HTML.escape(title))</figcaption>"
         s += "<svg viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">"
         s += "<line class=\"axis\" x1=\"\(Self.left)\" y1=\"\(h)\" x2=\"\(Self.width)\" y2=\"\(h)\"/>"
-        s += "<text x=\"\(Self.left - 4)\" y=\"10\" text-anchor=\"end\">\(HTML.escape(HTML.number(top) + unit))</text>"
+        s += "<text x=\"\(Self.left - 4)\" y=\"10\" text-anchor=\"end\">\(HTML.escape(HTML.compact(top) + unit))</text>"
         s += "<text x=\"\(Self.left - 4)\" y=\"\(h)\" text-anchor=\"end\">0</text>"
         s += "<text x=\"\(Self.left)\" y=\"\(Self.height - 4)\">\(HTML.time(from))</text>"
         s += "<text x=\"\(Self.width)\" y=\"\(Self.height - 4)\" text-anchor=\"end\">\(HTML.time(to))</text>"

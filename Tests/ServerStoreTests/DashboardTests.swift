@@ -161,6 +161,10 @@ import Testing
         #expect(svg.contains("<polyline points=\"48,140 196,70\"/>") && svg.contains("<polyline points=\"492,0 640,0\"/>"))
         let empty = LineChart(title: "t", unit: "", points: [(1, nil)], from: 0, to: 10).svg()
         #expect(empty.contains("no data") && !empty.contains("polyline"))
+        let network = LineChart(title: "rx", unit: "", points: [(1, 122_473.3), (2, 10)], from: 0, to: 10).svg()
+        #expect(network.contains(">122.5k</text>"), "a large top short enough for the axis' margin")
+        #expect([HTML.compact(999), HTML.compact(99_999.91), HTML.compact(1_250_000), HTML.compact(3.2e9), HTML.compact(-4_500), HTML.compact(nil)]
+                == ["999", "100k", "1.3M", "3.2G", "-4.5k", "–"])
         #expect(HTML.time(1_796_100_000) == "2026-12-01 04:40:00" && HTML.time(0) == "1970-01-01 00:00:00")
     }
 }
