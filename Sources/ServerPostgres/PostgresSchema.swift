@@ -95,7 +95,7 @@ enum PostgresSchema {
         ]),
         // Rows of metrics, alerts, container events and logs are written only in the statement
         // that stored their payload (the payloads key keeps that once), and every read finds them
-        // by host or time: a key of their own was an index write per row that nothing used.
+        // by host or time: a key of their own is an index write per row that no read uses.
         // Alert details keep theirs: the alerts page looks them up by payload.
         ("v2", ["metrics", "alerts", "container_events", "container_logs"].map { "ALTER TABLE \($0) DROP CONSTRAINT \($0)_pkey" }),
     ]

@@ -1,6 +1,6 @@
 /// Reads a payload straight from its JSON bytes: what the receiver does with every request
-/// body, so it is the server's per-payload parse (Foundation's JSONDecoder was about a quarter
-/// of the server's CPU).
+/// body, so it is the server's per-payload parse (through Foundation's JSONDecoder that parse is
+/// about a quarter of the server's CPU).
 ///
 /// It accepts JSON as RFC 8259 writes it, everywhere in the document, values of unknown keys
 /// included: the body is stored as it came (PostgreSQL's `jsonb`), so a body that is not JSON
