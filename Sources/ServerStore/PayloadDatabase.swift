@@ -103,33 +103,31 @@ public final class PayloadDatabase: PayloadStore {
     public func insert(_ p: Payload, body: [UInt8], receivedAt: Int64, keyID: String? = nil) async throws -> Bool {
         let collected = RFC3339.parse(p.timestamp) ?? receivedAt
         return try await pool.write { db in
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO payloads (payload_id, host, server_id, env, owner_team, agent_version, collected_at, received_at, score, simulated, body, key_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(payload_id) DO NOTHING
-                """, arguments: [p.payloadID, p.host, p.serverID, p.env, p.ownerTeam, p.agentVersion, collected, receivedAt,
+                """).execute(arguments: [p.payloadID, p.host, p.serverID, p.env, p.ownerTeam, p.agentVersion, collected, receivedAt,
                                  p.score, p.simulated == true, Data(body), keyID])
             guard db.changesCount == 1 else { return false }
             let m = p.metrics
-            try db.execute(sql: """
-                INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [p.payloadID, m.cpuUsage, m.memoryUsage, m.diskUsage, m.networkRxBytesPerSec,
+            try db.cachedStatement(sql: "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)").execute(arguments: [p.payloadID, m.cpuUsage, m.memoryUsage, m.diskUsage, m.networkRxBytesPerSec,
                                  m.networkTxBytesPerSec, m.tcpConnections])
             for (i, wire) in p.localAlerts.enumerated() {
                 let alert = Alert(wireValue: wire)
-                try db.execute(sql: "INSERT INTO alerts VALUES (?, ?, ?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT INTO alerts VALUES (?, ?, ?, ?, ?)").execute(
                                arguments: [p.payloadID, i, alert?.rule.rawValue ?? wire, alert?.subject, alert?.rule.weight ?? 0])
             }
             for (i, d) in p.alertsDetail.enumerated() {
                 let json = String(decoding: PayloadCoding.encodeDetail(d), as: UTF8.self)
-                try db.execute(sql: "INSERT INTO alert_details VALUES (?, ?, ?, ?, ?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT INTO alert_details VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
                                arguments: [p.payloadID, i, d.rule.rawValue, d.source, d.container, d.omitted, json])
             }
             for (i, e) in p.dockerEvents.enumerated() {
-                try db.execute(sql: "INSERT INTO container_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT INTO container_events VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
                                arguments: [p.payloadID, i, e.type, e.action, e.container, e.image, e.timestamp])
             }
             for (i, l) in p.logs.enumerated() {
-                try db.execute(sql: "INSERT INTO container_logs VALUES (?, ?, ?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT INTO container_logs VALUES (?, ?, ?, ?, ?)").execute(
                                arguments: [p.payloadID, i, l.container, l.message, l.timestamp])
             }
             return true
