@@ -31,9 +31,17 @@ import Glibc
         // Started with default signal handling (this test process ignores some signals, and
         // stress-ng's --timeout needs SIGALRM); stopped with SIGTERM, which ends its workers too.
         let stress = try ChildProcess(executable: "/usr/bin/stress-ng",
-                                      arguments: ["--cpu", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))", "--timeout", "8s", "--quiet"])
-        try await eventually(timeout: 20, "CPU_SPIKE under stress-ng") {
-            payloads().dropFirst(calm).contains { $0.localAlerts.contains("CPU_SPIKE") && ($0.metrics.cpuUsage ?? 0) >= 80 }
+                                      arguments: ["--cpu", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))", "--timeout", "20s", "--quiet"])
+        do {
+            try await eventually(timeout: 30, "CPU_SPIKE under stress-ng") {
+                payloads().dropFirst(calm).contains { $0.localAlerts.contains("CPU_SPIKE") && ($0.metrics.cpuUsage ?? 0) >= 80 }
+            }
+        } catch {
+            // What the agent saw, and what stress-ng did, so a failure says which side it was.
+            let seen = payloads().dropFirst(calm).map { "\($0.metrics.cpuUsage.map { String(Int($0)) } ?? "-")\($0.localAlerts.isEmpty ? "" : "!")" }
+            let ending = await stress.terminate()
+            Issue.record("CPU after the calm baseline (! = alerts): \(seen.joined(separator: " ")); stress-ng: \(ending); agent: \(agent.stderr.suffix(1500))")
+            throw error
         }
         await stress.terminate()
         agent.signal(SIGTERM)
