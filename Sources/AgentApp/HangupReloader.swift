@@ -7,7 +7,7 @@ import UnixSignals
 /// why (never a secret).
 public struct HangupReloader: Service {
     let what: String
-    public let reload: @Sendable () async throws -> String
+    let reload: @Sendable () async throws -> String
     let logger: Logger
 
     /// `reload` returns what it loaded, for the log (key ids, never secrets).

@@ -60,10 +60,14 @@ extension ReceiverKeys {
     /// Reads the secret and the keyring again on SIGHUP (a rotation step), keeping the current
     /// keys if they cannot be read.
     public func reloader(flags: [String: String], logger: Logger) -> HangupReloader {
-        HangupReloader("keys", logger: logger) { [self] in
-            let keys = try ConfigResolver.live(flags: flags).receiverKeys()
-            replace(keys)
-            return keys.map { $0.id ?? "(shared secret)" }.joined(separator: ",")
-        }
+        HangupReloader("keys", logger: logger) { [self] in try reload(flags: flags) }
+    }
+
+    /// Reads the secret and the keyring again and takes them; returns their ids for the log
+    /// (never a secret). Throws, keeping the current keys, when they cannot be read.
+    public func reload(flags: [String: String]) throws -> String {
+        let keys = try ConfigResolver.live(flags: flags).receiverKeys()
+        replace(keys)
+        return keys.map { $0.id ?? "(shared secret)" }.joined(separator: ",")
     }
 }

@@ -83,7 +83,7 @@ public struct DatabaseURL: Sendable, Equatable {
             if b == UInt8(ascii: "%") {
                 let h = utf8.index(after: i)
                 guard h < utf8.endIndex, utf8.index(after: h) < utf8.endIndex,
-                      let hi = hex(utf8[h]), let lo = hex(utf8[utf8.index(after: h)]) else { throw fail("a broken %-escape") }
+                      let hi = Hex.value(utf8[h]), let lo = Hex.value(utf8[utf8.index(after: h)]) else { throw fail("a broken %-escape") }
                 bytes.append(hi << 4 | lo)
                 i = utf8.index(h, offsetBy: 2)
             } else {
@@ -93,14 +93,5 @@ public struct DatabaseURL: Sendable, Equatable {
         }
         guard let s = String(validating: bytes, as: UTF8.self) else { throw fail("a %-escape that is not UTF-8") }
         return s
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

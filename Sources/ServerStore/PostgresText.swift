@@ -1,3 +1,5 @@
+import AgentCore
+
 /// What PostgreSQL refuses and agents can send: text with a NUL character (`text` cannot hold
 /// one), and JSON with a `\u0000` escape or a lone surrogate escape (`jsonb` refuses both). A
 /// refused value would fail the whole transaction it is in, so every agent-sent string passes
@@ -41,17 +43,6 @@ public enum PostgresText {
     /// The code unit of a `\uXXXX` escape at `i`, or nil when there is none.
     private static func codeUnit(_ bytes: [UInt8], at i: Int) -> UInt16? {
         guard i + 5 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else { return nil }
-        var v: UInt16 = 0
-        for b in bytes[(i + 2)...(i + 5)] {
-            let d: UInt8
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            v = v << 4 | UInt16(d)
-        }
-        return v
+        return Hex.codeUnit(bytes[(i + 2)...(i + 5)])
     }
 }

@@ -105,12 +105,11 @@ extension ServerCommand {
     /// On SIGHUP, the keys and the dashboard's users are read again; each file that cannot be
     /// read or parsed keeps what it had loaded.
     func reloader(keys: ReceiverKeys, users: DashboardUsers?, flags: [String: String], logger: Logger) -> HangupReloader {
-        let keysReload = keys.reloader(flags: flags, logger: logger)
         let path = ConfigResolver.live(flags: flags).string(ServerOptions.dashboardUsers)
         return HangupReloader("keys and dashboard users", logger: logger) {
             var loaded = [String]()
             var failures = [String]()
-            do { loaded.append(try await keysReload.reload()) } catch { failures.append("\(error)") }
+            do { loaded.append(try keys.reload(flags: flags)) } catch { failures.append("\(error)") }
             if let users {
                 do {
                     users.replace(try Self.readUsers(path))

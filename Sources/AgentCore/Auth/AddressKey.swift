@@ -80,7 +80,7 @@ public struct AddressKey: Hashable, Sendable {
             var j = i
             var v: UInt32 = 0
             var digits = 0
-            while j < end, digits < 5, let h = hexValue(b[j]) { v = v << 4 | UInt32(h); digits += 1; j += 1 }
+            while j < end, digits < 5, let h = Hex.value(b[j]) { v = v << 4 | UInt32(h); digits += 1; j += 1 }
             if j < end, b[j] == 46 {
                 guard n <= 6, let v4 = parseIPv4(b, from: i) else { return nil }
                 groups[n] = UInt16(v4 >> 16); groups[n + 1] = UInt16(v4 & 0xFFFF)
@@ -117,16 +117,6 @@ public struct AddressKey: Hashable, Sendable {
         for k in 4..<8 { lo = lo << 16 | UInt64(groups[k]) }
         if hi == 0, lo >> 32 == 0xFFFF { return .ipv4(UInt32(lo & 0xFFFF_FFFF)) } // ::ffff:a.b.c.d
         return AddressKey(kind: .ipv6, hi: hi, lo: lo)
-    }
-
-    @inline(__always)
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: c - 48
-        case 97...102: c - 87
-        case 65...70: c - 55
-        default: nil
-        }
     }
 
     /// A DNS host name (RFC 1123): ASCII letters, digits and hyphens in dot-separated labels of

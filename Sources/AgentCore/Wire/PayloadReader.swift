@@ -212,40 +212,37 @@ struct PayloadReader {
     /// An object: each member's key as its index in `keys` (nil: not one of them) to `member`,
     /// which reads the value.
     private mutating func object(keys: [[UInt8]], _ member: (inout PayloadReader, Int?) throws(Failure) -> Void) throws(Failure) {
-        try expect(UInt8(ascii: "{"), "an object")
-        try enter()
-        skipSpace()
-        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; depth -= 1; return }
-        while true {
-            skipSpace()
-            let key = try keyIndex(keys)
-            try expect(UInt8(ascii: ":"), "':'")
-            try member(&self, key)
-            skipSpace()
-            guard i < b.count else { throw fail("unterminated object") }
-            if b[i] == UInt8(ascii: "}") { i += 1; break }
-            guard b[i] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
-            i += 1
+        try sequence(UInt8(ascii: "{"), UInt8(ascii: "}"), "object") { (r: inout PayloadReader) throws(Failure) in
+            r.skipSpace()
+            let key = try r.keyIndex(keys)
+            try r.expect(UInt8(ascii: ":"), "':'")
+            try member(&r, key)
         }
-        depth -= 1
     }
 
     private mutating func array<T>(_ element: (inout PayloadReader) throws(Failure) -> T) throws(Failure) -> [T] {
-        try expect(UInt8(ascii: "["), "an array")
-        try enter()
         var out = [T]()
+        try sequence(UInt8(ascii: "["), UInt8(ascii: "]"), "array") { (r: inout PayloadReader) throws(Failure) in out.append(try element(&r)) }
+        return out
+    }
+
+    /// What stands between `open` and `close`: nothing, or items separated by commas, each read
+    /// by `item`; one level of nesting deeper while it is read.
+    private mutating func sequence(_ open: UInt8, _ close: UInt8, _ what: String,
+                                   _ item: (inout PayloadReader) throws(Failure) -> Void) throws(Failure) {
+        try expect(open, "an \(what)")
+        try enter()
         skipSpace()
-        if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; depth -= 1; return out }
+        if i < b.count, b[i] == close { i += 1; depth -= 1; return }
         while true {
-            out.append(try element(&self))
+            try item(&self)
             skipSpace()
-            guard i < b.count else { throw fail("unterminated array") }
-            if b[i] == UInt8(ascii: "]") { i += 1; break }
-            guard b[i] == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
+            guard i < b.count else { throw fail("unterminated \(what)") }
+            if b[i] == close { i += 1; break }
+            guard b[i] == UInt8(ascii: ",") else { throw fail("expected ',' or '\(Character(Unicode.Scalar(close)))'") }
             i += 1
         }
         depth -= 1
-        return out
     }
 
     private mutating func enter() throws(Failure) {
@@ -352,18 +349,7 @@ struct PayloadReader {
 
     private mutating func hex4() throws(Failure) -> UInt16 {
         guard b.count - i >= 4 else { throw fail("short \\u escape") }
-        var v: UInt16 = 0
-        for k in 0..<4 {
-            let c = b[i + k]
-            let d: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
-            default: throw fail("invalid \\u escape")
-            }
-            v = v << 4 | UInt16(d)
-        }
+        guard let v = Hex.codeUnit(UnsafeBufferPointer(rebasing: b[i..<(i + 4)])) else { throw fail("invalid \\u escape") }
         i += 4
         return v
     }
