@@ -24,8 +24,7 @@ import Glibc
         let docker = try Peer("fake-dockerd", "/usr/bin/env", ["python3", Paths.support + "/fake_dockerd.py", socket] + dockerArgs, dir: dir)
         try await docker.waitReady("fake dockerd ready") { $0.stdout.hasPrefix("ready") }
         let server = try Peer("http", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", "keepalive"], dir: dir)
-        try await server.waitReady("server ready") { $0.stdout.hasPrefix("ready ") }
-        let port = Int(server.stdout.split(separator: "\n")[0].split(separator: " ")[1])!
+        let port = try await server.waitReadyPort("server ready")
         return Setup(dir: dir, docker: docker, server: server, serverPort: port, health: freePort(), socket: socket)
     }
 

@@ -15,8 +15,7 @@ import Glibc
 @Suite(.serialized) struct HostileInputBinaryTests {
     func scriptedServer(_ mode: String, dir: String) async throws -> (Peer, Int) {
         let peer = try Peer("http-\(mode)", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", mode], dir: dir)
-        try await peer.waitReady("scripted server ready") { $0.stdout.hasPrefix("ready ") }
-        return (peer, Int(peer.stdout.split(separator: "\n")[0].split(separator: " ")[1])!)
+        return (peer, try await peer.waitReadyPort("scripted server ready"))
     }
 
     /// An agent tailing an empty auth log of its own, sending to a scripted server, with its

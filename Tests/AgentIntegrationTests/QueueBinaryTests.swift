@@ -140,8 +140,7 @@ import Glibc
         let s = setup("inflight")
         let server = try Peer("slow-server", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", "slow"], dir: s.dir)
         defer { server.stop() }
-        try await server.waitReady("scripted server ready") { $0.stdout.hasPrefix("ready ") }
-        let port = Int(server.stdout.split(separator: "\n")[0].split(separator: " ")[1])!
+        let port = try await server.waitReadyPort("scripted server ready")
         let agent = try Peer("agent", try Paths.agentBinary(), [
             "--server-url", "http://127.0.0.1:\(port)/", "--secret-file", s.secretFile, "--interval", "5",
             "--health-addr", "127.0.0.1:\(s.healthPort)", "--queue-dir", s.queueDir, "--auth-source", "none",

@@ -28,9 +28,7 @@ import Glibc
         init(_ mode: String) async throws {
             let dir = Paths.tempDir("http-\(mode)")
             peer = try Peer("http-\(mode)", "/usr/bin/env", ["python3", Paths.support + "/scripted_http_server.py", mode], dir: dir)
-            try await peer.waitReady("scripted server ready") { $0.stdout.hasPrefix("ready ") }
-            let first = peer.stdout.split(separator: "\n")[0]
-            port = Int(first.split(separator: " ")[1])!
+            port = try await peer.waitReadyPort("scripted server ready")
         }
 
         var requests: [Seen] {

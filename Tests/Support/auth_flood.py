@@ -35,4 +35,5 @@ else:
 data = "".join(lines).encode()
 with open(path, "ab") as f:
     f.write(data)
-print(len(data), flush=True)
+sys.stdout.write("%d\n" % len(data))
+sys.stdout.flush()

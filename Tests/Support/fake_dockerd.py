@@ -27,9 +27,12 @@ events_sent = threading.Event()
 HC_ID = "%064x" % 7
 
 
+# Every line goes out in one write: under PYTHONUNBUFFERED print() writes its pieces one by one,
+# and a test polling the output file would read half a line.
 def log(line):
     with lock:
-        print(line, flush=True)
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -147,5 +150,6 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 if os.path.exists(sock_path):
     os.unlink(sock_path)
 server = Server(sock_path, Handler)
-print("ready", flush=True)
+sys.stdout.write("ready\n")
+sys.stdout.flush()
 server.serve_forever()

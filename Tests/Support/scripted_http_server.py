@@ -27,9 +27,12 @@ lock = threading.Lock()
 conn_counter = [0]
 
 
+# Every line goes out in one write: under PYTHONUNBUFFERED print() writes its pieces one by one,
+# and a test polling the output file would read half a line.
 def log(entry):
     with lock:
-        print(json.dumps(entry), flush=True)
+        sys.stdout.write(json.dumps(entry) + "\n")
+        sys.stdout.flush()
 
 
 def read_request(f):
@@ -103,7 +106,8 @@ server = socket.socket()
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(("127.0.0.1", 0))
 server.listen(64)
-print("ready", server.getsockname()[1], flush=True)
+sys.stdout.write("ready %d\n" % server.getsockname()[1])
+sys.stdout.flush()
 while True:
     s, _ = server.accept()
     conn_counter[0] += 1

@@ -70,5 +70,6 @@ if args.cert:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-print("ready", flush=True)
+sys.stdout.write("ready\n")
+sys.stdout.flush()
 srv.serve_forever()

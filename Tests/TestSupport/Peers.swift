@@ -107,6 +107,22 @@ public final class Peer: @unchecked Sendable {
         throw PeerError("timeout: \(what)")
     }
 
+    /// Waits for a whole first line `ready <port>` and returns the port. The line is read only
+    /// once its newline is there: a peer's print may reach the file in pieces, and "ready " alone
+    /// is not yet a port.
+    public func waitReadyPort(_ what: String, timeout: Double = 30) async throws -> Int {
+        func port(_ peer: Peer) -> Int? {
+            let out = peer.stdout
+            guard let end = out.firstIndex(of: "\n") else { return nil }
+            let words = out[..<end].split(separator: " ")
+            guard words.count == 2, words[0] == "ready" else { return nil }
+            return Int(words[1])
+        }
+        try await waitReady(what, timeout: timeout) { port($0) != nil }
+        guard let found = port(self) else { throw PeerError("\(name): no port in its first line: \(stdout.prefix(200))") }
+        return found
+    }
+
     public func signal(_ sig: Int32) { if process.isRunning { kill(pid, sig) } }
 
     /// Waits for exit; returns the status, or nil on timeout.
