@@ -163,7 +163,7 @@ let package = Package(
         .target(
             name: "ServerDashboard",
             dependencies: [
-                "AgentCore", "ServerStore",
+                "AgentCore", "AgentServer", "ServerStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -239,7 +239,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerStoreTests",
-            dependencies: ["ServerStore", "ServerPostgres", "ServerDashboard", "AgentCore", "TestSupport",
+            dependencies: ["ServerStore", "ServerPostgres", "ServerDashboard", "AgentCore", "AgentServer", "TestSupport",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]
         ),

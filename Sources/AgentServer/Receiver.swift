@@ -79,7 +79,7 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
                          wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                          onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
                          routes: (Router<BasicRequestContext>) -> Void = { _ in },
-                         keys: ReceiverKeys? = nil) -> some ApplicationProtocol {
+                         keys: ReceiverKeys? = nil, stats: ReceiverStats? = nil) -> some ApplicationProtocol {
     let keys = keys ?? ReceiverKeys(configuration.keys)
     let skew = configuration.maxSkewSeconds
     let limit = configuration.bodyLimit
@@ -88,14 +88,16 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
     let keyName = HTTPField.Name(Keyring.keyIDHeader)!
     let decodedTooLarge = "decoded body larger than \(limit) bytes"
     let replays = Mutex(ReplayGuard(windowSeconds: configuration.maxSkewSeconds))
-    let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+    // Every answer with the fixed word it is counted under (`stats`).
+    let answer: @Sendable (Request) async -> (Response, String) = { request in
         var request = request
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: limit)
         } catch {
-            return .json(errorBody("body larger than \(limit) bytes"), status: .contentTooLarge)
+            return (.json(errorBody("body larger than \(limit) bytes"), status: .contentTooLarge), "too_large")
         }
+        stats?.read(bodyBytes: buffer.readableBytes)
         var body = Array(buffer.readableBytesView)
         switch request.headers[.contentEncoding]?.lowercased() {
         case nil, "identity": break
@@ -103,44 +105,53 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
             do throws(Gzip.Failure) { body = try Gzip.decompress(body, limit: limit) } catch {
                 let tooLarge = error != .corrupt
                 logger.notice("rejected payload", metadata: ["http.status": "\(tooLarge ? 413 : 400)", "reason": "\(tooLarge ? decodedTooLarge : "broken gzip body")"])
-                return tooLarge ? .json(errorBody(decodedTooLarge), status: .contentTooLarge)
-                    : .json(errorBody("broken gzip body"), status: .badRequest)
+                return tooLarge ? (.json(errorBody(decodedTooLarge), status: .contentTooLarge), "too_large")
+                    : (.json(errorBody("broken gzip body"), status: .badRequest), "bad_gzip")
             }
         default:
-            return .json(errorBody("unsupported Content-Encoding (gzip and identity are accepted)"), status: .unsupportedMediaType)
+            return (.json(errorBody("unsupported Content-Encoding (gzip and identity are accepted)"), status: .unsupportedMediaType),
+                    "unsupported_encoding")
         }
         let verifier = IngestVerifier(keys: keys.current, maxSkewSeconds: skew)
         switch verifier.verify(timestamp: request.headers[tsName], signature: request.headers[sigName], keyID: request.headers[keyName],
                                body: body, now: wallClock()) {
         case .failure(let rejection):
             logger.notice("rejected payload", metadata: ["http.status": "\(rejection.status)", "reason": "\(rejection.reason)"])
-            return .json(errorBody(rejection.reason), status: .init(code: rejection.status))
+            return (.json(errorBody(rejection.reason), status: .init(code: rejection.status)), rejection.kind.rawValue)
         case .success(let (payload, keyID)):
+            stats?.verified(keyID: keyID)
             let now = wallClock()
             let signature = request.headers[sigName] ?? ""
             let timestamp = Int64(request.headers[tsName] ?? "") ?? now
             guard sink.deduplicates || replays.withLock({ $0.admit(signature: signature, timestamp: timestamp, now: now) }) else {
                 logger.notice("rejected replayed request", metadata: ["http.status": "409", "payload_id": "\(payload.payloadID)"])
-                return .json(errorBody("replayed request: this signature was already used"), status: .conflict)
+                return (.json(errorBody("replayed request: this signature was already used"), status: .conflict), "replayed")
             }
+            let started = ContinuousClock.now
+            defer { stats?.stored(after: .now - started) }
             do {
                 switch try await sink.accept(payload, body: body, keyID: keyID) {
-                case .stored: return .json(Array(#"{"status":"ok"}"#.utf8))
-                case .duplicate: return .json(Array(#"{"duplicate":true,"status":"duplicate"}"#.utf8))
+                case .stored: return (.json(Array(#"{"status":"ok"}"#.utf8)), "stored")
+                case .duplicate: return (.json(Array(#"{"duplicate":true,"status":"duplicate"}"#.utf8)), "duplicate")
                 case .expired:
                     logger.notice("payload older than the retention, not stored", metadata: ["payload_id": "\(payload.payloadID)",
                                                                                               "timestamp": "\(payload.timestamp)"])
-                    return .json(Array(#"{"expired":true,"status":"expired"}"#.utf8))
+                    return (.json(Array(#"{"expired":true,"status":"expired"}"#.utf8)), "expired")
                 case .refused(let status, let reason):
                     logger.notice("rejected payload", metadata: ["http.status": "\(status)", "reason": "\(reason)",
                                                                  "payload_id": "\(payload.payloadID)"])
-                    return .json(errorBody(reason), status: .init(code: status))
+                    return (.json(errorBody(reason), status: .init(code: status)), "refused")
                 }
             } catch {
                 logger.error("cannot store payload", metadata: ["error": "\(error)"])
-                return .json(errorBody("cannot store payload"), status: .serviceUnavailable)
+                return (.json(errorBody("cannot store payload"), status: .serviceUnavailable), "store_failed")
             }
         }
+    }
+    let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+        let (response, outcome) = await answer(request)
+        stats?.answered(status: response.status.code, outcome: outcome)
+        return response
     }
     let router = Router()
     router.post("/", use: handler)

@@ -107,6 +107,10 @@ public final class PostgresStore: PayloadStore {
         return 0
     }
 
+    public func ping() async throws {
+        try await reachable { _ = try await client.query("SELECT 1", logger: logger).collect() }
+    }
+
     /// Makes the partitions of `day` (idempotent, safe beside other receivers).
     func ensure(days: Set<Int32>) async throws {
         let missing = knownDays.withLock { days.subtracting($0) }

@@ -154,6 +154,10 @@ public final class PayloadDatabase: PayloadStore {
         try await pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads") ?? 0 }
     }
 
+    public func ping() async throws {
+        try await pool.read { try $0.execute(sql: "SELECT 1") }
+    }
+
     /// Reads with SQL (tests, the dashboard's queries).
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)

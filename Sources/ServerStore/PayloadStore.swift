@@ -15,6 +15,8 @@ public protocol PayloadStore: Sendable {
     /// where the store partitions by day, makes the partitions of the days ahead).
     func maintain(now: Int64, retentionDays: Int) async throws -> Expiry
     func payloadCount() async throws -> Int
+    /// The cheapest round trip to the database (`SELECT 1`): whether it answers, for /healthz.
+    func ping() async throws
     /// The schema migrations applied, oldest first.
     func appliedMigrations() async throws -> [String]
 

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentServer
 import Logging
 import ServiceLifecycle
 
@@ -9,8 +10,10 @@ public struct RetentionService: Service {
     let days: Int
     let wallClock: @Sendable () -> Int64
     let logger: Logger
+    let stats: ReceiverStats?
 
-    public init(store: any PayloadStore, days: Int, wallClock: @escaping @Sendable () -> Int64, logger: Logger) {
+    public init(store: any PayloadStore, days: Int, wallClock: @escaping @Sendable () -> Int64, logger: Logger, stats: ReceiverStats? = nil) {
+        self.stats = stats
         self.store = store
         self.days = days
         self.wallClock = wallClock
@@ -30,12 +33,14 @@ public struct RetentionService: Service {
     public func sweep() async {
         do {
             let gone = try await store.maintain(now: wallClock(), retentionDays: days)
+            stats?.expired(gone.payloads, days: gone.days.count)
             guard !gone.isEmpty else { return }
             var metadata: Logger.Metadata = ["retention_days": "\(days)"]
             if gone.payloads > 0 { metadata["payloads"] = "\(gone.payloads)" }
             if !gone.days.isEmpty { metadata["days_dropped"] = "\(gone.days.joined(separator: ","))" }
             logger.info("retention: expired data removed", metadata: metadata)
         } catch {
+            stats?.retentionFailed()
             logger.error("retention: upkeep failed", metadata: ["error": "\(error)"])
         }
     }

@@ -85,11 +85,16 @@ struct ServerCommand: AsyncParsableCommand {
         logger.info("database open", metadata: ["location": "\(store.location)", "payloads": "\(stored)", "migrations": "\(migrations)"])
         let wallClock: @Sendable () -> Int64 = { System.unixNow() }
         let keys = ReceiverKeys(configuration.keys)
+        let stats = ReceiverStats(version: AgentVersion.current)
+        let probe = StoreProbe(store: store, stats: stats, logger: logger)
         let sink = PrintingSink(inner: DatabaseSink(store: store, retentionDays: retention, wallClock: wallClock), format: echo)
         let app = makeReceiver(configuration: configuration, sink: sink, wallClock: wallClock, logger: logger,
                                onRunning: { port in logger.info("server listening", metadata: ["address": "\(configuration.host):\(port)"]) },
-                               routes: { DashboardRoutes.register(on: $0, store: store, wallClock: wallClock, users: users) }, keys: keys)
-        let upkeep = RetentionService(store: store, days: retention, wallClock: wallClock, logger: logger)
+                               routes: {
+                                   StatusRoutes.register(on: $0, probe: probe, stats: stats, version: AgentVersion.current)
+                                   DashboardRoutes.register(on: $0, store: store, wallClock: wallClock, users: users)
+                               }, keys: keys, stats: stats)
+        let upkeep = RetentionService(store: store, days: retention, wallClock: wallClock, logger: logger, stats: stats)
         let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: upkeep),
                                                                  .init(service: reloader(keys: keys, users: users, flags: flags, logger: logger))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// A real Prometheus server (Debian's `prometheus`, installed by scripts/test.sh) scrapes the
-/// agent's /metrics on loopback; its query API must return the agent's series.
+/// agent's /metrics and the server's on loopback; its query API must return both's series.
 @Suite(.serialized) struct PrometheusScrapeTests {
     @Test func prometheusScrapesTheAgent() async throws {
         let prometheus = "/usr/bin/prometheus"
@@ -15,9 +15,10 @@ import Glibc
         let dir = Paths.tempDir("prom")
         let secretFile = writeSecret(dir, "prom-test-secret")
         let port = freePort()
-        let receiver = try Peer("receiver", try Paths.agentBinary(), ["--secret-file", secretFile, "receive", "--listen", "127.0.0.1:\(port)"], dir: dir)
+        let receiver = try Peer("server", try Paths.serverBinary(), ["--secret-file", secretFile, "--listen", "127.0.0.1:\(port)",
+                                                                     "--data", dir + "/data"], dir: dir)
         defer { receiver.stop() }
-        try await eventually("receiver listening") { receiver.stderr.contains("receiver listening") }
+        try await eventually("server listening") { receiver.stderr.contains("server listening") }
         let health = freePort()
         let agent = try Peer("agent", try Paths.agentBinary(), [
             "--server-url", "http://127.0.0.1:\(port)/", "--secret-file", secretFile, "--interval", "1",
@@ -39,6 +40,9 @@ import Glibc
           - job_name: monitoring-agent
             static_configs:
               - targets: ["127.0.0.1:\(health)"]
+          - job_name: monitoring-server
+            static_configs:
+              - targets: ["127.0.0.1:\(port)"]
         """
         FileManager.default.createFile(atPath: dir + "/prometheus.yml", contents: Data(config.utf8))
         let server = try Peer("prometheus", prometheus, [
@@ -65,6 +69,13 @@ import Glibc
         }
         #expect(await !query("monitoring_agent_host_memory_usage_percent > 0").isEmpty)
         #expect(await !query(#"monitoring_agent_collector_duration_seconds{collector="host"}"#).isEmpty)
+        try await eventuallyAsync(timeout: 20, "the server's count of stored payloads") {
+            await !query(#"monitoring_server_requests_total{code="200",outcome="stored"} > 0"#).isEmpty
+        }
+        let serverUp = await query(#"up{job="monitoring-server"}"#)
+        #expect((serverUp.first?["value"] as? [Any])?.last as? String == "1", "the server's scrape succeeds: \(serverUp)")
+        #expect(await !query("monitoring_server_database_up == 1").isEmpty)
+        #expect(await !query(#"histogram_quantile(0.99, monitoring_server_store_duration_seconds_bucket) > 0"#).isEmpty)
         server.signal(SIGTERM)
         _ = await server.waitExit(timeout: 10)
     }

@@ -22,6 +22,23 @@ import Glibc
         return p
     }
 
+    /// A small payload's body (host `h`, server id `s`) collected at `time`.
+    static func body(_ id: String, at time: Int64) throws -> [UInt8] {
+        try PayloadCoding.encode(Payload(
+            payloadID: id, agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "", timestamp: RFC3339.format(unixSeconds: time),
+            metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
+    }
+
+    /// A Prometheus exposition's samples by series (name and labels as written).
+    static func samples(_ text: String) -> [String: Double] {
+        var values = [String: Double]()
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
+            values[String(line[..<space])] = v
+        }
+        return values
+    }
+
     /// Payloads stored, read with a synchronous query (`eventually` polls synchronously).
     static func count(_ db: PayloadDatabase) throws -> Int {
         try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM payloads") } ?? 0
@@ -34,10 +51,7 @@ import Glibc
         let server = try await startServer(dir, port: port)
         defer { server.stop() }
         // A replayed request (the same signature) and a retry (a new one) of one payload.
-        let body = try PayloadCoding.encode(Payload(
-            payloadID: "00000000-0000-4000-8000-0000000005e1", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "",
-            timestamp: RFC3339.format(unixSeconds: Int64(Date().timeIntervalSince1970)),
-            metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
+        let body = try ServerBinaryTests.body("00000000-0000-4000-8000-0000000005e1", at: Int64(Date().timeIntervalSince1970))
         func send(_ ts: Int64) async throws -> (status: Int, body: String) {
             let sig = try await runProcess("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", secret], stdin: Array("\(ts).".utf8) + body)
             return try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
@@ -157,8 +171,15 @@ import Glibc
         write(keyring, "k2: second-\(secret)\n")
         server.signal(SIGHUP)
         try await eventually("k1 removed") { server.stderr.contains("loaded=k2") }
+        func verified(_ key: String) async throws -> Double? {
+            Self.samples(try await httpGet("http://127.0.0.1:\(port)/metrics").body)[#"monitoring_server_verified_payloads_total{key_id=""# + key + #""}"#]
+        }
+        let k1Verified = try await verified("k1"), k2Verified = try await verified("k2")
         let moved = try count("k2")
         try await eventually(timeout: 20, "still delivering") { try count("k2") > moved + 1 }
+        #expect((k1Verified ?? 0) >= 2 && (k2Verified ?? 0) >= 2, "/metrics counts each key's payloads")
+        #expect(try await verified("k1") == k1Verified, "a removed key verifies nothing more")
+        #expect(try await verified("k2") ?? 0 > k2Verified ?? 0)
         let inUse = try await db.fleet(now: Int64(Date().timeIntervalSince1970)).first?.keyID
         #expect(inUse == "k2", "the fleet page names the key in use")
 
@@ -206,16 +227,14 @@ import Glibc
             let r = try await get(path)
             #expect(r.status == 401 && r.headers.contains { $0.0.lowercased() == "www-authenticate" && $0.1.hasPrefix("Basic realm=") }, "\(path)")
         }
+        for path in ["/healthz", "/metrics"] { #expect(try await get(path).status == 200, "\(path) needs no user: load balancers and Prometheus") }
         #expect(try await get("/", "alice", "wrong").status == 401)
         #expect(try await get("/", "mallory", "alice pw").status == 401)
         let open = try await get("/", "alice", "alice pw")
         #expect(open.status == 200 && open.body.contains("Fleet"))
 
         // Ingest is signed, not signed in.
-        let body = try PayloadCoding.encode(Payload(
-            payloadID: "00000000-0000-4000-8000-0000000005e2", agentVersion: "t", host: "h", serverID: "s", env: "dev", ownerTeam: "",
-            timestamp: RFC3339.format(unixSeconds: Int64(Date().timeIntervalSince1970)),
-            metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
+        let body = try ServerBinaryTests.body("00000000-0000-4000-8000-0000000005e2", at: Int64(Date().timeIntervalSince1970))
         let ts = Int64(Date().timeIntervalSince1970)
         let signed = try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
             ("X-Agent-Timestamp", "\(ts)"), ("X-Agent-Signature", PayloadSigner(secret: Secret(secret)).headerValue(timestamp: ts, body: body))],
@@ -233,6 +252,61 @@ import Glibc
         try await eventually("users reloaded") { server.stderr.contains("dashboard users bob") }
         #expect(try await get("/", "alice", "alice pw").status == 401, "alice removed")
         #expect(try await get("/alerts", "bob", "bob pw").status == 200)
+    }
+
+    /// `/healthz` says whether the database answers; `/metrics` counts every answer by status and
+    /// why, the bytes read, the payloads each key verified and the store's time, in a form
+    /// promtool accepts; neither names a secret.
+    @Test func healthAndMetricsCountEveryAnswer() async throws {
+        let dir = Paths.tempDir("server-metrics")
+        _ = writeSecret(dir, secret)
+        let port = freePort()
+        let server = try await startServer(dir, port: port)
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(port)"
+        let health = try await httpExchange(base + "/healthz")
+        let healthJSON = try #require(try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any])
+        #expect(health.status == 200 && healthJSON["database"] as? String == "up" && healthJSON["status"] as? String == "ok"
+                && healthJSON["version"] as? String == "0.1.0", "\(health.body)")
+
+        let now = Int64(Date().timeIntervalSince1970)
+        let body = try ServerBinaryTests.body("00000000-0000-4000-8000-0000000005e3", at: now)
+        let signer = PayloadSigner(secret: Secret(secret))
+        func post(_ b: [UInt8], ts: Int64 = now, signature: String? = nil, extra: [(String, String)] = []) async throws -> Int {
+            try await httpRequest(base + "/ingest", method: "POST", headers: [
+                ("X-Agent-Timestamp", "\(ts)"), ("X-Agent-Signature", signature ?? signer.headerValue(timestamp: ts, body: b))] + extra, body: b).status
+        }
+        #expect(try await post(body) == 200)
+        #expect(try await post(body, ts: now + 1) == 200, "a duplicate")
+        #expect(try await post(body, ts: now - 10_000) == 401, "outside the skew window")
+        #expect(try await post(body, signature: "sha256=" + String(repeating: "0", count: 64)) == 401)
+        #expect(try await post(Array("{}".utf8)) == 400)
+        #expect(try await post(body, extra: [("Content-Encoding", "br")]) == 415)
+        #expect(try await post(Array("not gzip".utf8), extra: [("Content-Encoding", "gzip")]) == 400)
+
+        let metrics = try await httpExchange(base + "/metrics")
+        #expect(metrics.status == 200 && metrics.headers.contains { $0.0.lowercased() == "content-type" && $0.1.hasPrefix("text/plain; version=0.0.4") })
+        let values = Self.samples(metrics.body)
+        let sent = [body.count, body.count, body.count, body.count, 2, body.count, 8].reduce(0, +)
+        let expected: [String: Double] = [
+            #"monitoring_server_requests_total{code="200",outcome="stored"}"#: 1,
+            #"monitoring_server_requests_total{code="200",outcome="duplicate"}"#: 1,
+            #"monitoring_server_requests_total{code="401",outcome="clock_skew"}"#: 1,
+            #"monitoring_server_requests_total{code="401",outcome="bad_signature"}"#: 1,
+            #"monitoring_server_requests_total{code="400",outcome="bad_payload"}"#: 1,
+            #"monitoring_server_requests_total{code="415",outcome="unsupported_encoding"}"#: 1,
+            #"monitoring_server_requests_total{code="400",outcome="bad_gzip"}"#: 1,
+            #"monitoring_server_requests_total{code="401",outcome="missing_timestamp"}"#: 0,
+            #"monitoring_server_verified_payloads_total{key_id="(secret)"}"#: 2,
+            "monitoring_server_store_duration_seconds_count": 2,
+            "monitoring_server_request_body_bytes_total": Double(sent),
+            "monitoring_server_database_up": 1,
+        ]
+        for (series, value) in expected { #expect(values[series] == value, "\(series)") }
+        #expect((values["monitoring_server_database_probe_seconds"] ?? 0) > 0)
+        #expect(!metrics.body.contains(secret) && !metrics.body.contains("\"h\"") && !health.body.contains(secret))
+        let (status, out) = try await runTool("/usr/bin/promtool", ["check", "metrics"], stdin: Array(metrics.body.utf8))
+        #expect(status == 0, "promtool: \(out)")
     }
 
     /// Without `--dashboard-users` on an address beyond loopback, the server says the dashboard is open.
@@ -260,6 +334,45 @@ import Glibc
 /// `monitoring-server --database`: two servers on one PostgreSQL, as behind a load balancer.
 @Suite struct PostgresServerBinaryTests {
     let secret = "pg-Secret-\(UUID().uuidString.prefix(8))"
+
+    /// A database that stops taking connections turns `/healthz` to 503 (a load balancer takes
+    /// the receiver out) and `monitoring_server_database_up` to 0, logged once; when it takes
+    /// them again both come back and ingest works.
+    @Test func healthFollowsTheDatabase() async throws {
+        let dir = Paths.tempDir("server-pg-health")
+        _ = writeSecret(dir, secret)
+        let url = try await PostgresPeer.freshDatabase("health")
+        let name = String(url.split(separator: "/").last!.split(separator: "?")[0])
+        let admin = try PostgresPeer.url()
+        let port = freePort()
+        let server = try Peer("server", try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--listen", "127.0.0.1:\(port)"],
+                              env: ["DATABASE_URL": url], dir: dir)
+        defer { server.stop() }
+        try await eventually(timeout: 30, "server listening") { server.stderr.contains("server listening") }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try await httpGet(base + "/healthz").status == 200)
+
+        _ = try await PostgresPeer.psql(admin, "ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+        _ = try await PostgresPeer.psql(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        try await eventuallyAsync(timeout: 30, "/healthz says the database is down") {
+            let r = try await httpGet(base + "/healthz")
+            return r.status == 503 && r.body.contains(#""database":"down""#)
+        }
+        let down = ServerBinaryTests.samples(try await httpGet(base + "/metrics").body)
+        #expect(down["monitoring_server_database_up"] == 0)
+        #expect(server.stderr.components(separatedBy: "database does not answer").count == 2, "logged once: \(server.stderr.suffix(1500))")
+
+        _ = try await PostgresPeer.psql(admin, "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        try await eventuallyAsync(timeout: 60, "/healthz says the database is back") { try await httpGet(base + "/healthz").status == 200 }
+        #expect(server.stderr.contains("database answers again"))
+        let now = Int64(Date().timeIntervalSince1970)
+        let body = try ServerBinaryTests.body("00000000-0000-4000-8000-0000000005e4", at: now)
+        let stored = try await httpRequest(base + "/ingest", method: "POST", headers: [
+            ("X-Agent-Timestamp", "\(now)"), ("X-Agent-Signature", PayloadSigner(secret: Secret(secret)).headerValue(timestamp: now, body: body))],
+            body: body)
+        #expect(stored.status == 200 && stored.body.contains(#""status":"ok""#), "\(stored)")
+        #expect(ServerBinaryTests.samples(try await httpGet(base + "/metrics").body)["monitoring_server_database_up"] == 1)
+    }
 
     /// Every payload sent to both servers at once is stored once: one answer `ok`, the other
     /// `duplicate`. A real agent's payloads land through one server and show on the other's

@@ -1,8 +1,28 @@
 /// Why a receiver refused a request, with the HTTP status to answer.
 public struct IngestRejection: Error, Sendable, Equatable {
-    public let status: Int
+    /// What failed, as a fixed word for counting (the reason is the text the agent is told).
+    public enum Kind: String, Sendable, CaseIterable {
+        case missingTimestamp = "missing_timestamp"
+        case badTimestamp = "bad_timestamp"
+        case clockSkew = "clock_skew"
+        case missingSignature = "missing_signature"
+        case badSignature = "bad_signature"
+        case badPayload = "bad_payload"
+        case badPayloadID = "bad_payload_id"
+
+        /// 401 for what the signature and its timestamp decide, 400 for a body that is no payload.
+        public var status: Int {
+            switch self {
+            case .badPayload, .badPayloadID: 400
+            default: 401
+            }
+        }
+    }
+
+    public let kind: Kind
     public let reason: String
-    public init(status: Int, reason: String) { self.status = status; self.reason = reason }
+    public var status: Int { kind.status }
+    public init(_ kind: Kind, reason: String) { self.kind = kind; self.reason = reason }
 }
 
 /// Checks what a receiver gets: timestamp header present and within the skew window, signature
@@ -33,20 +53,20 @@ public struct IngestVerifier: Sendable {
     public func verify(timestamp: String?, signature: String?, keyID: String?, body: [UInt8], now: Int64)
         -> Result<(payload: Payload, keyID: String?), IngestRejection> {
         guard let timestamp, !timestamp.isEmpty else {
-            return .failure(.init(status: 401, reason: "missing \(PayloadSigner.timestampHeader) header"))
+            return .failure(.init(.missingTimestamp, reason: "missing \(PayloadSigner.timestampHeader) header"))
         }
         guard let ts = Self.unixSeconds(timestamp) else {
-            return .failure(.init(status: 401, reason: "\(PayloadSigner.timestampHeader) is not unix seconds"))
+            return .failure(.init(.badTimestamp, reason: "\(PayloadSigner.timestampHeader) is not unix seconds"))
         }
         // Both sides are bounded (the header by `unixSeconds`, `now` by the host clock), and the
         // difference is taken with overflow reported, so no header value can trap here.
         let (difference, overflow) = ts.subtractingReportingOverflow(now)
         let skew = overflow ? UInt64.max : difference.magnitude
         guard skew <= UInt64(max(0, maxSkewSeconds)) else {
-            return .failure(.init(status: 401, reason: "timestamp outside the allowed skew of \(maxSkewSeconds)s"))
+            return .failure(.init(.clockSkew, reason: "timestamp outside the allowed skew of \(maxSkewSeconds)s"))
         }
         guard let signature, !signature.isEmpty else {
-            return .failure(.init(status: 401, reason: "missing \(PayloadSigner.signatureHeader) header"))
+            return .failure(.init(.missingSignature, reason: "missing \(PayloadSigner.signatureHeader) header"))
         }
         // The named key is tried first, then the others: the id orders the keys, never widens
         // them (a request naming none is checked against each anyway). An agent whose secret file
@@ -57,17 +77,17 @@ public struct IngestVerifier: Sendable {
             candidates.swapAt(0, named)
         }
         guard let key = candidates.first(where: { $0.signer.verify(headerValue: signature, timestamp: ts, body: body) }) else {
-            return .failure(.init(status: 401, reason: "signature mismatch"))
+            return .failure(.init(.badSignature, reason: "signature mismatch"))
         }
         let payload: Payload
         do {
             payload = try PayloadCoding.decode(body)
         } catch {
-            return .failure(.init(status: 400, reason: "body is not a valid payload: \(error)"))
+            return .failure(.init(.badPayload, reason: "body is not a valid payload: \(error)"))
         }
         // Stores deduplicate on payload_id: one exact spelling, nothing that needs escaping.
         guard PayloadID.isValid(payload.payloadID) else {
-            return .failure(.init(status: 400, reason: "payload_id must be a lowercase UUID"))
+            return .failure(.init(.badPayloadID, reason: "payload_id must be a lowercase UUID"))
         }
         return .success((payload, key.id))
     }
