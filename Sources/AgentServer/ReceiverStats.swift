@@ -16,6 +16,9 @@ public final class ReceiverStats: Sendable {
     private let bodyBytes: Counter
     private let databaseUp: Gauge
     private let databaseProbe: Gauge
+    private let retentionDeleted: Counter
+    private let retentionDropped: Counter
+    private let retentionFailures: Counter
 
     public init(version: String) {
         registry.makeGauge(descriptor: Self.name("build", "info", "Always 1; the label carries the server's version"),
@@ -31,7 +34,13 @@ public final class ReceiverStats: Sendable {
                                                                  "1 when the database answered the last probe (a scrape or /healthz) in time, else 0"))
         databaseProbe = registry.makeGauge(descriptor: Self.name("database_probe", "seconds",
                                                                     "How long the database took to answer the last probe"))
-        // The usual answers exist from the start, so a rate over them is defined before the first.
+        retentionDeleted = registry.makeCounter(descriptor: Self.name("retention_deleted_payloads", "total",
+                                                                      "Payloads deleted one by one by retention"))
+        retentionDropped = registry.makeCounter(descriptor: Self.name("retention_dropped_partitions", "total",
+                                                                      "Days dropped whole by retention (a day's partition of every table)"))
+        retentionFailures = registry.makeCounter(descriptor: Self.name("retention_failures", "total", "Retention passes that failed"))
+        // Every counter an alert rule watches exists from the start at 0: increase() over a series
+        // that first appears at 1 is 0, and the first failure would go unseen.
         for (status, outcome) in [(200, "stored"), (200, "duplicate"), (503, "store_failed")] { answered(status: status, outcome: outcome, count: 0) }
         for kind in IngestRejection.Kind.allCases { answered(status: kind.status, outcome: kind.rawValue, count: 0) }
     }
@@ -54,13 +63,12 @@ public final class ReceiverStats: Sendable {
 
     /// What one retention pass removed.
     public func expired(_ gone: Int, days: Int) {
-        registry.makeCounter(descriptor: Self.name("retention_deleted_payloads", "total", "Payloads deleted one by one by retention")).increment(by: Int64(gone))
-        registry.makeCounter(descriptor: Self.name("retention_dropped_partitions", "total",
-                                                  "Days dropped whole by retention (a day's partition of every table)")).increment(by: Int64(days))
+        retentionDeleted.increment(by: Int64(gone))
+        retentionDropped.increment(by: Int64(days))
     }
 
     public func retentionFailed() {
-        registry.makeCounter(descriptor: Self.name("retention_failures", "total", "Retention passes that failed")).increment()
+        retentionFailures.increment()
     }
 
     /// The last database probe: its time when it answered, nil when it failed or timed out.

@@ -5,6 +5,18 @@ import Testing
 
 /// The install target, the systemd unit and the example settings.
 @Suite struct PackagingTests {
+    /// The packaged alerting rules are valid and pass their own cases (packaging/prometheus/
+    /// alerts.test.yml: each rule fires on its series, not before its `for`, not on a healthy host).
+    @Test func alertingRulesPassPromtool() async throws {
+        let promtool = "/usr/bin/promtool"
+        #expect(FileManager.default.isExecutableFile(atPath: promtool), "promtool missing: run through scripts/test.sh")
+        let dir = Paths.packageRoot + "/packaging/prometheus"
+        let check = try await runTool(promtool, ["check", "rules", dir + "/alerts.yml"])
+        #expect(check.status == 0 && check.output.contains("SUCCESS: 13 rules found"), "\(check.output)")
+        let cases = try await runTool(promtool, ["test", "rules", dir + "/alerts.test.yml"])
+        #expect(cases.status == 0 && cases.output.contains("SUCCESS"), "\(cases.output)")
+    }
+
     @Test func installStagesBinaryUnitAndSettingsAndTheUnitVerifies() async throws {
         let stage = Paths.tempDir("stage")
         let p = Process()

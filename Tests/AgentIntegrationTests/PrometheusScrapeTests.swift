@@ -7,7 +7,9 @@ import Glibc
 #endif
 
 /// A real Prometheus server (Debian's `prometheus`, installed by scripts/test.sh) scrapes the
-/// agent's /metrics and the server's on loopback; its query API must return both's series.
+/// agent's /metrics and the server's on loopback; its query API must return both's series, and
+/// it loads the packaged alerting rules (packaging/prometheus/alerts.yml), every series they
+/// watch present.
 @Suite(.serialized) struct PrometheusScrapeTests {
     @Test func prometheusScrapesTheAgent() async throws {
         let prometheus = "/usr/bin/prometheus"
@@ -32,10 +34,13 @@ import Glibc
         #expect(plain.body.hasPrefix("{"))
 
         let web = freePort()
+        let rules = Paths.packageRoot + "/packaging/prometheus/alerts.yml"
         let config = """
         global:
           scrape_interval: 1s
           scrape_timeout: 1s
+          evaluation_interval: 1s
+        rule_files: ["\(rules)"]
         scrape_configs:
           - job_name: monitoring-agent
             static_configs:
@@ -76,6 +81,24 @@ import Glibc
         #expect((serverUp.first?["value"] as? [Any])?.last as? String == "1", "the server's scrape succeeds: \(serverUp)")
         #expect(await !query("monitoring_server_database_up == 1").isEmpty)
         #expect(await !query(#"histogram_quantile(0.99, monitoring_server_store_duration_seconds_bucket) > 0"#).isEmpty)
+
+        // The packaged rules loaded and evaluated without error, and each series they read exists.
+        let loaded = try await httpGet("http://127.0.0.1:\(web)/api/v1/rules")
+        let groups = ((try JSONSerialization.jsonObject(with: Data(loaded.body.utf8)) as? [String: Any])?["data"] as? [String: Any])?["groups"]
+            as? [[String: Any]] ?? []
+        let ruleEntries = groups.flatMap { $0["rules"] as? [[String: Any]] ?? [] }
+        #expect(ruleEntries.count == 13 && ruleEntries.allSatisfy { $0["health"] as? String != "err" }, "\(loaded.body.prefix(2000))")
+        let text = try String(contentsOfFile: rules, encoding: .utf8)
+        let watched = Set(text.split(separator: "\n").filter { $0.contains("expr:") }.flatMap { line in
+            line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).filter {
+                $0.hasPrefix("monitoring_agent_") || $0.hasPrefix("monitoring_server_")
+            }.map(String.init)
+        })
+        #expect(watched.count >= 10)
+        // Polled: the clock skew gauge appears once the server's Date header has been read.
+        for name in watched.sorted() {
+            try await eventuallyAsync(timeout: 10, "\(name) scraped") { await !query(#"{__name__=""# + name + #""}"#).isEmpty }
+        }
         server.signal(SIGTERM)
         _ = await server.waitExit(timeout: 10)
     }
