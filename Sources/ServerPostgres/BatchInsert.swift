@@ -73,7 +73,7 @@ struct BatchInsert: PostgresPreparedStatement {
     private let bindings: PostgresBindings
 
     /// `items` must have distinct payload ids (the store keeps the first of equal ones).
-    init(_ items: [PostgresStore.Insert]) {
+    init(_ items: [PendingInsert]) {
         let t = PostgresText.self, nan = Double.nan
         var b = PostgresBindings(capacity: 54)
         let m = items.map(\.payload.metrics)
@@ -150,7 +150,7 @@ struct Columns {
     var text = [[String]](repeating: [], count: 6)
     var ints = [Int64](), doubles = [Double]()
 
-    mutating func row(_ item: PostgresStore.Insert, _ position: Int) {
+    mutating func row(_ item: PendingInsert, _ position: Int) {
         ids.append(PostgresText.text(item.payload.payloadID))
         days.append(item.day)
         positions.append(Int32(position))

@@ -18,16 +18,7 @@ public final class PostgresStore: PayloadStore {
     /// Days whose partitions this process knows exist; forgotten after any failed write (another
     /// receiver's upkeep may have dropped one).
     private let knownDays = Mutex(Set<Int32>())
-    private let batcher: InsertBatcher<Insert, Bool>
-
-    struct Insert: Sendable {
-        let payload: Payload
-        let body: [UInt8]
-        let receivedAt: Int64
-        let keyID: String?
-        let collectedAt: Int64
-        var day: Int32 { PostgresStore.day(collectedAt) }
-    }
+    private let batcher: InsertBatcher<PendingInsert, Bool>
 
     /// `writers` transactions in flight at most, each of at most `maxBatch` payloads.
     public init(url: DatabaseURL, writers: Int = 4, maxBatch: Int = 256, logger: Logger) {
@@ -168,8 +159,7 @@ public final class PostgresStore: PayloadStore {
     // MARK: inserts
 
     public func insert(_ p: Payload, body: [UInt8], receivedAt: Int64, keyID: String?) async throws -> Bool {
-        let collected = RFC3339.parse(p.timestamp) ?? receivedAt
-        return try await batcher.submit(Insert(payload: p, body: body, receivedAt: receivedAt, keyID: keyID, collectedAt: collected))
+        try await batcher.submit(PendingInsert(p, body: body, receivedAt: receivedAt, keyID: keyID))
     }
 
     /// One statement for a batch (so one round trip and one commit): the payloads' rows are
@@ -177,7 +167,7 @@ public final class PostgresStore: PayloadStore {
     /// hosts' newest state only for the ids that were inserted (data-modifying CTEs see what the
     /// first one returned). True for each payload stored by it, false for a payload_id already
     /// stored (earlier, by another receiver, or earlier in the same batch).
-    func write(_ batch: [Insert]) async throws -> [Bool] {
+    func write(_ batch: [PendingInsert]) async throws -> [Bool] {
         do {
             try await ensure(days: Set(batch.map(\.day)))
             // The first of equal ids in a batch is the one written.
@@ -228,4 +218,9 @@ public struct StoreError: Error, CustomStringConvertible {
             self.description = "\(error)"
         }
     }
+}
+
+extension PendingInsert {
+    /// The day partition the payload's rows go to.
+    var day: Int32 { PostgresStore.day(collectedAt) }
 }

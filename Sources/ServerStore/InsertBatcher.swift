@@ -1,3 +1,4 @@
+import AgentCore
 import DequeModule
 import Synchronization
 
@@ -78,5 +79,23 @@ public final class InsertBatcher<Item: Sendable, Outcome: Sendable>: Sendable {
                 }
             }
         }
+    }
+}
+
+/// A verified payload on its way into a store, as the stores' batchers carry it.
+public struct PendingInsert: Sendable {
+    public let payload: Payload
+    public let body: [UInt8]
+    public let receivedAt: Int64
+    public let keyID: String?
+    /// The payload's own time (its timestamp; the arrival when that does not parse).
+    public let collectedAt: Int64
+
+    public init(_ payload: Payload, body: [UInt8], receivedAt: Int64, keyID: String?) {
+        self.payload = payload
+        self.body = body
+        self.receivedAt = receivedAt
+        self.keyID = keyID
+        collectedAt = RFC3339.parse(payload.timestamp) ?? receivedAt
     }
 }

@@ -4,21 +4,30 @@ import Foundation
 import GRDB
 
 /// The server's store: SQLite through GRDB, in WAL mode so readers (the dashboard) never wait for
-/// the writer. Every verified payload in one transaction: its row (identity, times, score, the
-/// body as received), its metrics, alerts, alert details, container events and log lines. A
-/// payload_id already stored is a duplicate and nothing is written; the receiver answers 200 only
-/// after the commit. The schema is versioned by GRDB's migrator, applied at open.
+/// the writer. Every verified payload is written whole or not at all: its row (identity, times,
+/// score, the body as received), its metrics, alerts, alert details, container events and log
+/// lines. A payload_id already stored is a duplicate and nothing is written; the receiver answers
+/// 200 only after the commit. Inserts are group-committed (`InsertBatcher`, one writer as SQLite
+/// has one): payloads arriving while a transaction is written share the next one and its fsync;
+/// a batch that fails is written again one payload at a time, so one payload fails alone. The
+/// schema is versioned by GRDB's migrator, applied at open.
 public final class PayloadDatabase: PayloadStore {
     public let path: String
     let pool: DatabasePool
+    private let batcher: InsertBatcher<PendingInsert, Bool>
 
-    public init(path: String) throws {
+    /// At most `maxBatch` payloads in one transaction.
+    public init(path: String, maxBatch: Int = 256) throws {
         self.path = path
         var config = Configuration()
         // Foreign keys carry retention's deletes from a payload to its rows.
         config.foreignKeysEnabled = true
-        pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)
+        self.pool = pool
+        batcher = InsertBatcher(maxBatch: maxBatch, writers: 1) { batch in
+            try await pool.write { db in try batch.map { try Self.insert($0, into: db) } }
+        }
     }
 
     /// The schema, one migration per version; a database of an older version is brought up to
@@ -97,41 +106,45 @@ public final class PayloadDatabase: PayloadStore {
         try await pool.read { try Self.migrator.appliedIdentifiers($0) }.sorted()
     }
 
-    /// Stores a verified payload and everything in it, in one transaction. Returns false (and
-    /// writes nothing) for a payload_id already stored. Awaits GRDB's writer queue: the commit's
-    /// fsync never blocks a thread of the concurrency pool.
+    /// Stores a verified payload and everything in it, committed before it returns. Returns false
+    /// (and writes nothing) for a payload_id already stored. Awaits GRDB's writer queue: the
+    /// commit's fsync never blocks a thread of the concurrency pool.
     public func insert(_ p: Payload, body: [UInt8], receivedAt: Int64, keyID: String? = nil) async throws -> Bool {
-        let collected = RFC3339.parse(p.timestamp) ?? receivedAt
-        return try await pool.write { db in
-            try db.cachedStatement(sql: """
-                INSERT INTO payloads (payload_id, host, server_id, env, owner_team, agent_version, collected_at, received_at, score, simulated, body, key_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(payload_id) DO NOTHING
-                """).execute(arguments: [p.payloadID, p.host, p.serverID, p.env, p.ownerTeam, p.agentVersion, collected, receivedAt,
-                                 p.score, p.simulated == true, Data(body), keyID])
-            guard db.changesCount == 1 else { return false }
-            let m = p.metrics
-            try db.cachedStatement(sql: "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)").execute(arguments: [p.payloadID, m.cpuUsage, m.memoryUsage, m.diskUsage, m.networkRxBytesPerSec,
-                                 m.networkTxBytesPerSec, m.tcpConnections])
-            for (i, wire) in p.localAlerts.enumerated() {
-                let alert = Alert(wireValue: wire)
-                try db.cachedStatement(sql: "INSERT INTO alerts VALUES (?, ?, ?, ?, ?)").execute(
-                               arguments: [p.payloadID, i, alert?.rule.rawValue ?? wire, alert?.subject, alert?.rule.weight ?? 0])
-            }
-            for (i, d) in p.alertsDetail.enumerated() {
-                let json = String(decoding: PayloadCoding.encodeDetail(d), as: UTF8.self)
-                try db.cachedStatement(sql: "INSERT INTO alert_details VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
-                               arguments: [p.payloadID, i, d.rule.rawValue, d.source, d.container, d.omitted, json])
-            }
-            for (i, e) in p.dockerEvents.enumerated() {
-                try db.cachedStatement(sql: "INSERT INTO container_events VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
-                               arguments: [p.payloadID, i, e.type, e.action, e.container, e.image, e.timestamp])
-            }
-            for (i, l) in p.logs.enumerated() {
-                try db.cachedStatement(sql: "INSERT INTO container_logs VALUES (?, ?, ?, ?, ?)").execute(
-                               arguments: [p.payloadID, i, l.container, l.message, l.timestamp])
-            }
-            return true
+        try await batcher.submit(PendingInsert(p, body: body, receivedAt: receivedAt, keyID: keyID))
+    }
+
+    /// One payload's rows, inside the caller's transaction; false for a payload_id already stored
+    /// (in an earlier transaction or earlier in this one).
+    static func insert(_ item: PendingInsert, into db: Database) throws -> Bool {
+        let p = item.payload
+        try db.cachedStatement(sql: """
+            INSERT INTO payloads (payload_id, host, server_id, env, owner_team, agent_version, collected_at, received_at, score, simulated, body, key_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(payload_id) DO NOTHING
+            """).execute(arguments: [p.payloadID, p.host, p.serverID, p.env, p.ownerTeam, p.agentVersion, item.collectedAt, item.receivedAt,
+                             p.score, p.simulated == true, Data(item.body), item.keyID])
+        guard db.changesCount == 1 else { return false }
+        let m = p.metrics
+        try db.cachedStatement(sql: "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)").execute(arguments: [p.payloadID, m.cpuUsage, m.memoryUsage, m.diskUsage, m.networkRxBytesPerSec,
+                             m.networkTxBytesPerSec, m.tcpConnections])
+        for (i, wire) in p.localAlerts.enumerated() {
+            let alert = Alert(wireValue: wire)
+            try db.cachedStatement(sql: "INSERT INTO alerts VALUES (?, ?, ?, ?, ?)").execute(
+                           arguments: [p.payloadID, i, alert?.rule.rawValue ?? wire, alert?.subject, alert?.rule.weight ?? 0])
         }
+        for (i, d) in p.alertsDetail.enumerated() {
+            let json = String(decoding: PayloadCoding.encodeDetail(d), as: UTF8.self)
+            try db.cachedStatement(sql: "INSERT INTO alert_details VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
+                           arguments: [p.payloadID, i, d.rule.rawValue, d.source, d.container, d.omitted, json])
+        }
+        for (i, e) in p.dockerEvents.enumerated() {
+            try db.cachedStatement(sql: "INSERT INTO container_events VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
+                           arguments: [p.payloadID, i, e.type, e.action, e.container, e.image, e.timestamp])
+        }
+        for (i, l) in p.logs.enumerated() {
+            try db.cachedStatement(sql: "INSERT INTO container_logs VALUES (?, ?, ?, ?, ?)").execute(
+                           arguments: [p.payloadID, i, l.container, l.message, l.timestamp])
+        }
+        return true
     }
 
     /// Deletes the payloads received before `cutoff` (unix seconds) and, through the foreign

@@ -1,7 +1,8 @@
 import AgentCore
 import Foundation
 import GRDB
-import ServerStore
+@testable import ServerStore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -62,6 +63,39 @@ import Testing
         let message: String = log["message"]
         #expect(message == "GET / 500 password=[MASKED]")
         #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM alerts") } == 2, "the duplicate added no rows")
+    }
+
+    /// Counts the transactions committed.
+    final class Commits: TransactionObserver, @unchecked Sendable {
+        let count = Mutex(0)
+        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+        func databaseDidChange(with event: DatabaseEvent) {}
+        func databaseDidCommit(_ db: Database) { count.withLock { $0 += 1 } }
+        func databaseDidRollback(_ db: Database) {}
+    }
+
+    /// Payloads arriving together share transactions (group commit), and each is still stored
+    /// once with all its rows: every payload given twice at once, the copy answered duplicate
+    /// whether it came in the same batch or a later one.
+    @Test func concurrentPayloadsShareCommitsAndAreStoredOnce() async throws {
+        let db = try open(Paths.tempDir("db-group"))
+        let commits = Commits()
+        try await db.pool.write { $0.add(transactionObserver: commits, extent: .databaseLifetime) }
+        let payloads = (0..<300).map { Self.payload(String(format: "00000000-0000-4000-8000-%012d", $0)) }
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for p in payloads + payloads.shuffled() {
+                let body = try PayloadCoding.encode(p)
+                group.addTask { try await db.insert(p, body: body, receivedAt: 1_796_100_000) }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 }.count == 300 && results.filter { !$0 }.count == 300)
+        for (table, rows) in [("payloads", 300), ("metrics", 300), ("alerts", 600), ("alert_details", 900), ("container_events", 300),
+                              ("container_logs", 300)] {
+            #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") } == rows, "\(table)")
+        }
+        let n = commits.count.withLock { $0 }
+        #expect(n >= 1 && n < 300, "600 inserts in \(n) transactions")
     }
 
     @Test func reopeningKeepsEveryPayloadAndItsIdentity() async throws {
