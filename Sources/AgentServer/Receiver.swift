@@ -79,7 +79,7 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
                          wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                          onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
                          routes: (Router<BasicRequestContext>) -> Void = { _ in },
-                         keys: ReceiverKeys? = nil, stats: ReceiverStats? = nil) -> some ApplicationProtocol {
+                         keys: ReceiverKeys? = nil, stats: ReceiverStats? = nil, tls: ServerTLS? = nil) -> some ApplicationProtocol {
     let keys = keys ?? ReceiverKeys(configuration.keys)
     let skew = configuration.maxSkewSeconds
     let limit = configuration.bodyLimit
@@ -158,9 +158,15 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
     router.post("ingest", use: handler)
     routes(router)
     let limits = configuration.limits
+    let channel = limits.channelConfiguration
+    let server: HTTPServerBuilder = if let tls {
+        HTTPServerBuilder { responder in ReloadableTLSChannel(base: HTTP1Channel(responder: responder, configuration: channel), tls: tls) }
+    } else {
+        .http1(configuration: channel)
+    }
     return Application(
         router: router,
-        server: .http1(configuration: limits.channelConfiguration),
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil,
                              availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },

@@ -29,6 +29,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: ServerOptions.printPayloads.name, help: ServerOptions.printPayloads.help) var printPayloads: String?
     @Option(name: ServerOptions.retentionDays.name, help: ServerOptions.retentionDays.help) var retentionDays: String?
     @Option(name: ServerOptions.dashboardUsers.name, help: ServerOptions.dashboardUsers.help) var dashboardUsers: String?
+    @Option(name: ServerOptions.tlsCertificate.name, help: ServerOptions.tlsCertificate.help) var tlsCert: String?
+    @Option(name: ServerOptions.tlsKey.name, help: ServerOptions.tlsKey.help) var tlsKey: String?
     @Option(name: AgentOptions.logLevel.name, help: AgentOptions.logLevel.help) var logLevel: String?
     @Option(name: AgentOptions.logFormat.name, help: AgentOptions.logFormat.help) var logFormat: String?
 
@@ -51,6 +53,7 @@ struct ServerCommand: AsyncParsableCommand {
                 throw ExitCode(CLI.usageExitCode)
             }
         }
+        let tls = try CLI.resolveOrExit(try Self.tls(resolver))
         if users == nil, !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
             logger.warning("the dashboard has no sign-in (--dashboard-users): whoever reaches this address sees the fleet",
                            metadata: ["address": "\(configuration.host)"])
@@ -66,7 +69,7 @@ struct ServerCommand: AsyncParsableCommand {
                 group.addTask { await store.run() }
                 defer { group.cancelAll() }
                 try await CLI.orExit { try await store.migrate() }
-                try await serve(store, configuration: configuration, retention: retention, echo: echo, users: users, flags: flags, logger: logger)
+                try await serve(store, configuration: configuration, retention: retention, echo: echo, users: users, tls: tls, flags: flags, logger: logger)
             }
         } else {
             let dir = resolver.string(ServerOptions.data)
@@ -74,13 +77,13 @@ struct ServerCommand: AsyncParsableCommand {
                 try FileOps.makeDirectory(dir)
                 return try PayloadDatabase(path: dir + "/monitoring.sqlite")
             }
-            try await serve(store, configuration: configuration, retention: retention, echo: echo, users: users, flags: flags, logger: logger)
+            try await serve(store, configuration: configuration, retention: retention, echo: echo, users: users, tls: tls, flags: flags, logger: logger)
         }
     }
 
     /// The receiver with the dashboard, the store's upkeep and the keyring's reloader, until SIGTERM or SIGINT.
     func serve(_ store: any PayloadStore, configuration: ReceiverConfiguration, retention: Int, echo: PrintingSink.Format,
-               users: DashboardUsers?, flags: [String: String], logger: Logger) async throws {
+               users: DashboardUsers?, tls: ServerTLS?, flags: [String: String], logger: Logger) async throws {
         let (stored, migrations) = try await CLI.orExit { (try await store.payloadCount(), try await store.appliedMigrations()) }
         logger.info("database open", metadata: ["location": "\(store.location)", "payloads": "\(stored)", "migrations": "\(migrations)"])
         let wallClock: @Sendable () -> Int64 = { System.unixNow() }
@@ -88,30 +91,47 @@ struct ServerCommand: AsyncParsableCommand {
         let stats = ReceiverStats(version: AgentVersion.current)
         let probe = StoreProbe(store: store, stats: stats, logger: logger)
         let sink = PrintingSink(inner: DatabaseSink(store: store, retentionDays: retention, wallClock: wallClock), format: echo)
+        let scheme = tls == nil ? "http" : "https"
         let app = makeReceiver(configuration: configuration, sink: sink, wallClock: wallClock, logger: logger,
-                               onRunning: { port in logger.info("server listening", metadata: ["address": "\(configuration.host):\(port)"]) },
+                               onRunning: { port in
+                                   var metadata: Logger.Metadata = ["address": "\(configuration.host):\(port)", "scheme": "\(scheme)"]
+                                   if let tls { metadata["tls"] = "\(tls.summary)" }
+                                   logger.info("server listening", metadata: metadata)
+                               },
                                routes: {
                                    StatusRoutes.register(on: $0, probe: probe, stats: stats, version: AgentVersion.current)
                                    DashboardRoutes.register(on: $0, store: store, wallClock: wallClock, users: users)
-                               }, keys: keys, stats: stats)
+                               }, keys: keys, stats: stats, tls: tls)
         let upkeep = RetentionService(store: store, days: retention, wallClock: wallClock, logger: logger, stats: stats)
         let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: upkeep),
-                                                                 .init(service: reloader(keys: keys, users: users, flags: flags, logger: logger))],
+                                                                 .init(service: reloader(keys: keys, users: users, tls: tls, flags: flags, logger: logger))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await CLI.orExit { try await group.run() }
     }
 }
 
 extension ServerCommand {
+    /// `--tls-cert` and `--tls-key` together, or neither.
+    static func tls(_ resolver: ConfigResolver) throws(ConfigError) -> ServerTLS? {
+        let cert = resolver.string(ServerOptions.tlsCertificate), key = resolver.string(ServerOptions.tlsKey)
+        switch (cert.isEmpty, key.isEmpty) {
+        case (true, true): return nil
+        case (false, true): throw ConfigError(flag: ServerOptions.tlsKey.flag, "required with --tls-cert")
+        case (true, false): throw ConfigError(flag: ServerOptions.tlsCertificate.flag, "required with --tls-key")
+        case (false, false): return try ServerTLS(certificatePath: cert, keyPath: key)
+        }
+    }
+
     static func readUsers(_ path: String) throws -> [String: String] {
         try DashboardUsers.parse(try FileOps.readAll(path), path: path)
     }
 
-    /// On SIGHUP, the keys and the dashboard's users are read again; each file that cannot be
-    /// read or parsed keeps what it had loaded.
-    func reloader(keys: ReceiverKeys, users: DashboardUsers?, flags: [String: String], logger: Logger) -> HangupReloader {
+    /// On SIGHUP, the keys, the dashboard's users and the TLS certificate are read again; each
+    /// that cannot be read or parsed keeps what it had loaded.
+    func reloader(keys: ReceiverKeys, users: DashboardUsers?, tls: ServerTLS?, flags: [String: String], logger: Logger) -> HangupReloader {
         let path = ConfigResolver.live(flags: flags).string(ServerOptions.dashboardUsers)
-        return HangupReloader("keys and dashboard users", logger: logger) {
+        let what = ["keys"] + (users == nil ? [] : ["dashboard users"]) + (tls == nil ? [] : ["TLS certificate"])
+        return HangupReloader(what.joined(separator: ", "), logger: logger) {
             var loaded = [String]()
             var failures = [String]()
             do { loaded.append(try keys.reload(flags: flags)) } catch { failures.append("\(error)") }
@@ -120,6 +140,9 @@ extension ServerCommand {
                     users.replace(try Self.readUsers(path))
                     loaded.append("dashboard users " + users.names.joined(separator: ","))
                 } catch { failures.append("\(error)") }
+            }
+            if let tls {
+                do { loaded.append(try tls.reload()) } catch { failures.append("\(error)") }
             }
             guard failures.isEmpty else { throw ReloadFailure(description: (failures + loaded.map { "loaded " + $0 }).joined(separator: "; ")) }
             return loaded.joined(separator: "; ")

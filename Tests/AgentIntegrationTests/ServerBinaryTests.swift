@@ -309,6 +309,66 @@ import Glibc
         #expect(status == 0, "promtool: \(out)")
     }
 
+    /// `--tls-cert`/`--tls-key`: the port speaks HTTPS only, a real agent trusting the CA
+    /// (`--ca-file`) delivers through it, and a SIGHUP serves a renewed certificate to new
+    /// connections; files that cannot be read on reload keep the one in use, logged without the
+    /// key.
+    @Test func servesHTTPSAndReloadsItsCertificate() async throws {
+        let dir = Paths.tempDir("server-tls")
+        _ = writeSecret(dir, secret)
+        for sub in ["/first", "/second"] { try FileManager.default.createDirectory(atPath: dir + sub, withIntermediateDirectories: true) }
+        let first = try await makeTestPKI(dir + "/first"), second = try await makeTestPKI(dir + "/second")
+        let cert = dir + "/server.pem", key = dir + "/server.key"
+        func install(_ pki: (ca: String, cert: String, key: String, wrongCert: String, wrongKey: String)) throws {
+            for (from, to) in [(pki.cert, cert), (pki.key, key)] {
+                try? FileManager.default.removeItem(atPath: to)
+                try FileManager.default.copyItem(atPath: from, toPath: to)
+            }
+        }
+        try install(first)
+        let port = freePort()
+        let server = try Peer("server", try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--listen", "127.0.0.1:\(port)",
+                                                                   "--data", dir + "/data", "--tls-cert", cert, "--tls-key", key], dir: dir)
+        defer { server.stop() }
+        try await eventually("server listening") { server.stderr.contains("server listening") }
+        #expect(server.stderr.contains("scheme=https") && server.stderr.contains("TLS certificate valid until"))
+        func healthz(trusting ca: String, scheme: String = "https") async throws -> (status: Int32, output: String) {
+            try await runTool("/usr/bin/curl", ["-sS", "-m", "5", "--cacert", ca, "\(scheme)://127.0.0.1:\(port)/healthz"])
+        }
+        let ok = try await healthz(trusting: first.ca)
+        #expect(ok.status == 0 && ok.output.contains(#""database":"up""#), "\(ok.output)")
+        #expect(try await healthz(trusting: first.ca, scheme: "http").status != 0, "no plain HTTP on a TLS port")
+        #expect(try await healthz(trusting: second.ca).status != 0, "another CA's client refuses the certificate")
+
+        let agent = try Peer("agent", try Paths.agentBinary(), [
+            "--server-url", "https://127.0.0.1:\(port)/ingest", "--secret-file", dir + "/secret", "--ca-file", first.ca, "--interval", "0.5",
+            "--queue-dir", dir + "/queue", "--health-addr", "127.0.0.1:\(freePort())", "--docker-socket", "none", "--auth-source", "none"], dir: dir)
+        defer { agent.stop() }
+        let db = try PayloadDatabase(path: dir + "/data/monitoring.sqlite")
+        try await eventually(timeout: 20, "payloads over HTTPS") { try Self.count(db) >= 2 }
+        agent.signal(SIGTERM)
+        #expect(await agent.waitExit(timeout: 20) == 0)
+        #expect(!agent.stderr.contains("send failed"), "\(agent.stderr.suffix(1500))")
+
+        // Renewed: new connections get the new certificate.
+        try install(second)
+        func served() -> Int { server.stderr.components(separatedBy: "TLS certificate valid until").count - 1 }
+        let before = served()
+        server.signal(SIGHUP)
+        try await eventually("reloaded") { served() > before }
+        #expect(try await healthz(trusting: second.ca).status == 0)
+        #expect(try await healthz(trusting: first.ca).status != 0, "the old certificate is no longer served")
+
+        // Broken on reload: the certificate in use stays, and the log shows no key.
+        FileManager.default.createFile(atPath: key, contents: Data("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n".utf8))
+        server.signal(SIGHUP)
+        try await eventually("the failed reload logged") { server.stderr.contains("reload on SIGHUP failed") }
+        #expect(server.stderr.contains("--tls-key: cannot read a PEM private key"))
+        #expect(try await healthz(trusting: second.ca).status == 0, "still serving the renewed certificate")
+        let keyText = try String(contentsOfFile: second.key, encoding: .utf8).split(separator: "\n")[1]
+        #expect(!server.stderr.contains("not a key") && !server.stderr.contains(keyText), "no key material in the log")
+    }
+
     /// Without `--dashboard-users` on an address beyond loopback, the server says the dashboard is open.
     @Test func anOpenDashboardOnANonLoopbackAddressIsWarned() async throws {
         let dir = Paths.tempDir("server-open")
@@ -321,7 +381,8 @@ import Glibc
     }
 
     @Test(arguments: [["--retention-days", "0"], ["--listen", "nowhere"], ["--max-skew", "x"], ["--print-payloads", "xml"],
-                      ["--database", "mysql://u:pw@h/d"], ["--dashboard-users", "/nonexistent/users"]])
+                      ["--database", "mysql://u:pw@h/d"], ["--dashboard-users", "/nonexistent/users"], ["--tls-cert", "/nonexistent/cert"],
+                      ["--tls-key", "/nonexistent/key"], ["--tls-cert", "/nonexistent/cert", "--tls-key", "/nonexistent/key"]])
     func badFlagsExitNamingTheFlag(_ args: [String]) async throws {
         let dir = Paths.tempDir("server-flags")
         _ = writeSecret(dir, secret)

@@ -189,8 +189,12 @@ public enum ServerOptions {
         "Payloads older than this are deleted with everything stored from them, checked at start and hourly (PostgreSQL: whole days by their timestamp); older ones arriving are not stored")
     public static let dashboardUsers = OptionSpec("dashboard-users", env: "DASHBOARD_USERS", default: nil, value: "path",
         "File of 'name: bcrypt-hash' lines (htpasswd -B, Prometheus's basic_auth_users): the dashboard asks for one of these users (HTTP Basic); read again on SIGHUP. Without it the dashboard is open to whoever reaches --listen")
+    public static let tlsCertificate = OptionSpec("tls-cert", env: "TLS_CERT", default: nil, value: "path",
+        "PEM certificate chain (leaf first): serve HTTPS on --listen, with --tls-key; both read again on SIGHUP")
+    public static let tlsKey = OptionSpec("tls-key", env: "TLS_KEY", default: nil, value: "path",
+        "PEM private key of --tls-cert")
     public static let all: [OptionSpec] = [ReceiverOptions.listen, AgentOptions.secret, AgentOptions.secretFile, ReceiverOptions.keyring,
                                            ReceiverOptions.maxSkew,
                                            ReceiverOptions.bodyLimit, data, database, retentionDays, printPayloads, dashboardUsers,
-                                           AgentOptions.logLevel, AgentOptions.logFormat]
+                                           tlsCertificate, tlsKey, AgentOptions.logLevel, AgentOptions.logFormat]
 }
