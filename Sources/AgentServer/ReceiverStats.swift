@@ -77,6 +77,13 @@ public final class ReceiverStats: Sendable {
         if let answered { databaseProbe.set(to: answered.inSeconds) }
     }
 
+    /// The certificate served (`--tls-cert`) expires at `notValidAfter` (unix seconds).
+    public func serving(certificateUntil notValidAfter: Int64) {
+        registry.makeGauge(descriptor: Self.name("tls_certificate_expiry", "seconds",
+                                                 "When the TLS certificate served expires, unix seconds (absent without --tls-cert)"))
+            .set(to: Double(notValidAfter))
+    }
+
     public func render() -> [UInt8] { registry.emitToBuffer() }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

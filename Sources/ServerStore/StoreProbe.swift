@@ -38,6 +38,9 @@ public final class StoreProbe: Sendable {
         self.logger = logger
     }
 
+    /// Callers waiting for the ping that is out.
+    var waitingCount: Int { waiting.withLock { $0?.count ?? 0 } }
+
     public func check() async -> Answer {
         await withCheckedContinuation { (c: CheckedContinuation<Answer, Never>) in
             let first = waiting.withLock { w -> Bool in

@@ -12,20 +12,54 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: promtool), "promtool missing: run through scripts/test.sh")
         let dir = Paths.packageRoot + "/packaging/prometheus"
         let check = try await runTool(promtool, ["check", "rules", dir + "/alerts.yml"])
-        #expect(check.status == 0 && check.output.contains("SUCCESS: 13 rules found"), "\(check.output)")
+        #expect(check.status == 0 && check.output.contains("SUCCESS: 14 rules found"), "\(check.output)")
         let cases = try await runTool(promtool, ["test", "rules", dir + "/alerts.test.yml"])
         #expect(cases.status == 0 && cases.output.contains("SUCCESS"), "\(cases.output)")
     }
 
-    @Test func installStagesBinaryUnitAndSettingsAndTheUnitVerifies() async throws {
+    /// Runs scripts/install.sh into a fresh DESTDIR; returns the directory.
+    func stage(_ args: [String]) async throws -> String {
         let stage = Paths.tempDir("stage")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [Paths.packageRoot + "/scripts/install.sh", "--binary", try Paths.agentBinary()]
+        p.arguments = [Paths.packageRoot + "/scripts/install.sh"] + args
         p.environment = ProcessInfo.processInfo.environment.merging(["DESTDIR": stage]) { $1 }
         p.standardOutput = FileHandle.nullDevice
         try await runToExit(p)
         #expect(p.terminationStatus == 0)
+        return stage
+    }
+
+    /// systemd-analyze verify on a unit whose ExecStart is pointed at the staged binary: exit 0 and
+    /// not one warning (it exits 0 on unknown keys, so the output must be empty).
+    func verify(unit text: String, binary: String, installedAs path: String, in stage: String) async throws {
+        let check = stage + "/check.service"
+        try text.replacingOccurrences(of: path, with: binary).write(toFile: check, atomically: true, encoding: .utf8)
+        let out = try await runProcess("/usr/bin/systemd-analyze", ["verify", check])
+        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "systemd-analyze verify: \(out)")
+    }
+
+    @Test func installStagesTheServerWithAUnitThatReloads() async throws {
+        let stage = try await stage(["--server", "--binary", try Paths.serverBinary()])
+        let bin = stage + "/usr/local/bin/monitoring-server"
+        #expect(FileManager.default.isExecutableFile(atPath: bin))
+        let env = stage + "/etc/monitoring-server/server.env"
+        #expect(try FileManager.default.attributesOfItem(atPath: env)[.posixPermissions] as? Int == 0o640)
+        let text = try String(contentsOfFile: stage + "/etc/systemd/system/monitoring-server.service", encoding: .utf8)
+        for line in ["ExecReload=/bin/kill -HUP $MAINPID", "ProtectSystem=strict", "ReadWritePaths=/var/lib/monitoring-server",
+                     "SERVER_DATA=/var/lib/monitoring-server", "NoNewPrivileges=yes", "User=monitoring-server"] {
+            #expect(text.contains(line), "unit lacks \(line)")
+        }
+        try await verify(unit: text, binary: bin, installedAs: "/usr/local/bin/monitoring-server", in: stage)
+        let settings = try String(contentsOfFile: env, encoding: .utf8)
+        for spec in ServerOptions.all where spec.env != "SECRET" {
+            #expect(settings.contains("\n\(spec.env)=") || settings.contains("\n#\(spec.env)="), "server.env.example lacks \(spec.env)")
+        }
+        #expect(!settings.contains("\nSECRET="), "the secret never goes in the settings file")
+    }
+
+    @Test func installStagesBinaryUnitAndSettingsAndTheUnitVerifies() async throws {
+        let stage = try await stage(["--binary", try Paths.agentBinary()])
         let bin = stage + "/usr/local/bin/monitoring-agent"
         let unit = stage + "/etc/systemd/system/monitoring-agent.service"
         let env = stage + "/etc/monitoring-agent/agent.env"
@@ -34,17 +68,12 @@ import Testing
         let mode = try FileManager.default.attributesOfItem(atPath: env)[.posixPermissions] as? Int
         #expect(mode == 0o640, "settings are not world-readable")
 
-        // systemd-analyze verify: exit 0 and not one warning (it exits 0 on unknown keys, so the
-        // output must be empty). ExecStart must exist: point it at the staged binary.
         let text = try String(contentsOfFile: unit, encoding: .utf8)
         for hardening in ["NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/monitoring-agent",
                           "LoadCredential=secret:", "--secret-file %d/secret", "Restart=on-failure", "SupplementaryGroups=adm"] {
             #expect(text.contains(hardening), "unit lacks \(hardening)")
         }
-        let check = stage + "/check.service"
-        try text.replacingOccurrences(of: "/usr/local/bin/monitoring-agent", with: bin).write(toFile: check, atomically: true, encoding: .utf8)
-        let out = try await runProcess("/usr/bin/systemd-analyze", ["verify", check])
-        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "systemd-analyze verify: \(out)")
+        try await verify(unit: text, binary: bin, installedAs: "/usr/local/bin/monitoring-agent", in: stage)
     }
 
     @Test func exampleSettingsNameEveryVariable() throws {

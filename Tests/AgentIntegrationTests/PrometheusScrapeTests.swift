@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// A real Prometheus server (Debian's `prometheus`, installed by scripts/test.sh) scrapes the
-/// agent's /metrics and the server's on loopback; its query API must return both's series, and
+/// agent's /metrics and the server's (over HTTPS, trusting a test CA) on loopback; its query API
+/// must return both's series, and
 /// it loads the packaged alerting rules (packaging/prometheus/alerts.yml), every series they
 /// watch present.
 @Suite(.serialized) struct PrometheusScrapeTests {
@@ -17,13 +18,14 @@ import Glibc
         let dir = Paths.tempDir("prom")
         let secretFile = writeSecret(dir, "prom-test-secret")
         let port = freePort()
+        let pki = try await makeTestPKI(dir)
         let receiver = try Peer("server", try Paths.serverBinary(), ["--secret-file", secretFile, "--listen", "127.0.0.1:\(port)",
-                                                                     "--data", dir + "/data"], dir: dir)
+                                                                     "--data", dir + "/data", "--tls-cert", pki.cert, "--tls-key", pki.key], dir: dir)
         defer { receiver.stop() }
         try await eventually("server listening") { receiver.stderr.contains("server listening") }
         let health = freePort()
         let agent = try Peer("agent", try Paths.agentBinary(), [
-            "--server-url", "http://127.0.0.1:\(port)/", "--secret-file", secretFile, "--interval", "1",
+            "--server-url", "https://127.0.0.1:\(port)/", "--ca-file", pki.ca, "--secret-file", secretFile, "--interval", "1",
             "--health-addr", "127.0.0.1:\(health)", "--queue-dir", dir + "/queue", "--auth-source", "none",
             "--docker-socket", "none", "--simulate-attack"], dir: dir)
         defer { agent.stop() }
@@ -46,6 +48,8 @@ import Glibc
             static_configs:
               - targets: ["127.0.0.1:\(health)"]
           - job_name: monitoring-server
+            scheme: https
+            tls_config: {ca_file: "\(pki.ca)"}
             static_configs:
               - targets: ["127.0.0.1:\(port)"]
         """
@@ -80,6 +84,7 @@ import Glibc
         let serverUp = await query(#"up{job="monitoring-server"}"#)
         #expect((serverUp.first?["value"] as? [Any])?.last as? String == "1", "the server's scrape succeeds: \(serverUp)")
         #expect(await !query("monitoring_server_database_up == 1").isEmpty)
+        #expect(await !query("monitoring_server_tls_certificate_expiry_seconds - time() > 86400").isEmpty, "the test certificate's two days")
         #expect(await !query(#"histogram_quantile(0.99, monitoring_server_store_duration_seconds_bucket) > 0"#).isEmpty)
 
         // The packaged rules loaded and evaluated without error, and each series they read exists.
@@ -87,7 +92,7 @@ import Glibc
         let groups = ((try JSONSerialization.jsonObject(with: Data(loaded.body.utf8)) as? [String: Any])?["data"] as? [String: Any])?["groups"]
             as? [[String: Any]] ?? []
         let ruleEntries = groups.flatMap { $0["rules"] as? [[String: Any]] ?? [] }
-        #expect(ruleEntries.count == 13 && ruleEntries.allSatisfy { $0["health"] as? String != "err" }, "\(loaded.body.prefix(2000))")
+        #expect(ruleEntries.count == 14 && ruleEntries.allSatisfy { $0["health"] as? String != "err" }, "\(loaded.body.prefix(2000))")
         let text = try String(contentsOfFile: rules, encoding: .utf8)
         let watched = Set(text.split(separator: "\n").filter { $0.contains("expr:") }.flatMap { line in
             line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).filter {

@@ -238,7 +238,13 @@ import Glibc
             "--server-url", "http://127.0.0.1:\(verifier.port)/", "--secret-file", s.secretFile, "--interval", "0.3",
             "--queue-dir", s.queueDir, "--health-addr", "127.0.0.1:\(s.healthPort)"], dir: s.dir)
         try await eventually("a payload delivered") { verifier.records().count >= 1 }
-        let skew = try await health(s)["clock_skew_seconds"] as? Int
+        // The verifier records a request before it answers: the agent reads the answer's Date a
+        // moment after the record shows.
+        var skew: Int?
+        try await eventuallyAsync("the skew measured") {
+            skew = try await health(s)["clock_skew_seconds"] as? Int
+            return skew != nil
+        }
         agent.signal(SIGTERM)
         #expect(await agent.waitExit(timeout: 20) == 0)
         #expect(skew.map { abs($0 + 120) <= 2 } == true, "local minus server ≈ -120, got \(String(describing: skew))")

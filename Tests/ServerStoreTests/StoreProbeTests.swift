@@ -1,6 +1,6 @@
 import AgentServer
 import Logging
-import ServerStore
+@testable import ServerStore
 import Synchronization
 import Testing
 
@@ -34,32 +34,32 @@ import Testing
             .first { $0.hasPrefix("monitoring_server_database_up ") }.flatMap { Double($0.split(separator: " ")[1]) }
     }
 
-    @Test func callersWhileAPingIsOutShareIt() async throws {
+    @Test(.timeLimit(.minutes(1))) func callersWhileAPingIsOutShareIt() async throws {
         let gate = Gate()
         let stats = ReceiverStats(version: "t")
         let probe = StoreProbe(location: "test", timeout: .seconds(30), stats: stats, logger: Logger(label: "t")) { await gate.ping() }
         let answers = await withTaskGroup(of: StoreProbe.Answer.self) { group in
             for _ in 0..<50 { group.addTask { await probe.check() } }
-            while gate.pings == 0 { try? await Task.sleep(for: .milliseconds(5)) }
-            try? await Task.sleep(for: .milliseconds(100))
+            while probe.waitingCount < 50 { try? await Task.sleep(for: .milliseconds(5)) }
             gate.open()
             return await group.reduce(into: [StoreProbe.Answer]()) { $0.append($1) }
         }
         #expect(answers.count == 50 && answers.allSatisfy(\.isUp))
-        // Every caller that arrived before the ping ended shared it; the ones after started at most one more.
-        #expect(gate.pings <= 2, "\(gate.pings) pings for 50 callers")
+        #expect(gate.pings == 1, "\(gate.pings) pings for 50 callers waiting together")
         #expect(Self.databaseUp(stats) == 1)
         #expect(await probe.check().isUp)
-        #expect(gate.pings <= 3)
+        #expect(gate.pings == 2, "a caller after the answer gets a new ping")
     }
 
-    @Test func aDatabaseThatHangsIsDownAfterTheTimeout() async throws {
+    /// The ping is held until after the answer, so an answer at all shows the probe did not wait
+    /// for the database (a probe that did would hang until the time limit fails it). How soon it
+    /// answers is not asserted: under the whole suite the 2-core machine's task threads can be
+    /// busy for seconds.
+    @Test(.timeLimit(.minutes(1))) func aDatabaseThatHangsIsDownAfterTheTimeout() async throws {
         let gate = Gate()
         let stats = ReceiverStats(version: "t")
         let probe = StoreProbe(location: "test", timeout: .milliseconds(200), stats: stats, logger: Logger(label: "t")) { await gate.ping() }
-        let started = ContinuousClock.now
         #expect(await probe.check() == .timedOut)
-        #expect(ContinuousClock.now - started < .seconds(10), "the wait is bounded by the timeout, not by the database")
         #expect(Self.databaseUp(stats) == 0)
         gate.open()
         #expect(await probe.check().isUp)
