@@ -18,6 +18,8 @@ public struct ReceiverConfiguration: Sendable {
     public var bodyLimit: Int
     /// Connection cap and request deadlines.
     public var limits: ConnectionLimits = .receiver
+    /// Requests a client address may fail before verification per minute (`FailureLimiter`); 0 is off.
+    public var failureLimit = 0
 
     public init(host: String, port: Int, secret: Secret, maxSkewSeconds: Int64 = 300, bodyLimit: Int = 4 << 20) {
         self.init(host: host, port: port, keys: [VerifyingKey(id: nil, secret: secret)], maxSkewSeconds: maxSkewSeconds, bodyLimit: bodyLimit)
@@ -78,7 +80,7 @@ extension PayloadSink {
 public func makeReceiver(configuration: ReceiverConfiguration, sink: any PayloadSink,
                          wallClock: @escaping @Sendable () -> Int64, logger: Logger,
                          onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
-                         routes: (Router<BasicRequestContext>) -> Void = { _ in },
+                         routes: (Router<ReceiverRequestContext>) -> Void = { _ in },
                          keys: ReceiverKeys? = nil, stats: ReceiverStats? = nil, tls: ServerTLS? = nil) -> some ApplicationProtocol {
     let keys = keys ?? ReceiverKeys(configuration.keys)
     let skew = configuration.maxSkewSeconds
@@ -88,6 +90,11 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
     let keyName = HTTPField.Name(Keyring.keyIDHeader)!
     let decodedTooLarge = "decoded body larger than \(limit) bytes"
     let replays = Mutex(ReplayGuard(windowSeconds: configuration.maxSkewSeconds))
+    let failures = Mutex(FailureLimiter(limit: configuration.failureLimit))
+    // Answers that mean the request never showed it came from a key holder: they count against
+    // the client's address.
+    let unverified: Set<String> = Set(IngestRejection.Kind.allCases.filter { $0.status == 401 }.map(\.rawValue))
+        .union(["too_large", "bad_gzip", "unsupported_encoding"])
     // Every answer with the fixed word it is counted under (`stats`).
     let answer: @Sendable (Request) async -> (Response, String) = { request in
         var request = request
@@ -148,12 +155,26 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
             }
         }
     }
-    let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+    let handler: @Sendable (Request, ReceiverRequestContext) async throws -> Response = { request, context in
+        let address = context.remoteAddress ?? ""
+        if let wait = failures.withLock({ $0.refusal(address, now: wallClock()) }) {
+            stats?.answered(status: 429, outcome: "limited")
+            var response = Response.json(errorBody("too many failed requests from this address; retry after \(wait) s"), status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(wait)"
+            return response
+        }
         let (response, outcome) = await answer(request)
         stats?.answered(status: response.status.code, outcome: outcome)
+        if unverified.contains(outcome) {
+            let limited = failures.withLock { limiter -> Bool in
+                limiter.failed(address, now: wallClock())
+                return limiter.refusal(address, now: wallClock()) != nil
+            }
+            if limited { logger.warning("client refused for failed requests", metadata: ["client": "\(address)", "limit": "\(configuration.failureLimit)"]) }
+        }
         return response
     }
-    let router = Router()
+    let router = Router(context: ReceiverRequestContext.self)
     router.post("/", use: handler)
     router.post("ingest", use: handler)
     routes(router)
@@ -175,4 +196,16 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
 
 func errorBody(_ reason: String) -> [UInt8] {
     ReportCoding.encode(["error": reason])
+}
+
+/// The receiver's request context: Hummingbird's, plus the client's address (the peer of the TCP
+/// connection; behind an HTTP proxy, the proxy's), which the failure limit counts by.
+public struct ReceiverRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
 }

@@ -41,7 +41,7 @@ public final class ReceiverStats: Sendable {
         retentionFailures = registry.makeCounter(descriptor: Self.name("retention_failures", "total", "Retention passes that failed"))
         // Every counter an alert rule watches exists from the start at 0: increase() over a series
         // that first appears at 1 is 0, and the first failure would go unseen.
-        for (status, outcome) in [(200, "stored"), (200, "duplicate"), (503, "store_failed")] { answered(status: status, outcome: outcome, count: 0) }
+        for (status, outcome) in [(200, "stored"), (200, "duplicate"), (503, "store_failed"), (429, "limited")] { answered(status: status, outcome: outcome, count: 0) }
         for kind in IngestRejection.Kind.allCases { answered(status: kind.status, outcome: kind.rawValue, count: 0) }
     }
 

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentServer
 import HTTPTypes
 import Hummingbird
 import ServerStore
@@ -9,7 +10,7 @@ import ServerStore
 public enum DashboardRoutes {
     /// With `users`, every page asks for one of them (HTTP Basic); the ingest routes are the
     /// router's own and stay as they are (signed requests).
-    public static func register(on router: Router<BasicRequestContext>, store: any PayloadStore,
+    public static func register(on router: Router<ReceiverRequestContext>, store: any PayloadStore,
                                 wallClock: @escaping @Sendable () -> Int64, users: DashboardUsers? = nil) {
         let router = router.group()
         if let users { router.add(middleware: SignInGate(users: users)) }
@@ -60,7 +61,7 @@ public enum DashboardRoutes {
 /// Lets a request through to the dashboard's pages only with the credentials of one of its users;
 /// otherwise 401 with the challenge that makes a browser ask for them.
 struct SignInGate: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ReceiverRequestContext
     let users: DashboardUsers
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

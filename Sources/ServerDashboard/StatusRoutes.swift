@@ -19,7 +19,7 @@ public enum StatusRoutes {
         let uptime_seconds: Int64
     }
 
-    public static func register(on router: Router<BasicRequestContext>, probe: StoreProbe, stats: ReceiverStats, version: String) {
+    public static func register(on router: Router<ReceiverRequestContext>, probe: StoreProbe, stats: ReceiverStats, version: String) {
         let started = ContinuousClock.now
         router.get("/healthz") { _, _ in
             let answer = await probe.check()

@@ -31,13 +31,15 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: ServerOptions.dashboardUsers.name, help: ServerOptions.dashboardUsers.help) var dashboardUsers: String?
     @Option(name: ServerOptions.tlsCertificate.name, help: ServerOptions.tlsCertificate.help) var tlsCert: String?
     @Option(name: ServerOptions.tlsKey.name, help: ServerOptions.tlsKey.help) var tlsKey: String?
+    @Option(name: ServerOptions.failureLimit.name, help: ServerOptions.failureLimit.help) var failureLimit: String?
     @Option(name: AgentOptions.logLevel.name, help: AgentOptions.logLevel.help) var logLevel: String?
     @Option(name: AgentOptions.logFormat.name, help: AgentOptions.logFormat.help) var logFormat: String?
 
     mutating func run() async throws {
         let flags = CLI.givenFlags(self, ServerOptions.all)
         let resolver = ConfigResolver.live(flags: flags)
-        let configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
+        var configuration = try CLI.resolveOrExit(try resolver.receiverConfiguration())
+        configuration.failureLimit = try CLI.resolveOrExit(try resolver.integer(ServerOptions.failureLimit, what: "requests"))
         let retention = try CLI.resolveOrExit(try resolver.integer(ServerOptions.retentionDays, what: "days"))
         let logger = try CLI.bootstrapLogging(resolver, label: "monitoring-server")
         let printing = resolver.string(ServerOptions.printPayloads)

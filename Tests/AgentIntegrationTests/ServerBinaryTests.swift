@@ -309,6 +309,45 @@ import Glibc
         #expect(status == 0, "promtool: \(out)")
     }
 
+    /// `--failure-limit`: an address whose requests keep failing verification gets 429 with
+    /// Retry-After before its body is read, for the rest of its minute, counted in /metrics and
+    /// logged once; another address is not affected.
+    @Test func anAddressThatKeepsFailingIsRefusedBeforeItsBodyIsRead() async throws {
+        let dir = Paths.tempDir("server-limit")
+        _ = writeSecret(dir, secret)
+        let port = freePort()
+        let server = try Peer("server", try Paths.serverBinary(), ["--secret-file", dir + "/secret", "--listen", "127.0.0.1:\(port)",
+                                                                   "--data", dir + "/data", "--failure-limit", "3"], dir: dir)
+        defer { server.stop() }
+        try await eventually("server listening") { server.stderr.contains("server listening") }
+        let now = Int64(Date().timeIntervalSince1970)
+        let body = try ServerBinaryTests.body("00000000-0000-4000-8000-0000000005e5", at: now)
+        let bodyFile = dir + "/body.json"
+        FileManager.default.createFile(atPath: bodyFile, contents: Data(body))
+        let good = PayloadSigner(secret: Secret(secret)).headerValue(timestamp: now, body: body)
+        /// curl from `source` (any 127/8 address is this host): the status and the Retry-After header.
+        func post(from source: String, signature: String) async throws -> (status: Int, retryAfter: Int?) {
+            let r = try await runTool("/usr/bin/curl", ["-sS", "-m", "10", "--interface", source, "-o", "/dev/null", "-D", "-",
+                                                        "-w", "status=%{http_code}", "-H", "X-Agent-Timestamp: \(now)",
+                                                        "-H", "X-Agent-Signature: \(signature)", "--data-binary", "@" + bodyFile,
+                                                        "http://127.0.0.1:\(port)/ingest"])
+            let status = r.output.components(separatedBy: "status=").last.flatMap { Int($0.prefix(3)) } ?? 0
+            let retry = r.output.split(separator: "\r\n").first { $0.lowercased().hasPrefix("retry-after:") }
+                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }
+            return (status, retry)
+        }
+        let bad = "sha256=" + String(repeating: "0", count: 64)
+        for _ in 0..<3 { #expect(try await post(from: "127.0.0.1", signature: bad).status == 401) }
+        let refused = try await post(from: "127.0.0.1", signature: bad)
+        #expect(refused.status == 429 && (1...60).contains(refused.retryAfter ?? 0), "\(refused)")
+        #expect(try await post(from: "127.0.0.1", signature: good).status == 429, "the address waits, whatever it sends")
+        #expect(try await post(from: "127.0.0.2", signature: good).status == 200, "another address is served")
+        let counts = ServerBinaryTests.samples(try await httpGet("http://127.0.0.1:\(port)/metrics").body)
+        #expect(counts[#"monitoring_server_requests_total{code="429",outcome="limited"}"#] == 2)
+        #expect(counts[#"monitoring_server_requests_total{code="401",outcome="bad_signature"}"#] == 3)
+        #expect(server.stderr.components(separatedBy: "client refused for failed requests").count == 2, "logged once")
+    }
+
     /// `--tls-cert`/`--tls-key`: the port speaks HTTPS only, a real agent trusting the CA
     /// (`--ca-file`) delivers through it, and a SIGHUP serves a renewed certificate to new
     /// connections; files that cannot be read on reload keep the one in use, logged without the
@@ -382,7 +421,8 @@ import Glibc
 
     @Test(arguments: [["--retention-days", "0"], ["--listen", "nowhere"], ["--max-skew", "x"], ["--print-payloads", "xml"],
                       ["--database", "mysql://u:pw@h/d"], ["--dashboard-users", "/nonexistent/users"], ["--tls-cert", "/nonexistent/cert"],
-                      ["--tls-key", "/nonexistent/key"], ["--tls-cert", "/nonexistent/cert", "--tls-key", "/nonexistent/key"]])
+                      ["--tls-key", "/nonexistent/key"], ["--tls-cert", "/nonexistent/cert", "--tls-key", "/nonexistent/key"],
+                      ["--failure-limit", "-1"]])
     func badFlagsExitNamingTheFlag(_ args: [String]) async throws {
         let dir = Paths.tempDir("server-flags")
         _ = writeSecret(dir, secret)

@@ -193,8 +193,10 @@ public enum ServerOptions {
         "PEM certificate chain (leaf first): serve HTTPS on --listen, with --tls-key; both read again on SIGHUP")
     public static let tlsKey = OptionSpec("tls-key", env: "TLS_KEY", default: nil, value: "path",
         "PEM private key of --tls-cert")
+    public static let failureLimit = OptionSpec("failure-limit", env: "FAILURE_LIMIT", default: "60", range: 0...1_000_000, value: "count",
+        "Requests a client address may fail per minute before its signature verifies (401, broken, oversized or unknown encodings); past it the address gets 429 until the minute ends, before its body is read. 0 turns it off (behind an HTTP proxy every client shares the proxy's address)")
     public static let all: [OptionSpec] = [ReceiverOptions.listen, AgentOptions.secret, AgentOptions.secretFile, ReceiverOptions.keyring,
                                            ReceiverOptions.maxSkew,
                                            ReceiverOptions.bodyLimit, data, database, retentionDays, printPayloads, dashboardUsers,
-                                           tlsCertificate, tlsKey, AgentOptions.logLevel, AgentOptions.logFormat]
+                                           tlsCertificate, tlsKey, failureLimit, AgentOptions.logLevel, AgentOptions.logFormat]
 }
