@@ -165,12 +165,8 @@ public func makeReceiver(configuration: ReceiverConfiguration, sink: any Payload
         }
         let (response, outcome) = await answer(request)
         stats?.answered(status: response.status.code, outcome: outcome)
-        if unverified.contains(outcome) {
-            let limited = failures.withLock { limiter -> Bool in
-                limiter.failed(address, now: wallClock())
-                return limiter.refusal(address, now: wallClock()) != nil
-            }
-            if limited { logger.warning("client refused for failed requests", metadata: ["client": "\(address)", "limit": "\(configuration.failureLimit)"]) }
+        if unverified.contains(outcome), failures.withLock({ $0.failed(address, now: wallClock()) }) {
+            logger.warning("client refused for failed requests", metadata: ["client": "\(address)", "limit": "\(configuration.failureLimit)"])
         }
         return response
     }

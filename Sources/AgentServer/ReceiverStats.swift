@@ -19,8 +19,12 @@ public final class ReceiverStats: Sendable {
     private let retentionDeleted: Counter
     private let retentionDropped: Counter
     private let retentionFailures: Counter
+    private let tls: ServerTLS?
+    private let certificateExpiry: Gauge?
 
-    public init(version: String) {
+    /// With `tls`, each render also reports when the certificate served now expires.
+    public init(version: String, tls: ServerTLS? = nil) {
+        self.tls = tls
         registry.makeGauge(descriptor: Self.name("build", "info", "Always 1; the label carries the server's version"),
                            labels: [("version", version)]).set(to: 1.0)
         storeDuration = registry.makeDurationHistogram(
@@ -39,6 +43,8 @@ public final class ReceiverStats: Sendable {
         retentionDropped = registry.makeCounter(descriptor: Self.name("retention_dropped_partitions", "total",
                                                                       "Days dropped whole by retention (a day's partition of every table)"))
         retentionFailures = registry.makeCounter(descriptor: Self.name("retention_failures", "total", "Retention passes that failed"))
+        certificateExpiry = tls == nil ? nil
+            : registry.makeGauge(descriptor: Self.name("tls_certificate_expiry", "seconds", "When the TLS certificate served expires, unix seconds"))
         // Every counter an alert rule watches exists from the start at 0: increase() over a series
         // that first appears at 1 is 0, and the first failure would go unseen.
         for (status, outcome) in [(200, "stored"), (200, "duplicate"), (503, "store_failed"), (429, "limited")] { answered(status: status, outcome: outcome, count: 0) }
@@ -77,14 +83,10 @@ public final class ReceiverStats: Sendable {
         if let answered { databaseProbe.set(to: answered.inSeconds) }
     }
 
-    /// The certificate served (`--tls-cert`) expires at `notValidAfter` (unix seconds).
-    public func serving(certificateUntil notValidAfter: Int64) {
-        registry.makeGauge(descriptor: Self.name("tls_certificate_expiry", "seconds",
-                                                 "When the TLS certificate served expires, unix seconds (absent without --tls-cert)"))
-            .set(to: Double(notValidAfter))
+    public func render() -> [UInt8] {
+        if let tls, let certificateExpiry { certificateExpiry.set(to: Double(tls.notValidAfter)) }
+        return registry.emitToBuffer()
     }
-
-    public func render() -> [UInt8] { registry.emitToBuffer() }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "monitoring_server", metricName: metric, unitName: unit, helpText: help)

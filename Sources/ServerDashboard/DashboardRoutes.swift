@@ -49,12 +49,18 @@ public enum DashboardRoutes {
     }
 
     static func page(_ html: String, status: HTTPResponse.Status = .ok, contentType: String = "text/html; charset=utf-8") -> Response {
+        var response = uncached(ByteBuffer(string: html), status: status, contentType: contentType)
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return response
+    }
+
+    /// A response no cache keeps: every page and status answer is of the moment.
+    static func uncached(_ body: ByteBuffer, status: HTTPResponse.Status, contentType: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }
 

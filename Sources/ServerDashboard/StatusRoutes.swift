@@ -26,18 +26,12 @@ public enum StatusRoutes {
             let seconds: Double? = if case .up(let d) = answer { d.inSeconds } else { nil }
             let health = Health(status: answer.isUp ? "ok" : "unavailable", database: answer.isUp ? "up" : "down", database_seconds: seconds,
                                 version: version, uptime_seconds: (ContinuousClock.now - started).components.seconds)
-            return response(ReportCoding.encode(health), status: answer.isUp ? .ok : .serviceUnavailable, contentType: "application/json")
+            return DashboardRoutes.uncached(ByteBuffer(bytes: ReportCoding.encode(health)), status: answer.isUp ? .ok : .serviceUnavailable,
+                                            contentType: "application/json")
         }
         router.get("/metrics") { _, _ in
             _ = await probe.check()
-            return response(stats.render(), status: .ok, contentType: ReceiverStats.contentType)
+            return DashboardRoutes.uncached(ByteBuffer(bytes: stats.render()), status: .ok, contentType: ReceiverStats.contentType)
         }
-    }
-
-    static func response(_ body: [UInt8], status: HTTPResponse.Status, contentType: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = contentType
-        headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

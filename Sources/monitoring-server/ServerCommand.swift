@@ -90,9 +90,8 @@ struct ServerCommand: AsyncParsableCommand {
         logger.info("database open", metadata: ["location": "\(store.location)", "payloads": "\(stored)", "migrations": "\(migrations)"])
         let wallClock: @Sendable () -> Int64 = { System.unixNow() }
         let keys = ReceiverKeys(configuration.keys)
-        let stats = ReceiverStats(version: AgentVersion.current)
+        let stats = ReceiverStats(version: AgentVersion.current, tls: tls)
         let probe = StoreProbe(store: store, stats: stats, logger: logger)
-        if let tls { stats.serving(certificateUntil: tls.notValidAfter) }
         let sink = PrintingSink(inner: DatabaseSink(store: store, retentionDays: retention, wallClock: wallClock), format: echo)
         let scheme = tls == nil ? "http" : "https"
         let app = makeReceiver(configuration: configuration, sink: sink, wallClock: wallClock, logger: logger,
@@ -107,7 +106,7 @@ struct ServerCommand: AsyncParsableCommand {
                                }, keys: keys, stats: stats, tls: tls)
         let upkeep = RetentionService(store: store, days: retention, wallClock: wallClock, logger: logger, stats: stats)
         let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: upkeep),
-                                                                 .init(service: reloader(keys: keys, users: users, tls: tls, stats: stats, flags: flags, logger: logger))],
+                                                                 .init(service: reloader(keys: keys, users: users, tls: tls, flags: flags, logger: logger))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await CLI.orExit { try await group.run() }
     }
@@ -131,8 +130,7 @@ extension ServerCommand {
 
     /// On SIGHUP, the keys, the dashboard's users and the TLS certificate are read again; each
     /// that cannot be read or parsed keeps what it had loaded.
-    func reloader(keys: ReceiverKeys, users: DashboardUsers?, tls: ServerTLS?, stats: ReceiverStats, flags: [String: String],
-                  logger: Logger) -> HangupReloader {
+    func reloader(keys: ReceiverKeys, users: DashboardUsers?, tls: ServerTLS?, flags: [String: String], logger: Logger) -> HangupReloader {
         let path = ConfigResolver.live(flags: flags).string(ServerOptions.dashboardUsers)
         let what = ["keys"] + (users == nil ? [] : ["dashboard users"]) + (tls == nil ? [] : ["TLS certificate"])
         return HangupReloader(what.joined(separator: ", "), logger: logger) {
@@ -146,10 +144,7 @@ extension ServerCommand {
                 } catch { failures.append("\(error)") }
             }
             if let tls {
-                do {
-                    loaded.append(try tls.reload())
-                    stats.serving(certificateUntil: tls.notValidAfter)
-                } catch { failures.append("\(error)") }
+                do { loaded.append(try tls.reload()) } catch { failures.append("\(error)") }
             }
             guard failures.isEmpty else { throw ReloadFailure(description: (failures + loaded.map { "loaded " + $0 }).joined(separator: "; ")) }
             return loaded.joined(separator: "; ")

@@ -29,6 +29,14 @@ import Glibc
             metrics: HostMetrics(cpuUsage: 1, memoryUsage: 2, diskUsage: 3, networkRxBytesPerSec: 0, networkTxBytesPerSec: 0, tcpConnections: 0)))
     }
 
+    /// POSTs `body` to a server's /ingest signed with `secret` at `ts` (or with `signature` as given).
+    static func ingest(port: Int, _ body: [UInt8], secret: String, at ts: Int64, signature: String? = nil,
+                       extra: [(String, String)] = []) async throws -> (status: Int, body: String) {
+        try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
+            ("X-Agent-Timestamp", "\(ts)"),
+            ("X-Agent-Signature", signature ?? PayloadSigner(secret: Secret(secret)).headerValue(timestamp: ts, body: body))] + extra, body: body)
+    }
+
     /// A Prometheus exposition's samples by series (name and labels as written).
     static func samples(_ text: String) -> [String: Double] {
         var values = [String: Double]()
@@ -235,10 +243,7 @@ import Glibc
 
         // Ingest is signed, not signed in.
         let body = try ServerBinaryTests.body("00000000-0000-4000-8000-0000000005e2", at: Int64(Date().timeIntervalSince1970))
-        let ts = Int64(Date().timeIntervalSince1970)
-        let signed = try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
-            ("X-Agent-Timestamp", "\(ts)"), ("X-Agent-Signature", PayloadSigner(secret: Secret(secret)).headerValue(timestamp: ts, body: body))],
-            body: body)
+        let signed = try await Self.ingest(port: port, body, secret: secret, at: Int64(Date().timeIntervalSince1970))
         #expect(signed.status == 200, "\(signed)")
 
         // A broken file on reload keeps alice; a new one replaces her.
@@ -271,10 +276,8 @@ import Glibc
 
         let now = Int64(Date().timeIntervalSince1970)
         let body = try ServerBinaryTests.body("00000000-0000-4000-8000-0000000005e3", at: now)
-        let signer = PayloadSigner(secret: Secret(secret))
         func post(_ b: [UInt8], ts: Int64 = now, signature: String? = nil, extra: [(String, String)] = []) async throws -> Int {
-            try await httpRequest(base + "/ingest", method: "POST", headers: [
-                ("X-Agent-Timestamp", "\(ts)"), ("X-Agent-Signature", signature ?? signer.headerValue(timestamp: ts, body: b))] + extra, body: b).status
+            try await Self.ingest(port: port, b, secret: secret, at: ts, signature: signature, extra: extra).status
         }
         #expect(try await post(body) == 200)
         #expect(try await post(body, ts: now + 1) == 200, "a duplicate")
@@ -468,9 +471,7 @@ import Glibc
         #expect(server.stderr.contains("database answers again"))
         let now = Int64(Date().timeIntervalSince1970)
         let body = try ServerBinaryTests.body("00000000-0000-4000-8000-0000000005e4", at: now)
-        let stored = try await httpRequest(base + "/ingest", method: "POST", headers: [
-            ("X-Agent-Timestamp", "\(now)"), ("X-Agent-Signature", PayloadSigner(secret: Secret(secret)).headerValue(timestamp: now, body: body))],
-            body: body)
+        let stored = try await ServerBinaryTests.ingest(port: port, body, secret: secret, at: now)
         #expect(stored.status == 200 && stored.body.contains(#""status":"ok""#), "\(stored)")
         #expect(ServerBinaryTests.samples(try await httpGet(base + "/metrics").body)["monitoring_server_database_up"] == 1)
     }
@@ -493,7 +494,6 @@ import Glibc
         for s in servers { try await eventually(timeout: 30, "\(s.name) listening") { s.stderr.contains("server listening") } }
         #expect(servers.allSatisfy { $0.stderr.contains("migrations=[\"v1\", \"v2\"]") }, "\(servers[0].stderr)")
 
-        let signer = PayloadSigner(secret: Secret(secret))
         let now = Int64(Date().timeIntervalSince1970)
         let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
             for n in 0..<40 {
@@ -504,8 +504,7 @@ import Glibc
                                          tcpConnections: 0)))
                 for port in ports {
                     group.addTask {
-                        let r = try await httpRequest("http://127.0.0.1:\(port)/ingest", method: "POST", headers: [
-                            ("X-Agent-Timestamp", "\(now)"), ("X-Agent-Signature", signer.headerValue(timestamp: now, body: body))], body: body)
+                        let r = try await ServerBinaryTests.ingest(port: port, body, secret: secret, at: now)
                         return r.status == 200 ? (r.body.contains("duplicate") ? "duplicate" : "ok") : "status \(r.status)"
                     }
                 }

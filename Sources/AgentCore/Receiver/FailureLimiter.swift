@@ -31,15 +31,18 @@ public struct FailureLimiter: Sendable {
         return e.count >= limit ? max(1, end - now) : nil
     }
 
-    /// Counts one failed request from `address`.
-    public mutating func failed(_ address: String, now: Int64) {
-        guard limit > 0 else { return }
+    /// Counts one failed request from `address`; true when this one brought it to the limit
+    /// (it is refused from now until its window ends).
+    @discardableResult
+    public mutating func failed(_ address: String, now: Int64) -> Bool {
+        guard limit > 0 else { return false }
         if let e = entries[address], now < e.start + windowSeconds {
             entries[address] = (e.count + 1, e.start)
-            return
+            return e.count + 1 == limit
         }
         if entries[address] == nil, entries.count >= maxAddresses { makeRoom(now: now) }
         entries[address] = (1, now)
+        return limit == 1
     }
 
     private mutating func makeRoom(now: Int64) {
